@@ -1,0 +1,49 @@
+"""Tenantry core: the Flask app factory.
+
+``create_app`` reads like a table of contents; each step lives in its own module. Nothing runs
+at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from core.auth.tokens import TokenSigner
+    from core.cli import register_commands
+    from core.config import load_settings
+    from core.database import connect_database
+    from core.errors import register_error_handlers
+    from core.http import init_request_pipeline
+    from core.logs import configure_logging
+    from core.openapi import init_api
+    from core.plugins import build_registry
+    from core.routing import register_blueprints
+    from core.schema import init_schema
+    from core.tenancy import init_tenancy
+
+    settings = load_settings(config)
+    app = Flask("tenantry", instance_path=str(settings["INSTANCE_PATH"].resolve()),
+                instance_relative_config=True)
+    app.config.update(settings)
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"],
+                      own_handler=not app.config.get("TESTING"))
+
+    connect_database(app)  # DATABASE_URL, or the embedded PostgreSQL; RLS session listener
+    app.extensions["tenantry"] = build_registry(
+        disabled=app.config["DISABLED_PLUGINS"], extra=app.config.get("EXTRA_PLUGINS", ()))
+    app.extensions["tenantry_signer"] = TokenSigner(
+        secret=app.config["JWT_SECRET"], issuer=app.config["JWT_ISSUER"],
+        ttl_seconds=app.config["JWT_TTL_SECONDS"],
+        previous_secret=app.config.get("JWT_PREVIOUS_SECRET"))
+    init_schema(app)  # Alembic: core + plugin branches, readiness
+    init_tenancy(app)  # host resolution caches
+    api = init_api(app)  # flask-smorest, OpenAPI at /api/v1/openapi.json
+    register_blueprints(app, api)  # core routes + every plugin's, with their guards
+    init_request_pipeline(app)  # request id, tenant, identity, transaction, access log
+    register_error_handlers(app)
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""Identity: passwords, JWTs, API keys, the bootstrap token, and request authentication."""

@@ -1,0 +1,35 @@
+"""Login services for tenant users and platform admins. Flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core.auth.identity import signer
+from core.auth.passwords import hash_password, needs_rehash, verify_password
+from core.errors import Unauthorized
+from core.extensions import db
+from core.models import PlatformUser, User
+
+_BAD_LOGIN = "wrong e-mail or password"
+
+
+def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[str, datetime]:
+    """A tenant JWT for valid credentials of an active user (caller bound the tenant)."""
+    user = db.session.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
+    if not verify_password(user.password_hash if user else None, password) or not user.active:
+        raise Unauthorized(_BAD_LOGIN)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return signer().issue(typ="tenant", subject=user.id, tenant_id=tenant_id,
+                          extra={"ver": user.token_version, "role": user.role})
+
+
+def login_platform_user(email: str, password: str) -> tuple[str, datetime]:
+    user = db.session.execute(
+        select(PlatformUser).where(PlatformUser.email == email.lower())).scalar_one_or_none()
+    if not verify_password(user.password_hash if user else None, password) or not user.active:
+        raise Unauthorized(_BAD_LOGIN)
+    return signer().issue(typ="platform", subject=user.id)

@@ -1,0 +1,40 @@
+"""A tiny per-process TTL cache (tenants, module toggles, migration state).
+
+Each worker keeps its own copy for at most ``ttl`` seconds, so a change made through another
+worker is seen within that time; changes made through this worker invalidate at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+
+class TTLCache:
+    def __init__(self, ttl: float, max_entries: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        value = load()
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()  # crude but bounded; entries reload on demand
+                self._entries[key] = (now + self.ttl, value)
+        return value
+
+    def invalidate(self, key: Hashable | None = None) -> None:
+        with self._lock:
+            if key is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(key, None)

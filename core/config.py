@@ -1,0 +1,242 @@
+"""Settings: defaults, then ``instance/config.py``, then environment variables, then overrides.
+
+Production (``TENANTRY_ENV=production``, the default whenever ``DATABASE_URL`` is set) demands
+every required variable and reports all missing or malformed ones in one ``ConfigError``.
+Development (no ``DATABASE_URL``) runs on the embedded PostgreSQL and fills the gaps with safe
+generated values kept in ``instance/`` so that they survive restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+DEV_OWNER_EMAIL = "owner@tenantry.localhost"
+
+
+class ConfigError(RuntimeError):
+    """One or more settings are missing or malformed; the message names every one."""
+
+
+def _csv(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
+    return tuple(item.strip().lower() for item in items if str(item).strip())
+
+
+def _int(minimum: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be >= {minimum}")
+        return number
+
+    return parse
+
+
+def _log_level(value: Any) -> str:
+    level = str(value).upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+def _database_url(value: Any) -> str:
+    url = str(value)
+    if not url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        raise ValueError("must be a PostgreSQL URL such as postgresql+psycopg://user:pass@host/db")
+    # SQLAlchemy needs the driver named; runbook URLs may omit it.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret(value: Any) -> str:
+    text = str(value)
+    if len(text) < 32:
+        raise ValueError("must be at least 32 characters (use: python -c 'import secrets; "
+                         "print(secrets.token_urlsafe(48))')")
+    return text
+
+
+def _email(value: Any) -> str:
+    text = str(value).strip().lower()
+    if "@" not in text or text.startswith("@") or text.endswith("@"):
+        raise ValueError("must be an e-mail address")
+    return text
+
+
+def _password(value: Any) -> str:
+    text = str(value)
+    if len(text) < 8:
+        raise ValueError("must be at least 8 characters")
+    return text
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _text(value: Any) -> str:
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[Any], Any]
+    default: Any = None
+    required: bool = False  # required in production mode
+    secret: bool = False
+    help: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", _database_url, required=True,
+            help="PostgreSQL URL of the unprivileged app role"),
+    Setting("MIGRATION_DATABASE_URL", _database_url,
+            help="PostgreSQL URL of the schema owner role used by migrations"),
+    Setting("JWT_SECRET", _secret, required=True, secret=True,
+            help="HS256 signing secret, 32+ characters"),
+    Setting("JWT_PREVIOUS_SECRET", _secret, secret=True,
+            help="the secret before the last rotation; tokens it signed stay valid"),
+    Setting("JWT_TTL_SECONDS", _int(60), default=3600, help="lifetime of issued JWTs"),
+    Setting("JWT_ISSUER", _text, default="tenantry", help="iss claim of issued JWTs"),
+    Setting("ROOT_DOMAIN", lambda v: str(v).strip().lower(), required=True,
+            help="tenants live at <slug>.<ROOT_DOMAIN>"),
+    Setting("PLATFORM_HOSTS", _csv, required=True,
+            help="comma-separated host names that serve the platform API"),
+    Setting("RESERVED_SUBDOMAINS", _csv, required=True,
+            help="comma-separated labels that never name a tenant"),
+    Setting("FIRST_OWNER_EMAIL", _email, required=True, help="first platform admin"),
+    Setting("FIRST_OWNER_PASSWORD", _password, required=True, secret=True,
+            help="first platform admin's password"),
+    Setting("BOOTSTRAP_TOKEN", _secret, secret=True,
+            help="accepted as platform bearer and by POST /bootstrap while set"),
+    Setting("LOG_LEVEL", _log_level, default="INFO"),
+    Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
+    Setting("APP_HOST", _text, default="127.0.0.1"),
+    Setting("APP_PORT", _int(1), default=8000),
+    Setting("TENANT_CACHE_TTL", _int(0), default=5,
+            help="seconds a worker may serve a cached tenant or module toggle"),
+    Setting("FREE_TIER_LIMIT", _int(0), default=1000),
+    Setting("CASH_REGISTER_PROVIDER", _text, default="mock"),
+    Setting("DISABLED_PLUGINS", _csv, default=()),
+    Setting("MAX_CONTENT_LENGTH", _int(1024), default=1024 * 1024),
+    Setting("PAGE_SIZE_MAX", _int(1), default=100),
+    Setting("REPORT_STATEMENT_TIMEOUT_MS", _int(1), default=10000),
+    Setting("IDEMPOTENCY_RETENTION_HOURS", _int(1), default=24),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+DEVELOPMENT_DEFAULTS: Mapping[str, Any] = {
+    "ROOT_DOMAIN": "localhost",
+    "PLATFORM_HOSTS": "localhost,127.0.0.1,platform.localhost",
+    "RESERVED_SUBDOMAINS": "www,api,admin,platform,static",
+    "FIRST_OWNER_EMAIL": DEV_OWNER_EMAIL,
+}
+
+
+def _load_instance_file(instance_path: Path) -> dict[str, Any]:
+    path = instance_path / "config.py"
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - operator's file
+    return {key: value for key, value in namespace.items() if key.isupper()}
+
+
+def _development_secrets(instance_path: Path) -> dict[str, str]:
+    """Generated once per instance folder and kept there (mode 0600)."""
+    path = instance_path / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "FIRST_OWNER_PASSWORD": secrets.token_urlsafe(12),
+        "BOOTSTRAP_TOKEN": secrets.token_urlsafe(32),
+    }
+    instance_path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    values["_generated"] = "1"
+    return values
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  instance_path: Path | None = None) -> dict[str, Any]:
+    """Merge every source and validate; raise one ConfigError naming every problem."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    instance_path = Path(overrides.pop("INSTANCE_PATH", None) or environ.get(
+        "TENANTRY_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
+
+    raw: dict[str, Any] = {}
+    raw.update(_load_instance_file(instance_path))
+    raw.update({name: environ[name] for name in SETTINGS_BY_NAME if environ.get(name)})
+    raw.update({k: v for k, v in overrides.items() if k in SETTINGS_BY_NAME and v is not None})
+
+    mode = str(overrides.get("TENANTRY_ENV") or environ.get("TENANTRY_ENV") or raw.get(
+        "TENANTRY_ENV") or ("production" if raw.get("DATABASE_URL") else "development")).lower()
+    if mode not in {"production", "development", "test"}:
+        raise ConfigError("TENANTRY_ENV: must be production, development or test")
+
+    generated_secrets = False
+    if mode != "production":
+        for name, value in DEVELOPMENT_DEFAULTS.items():
+            raw.setdefault(name, value)
+        missing_secrets = [n for n in ("JWT_SECRET", "FIRST_OWNER_PASSWORD") if n not in raw]
+        if missing_secrets:
+            dev = _development_secrets(instance_path)
+            generated_secrets = dev.pop("_generated", None) is not None
+            for name in ("JWT_SECRET", "FIRST_OWNER_PASSWORD", "BOOTSTRAP_TOKEN"):
+                raw.setdefault(name, dev[name])
+
+    settings: dict[str, Any] = {}
+    problems: list[str] = []
+    for setting in SETTINGS:
+        value = raw.get(setting.name)
+        if value is None or value == "":
+            if setting.required and not (mode != "production" and setting.name == "DATABASE_URL"):
+                problems.append(f"{setting.name}: missing ({setting.help})")
+            settings[setting.name] = setting.default
+            continue
+        try:
+            settings[setting.name] = setting.parse(value)
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{setting.name}: {exc}")
+    if problems:
+        raise ConfigError("Tenantry configuration is invalid:\n  " + "\n  ".join(problems))
+
+    settings["TENANTRY_ENV"] = mode
+    settings["INSTANCE_PATH"] = instance_path
+    settings["DEV_SECRETS_GENERATED"] = generated_secrets
+    # Keys that are not settings (Flask's own, test switches) pass through untouched.
+    settings.update({k: v for k, v in overrides.items() if k not in SETTINGS_BY_NAME})
+    return settings
+
+
+def public_view(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings safe to print or log: secrets masked."""
+    return {
+        name: "***" if SETTINGS_BY_NAME[name].secret and settings.get(name)
+        else settings.get(name)
+        for name in SETTINGS_BY_NAME
+    }

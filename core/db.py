@@ -1,0 +1,122 @@
+"""The RLS session: every transaction starts scoped to the current tenant.
+
+A SQLAlchemy ``after_begin`` listener runs ``set_config('app.tenant_id', <tenant>, true)`` as the
+first statement of every transaction, from a context variable. The setting is transaction-local
+(never a session-level SET), so a pooled connection, or pgbouncer in transaction mode, can never
+carry one tenant's scope into another's transaction, and a commit in the middle of a request
+cannot drop the scope: the next transaction sets it again. No tenant → empty setting → the
+policies match no row (fail closed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from core.extensions import db
+
+_current_tenant: ContextVar[uuid.UUID | None] = ContextVar("tenantry_tenant_id", default=None)
+
+_SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
+
+
+class UnsafeDatabaseRole(RuntimeError):
+    """The app's database role could bypass row level security."""
+
+
+def current_tenant_id() -> uuid.UUID | None:
+    return _current_tenant.get()
+
+
+def apply_tenant_setting(connection: Connection, tenant_id: uuid.UUID | None) -> None:
+    connection.execute(_SET_TENANT, {"tenant_id": str(tenant_id) if tenant_id else ""})
+
+
+def _after_begin(session: Session, transaction, connection: Connection) -> None:
+    apply_tenant_setting(connection, _current_tenant.get())
+
+
+def install_rls_listener() -> None:
+    """Register the listener once per process (create_app may run many times in tests)."""
+    if not event.contains(db.session, "after_begin", _after_begin):
+        event.listen(db.session, "after_begin", _after_begin)
+
+
+def bind_tenant(tenant_id: uuid.UUID | None):
+    """Set the tenant for the rest of this context (a request); returns a token for reset.
+
+    A transaction already open (e.g. the one that looked the tenant up) is switched too.
+    """
+    token = _current_tenant.set(tenant_id)
+    session = db.session()
+    if session.in_transaction():
+        apply_tenant_setting(session.connection(), tenant_id)
+    return token
+
+
+def unbind_tenant(token) -> None:
+    _current_tenant.reset(token)
+
+
+@contextlib.contextmanager
+def tenant_context(tenant_id: uuid.UUID | None) -> Iterator[None]:
+    """Scope the enclosed work (CLI, jobs, platform actions) to one tenant.
+
+    If a transaction is already open, its setting is switched now and switched back on exit,
+    so the enclosed statements never run under the wrong scope.
+    """
+    token = _current_tenant.set(tenant_id)
+    session = db.session()
+    switched = session.in_transaction()
+    if switched:
+        apply_tenant_setting(session.connection(), tenant_id)
+    try:
+        yield
+    finally:
+        _current_tenant.reset(token)
+        if switched and session.in_transaction():
+            apply_tenant_setting(session.connection(), _current_tenant.get())
+
+
+# --------------------------------------------------------------------------- role check
+
+_ROLE_FACTS = text("""
+    SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+           (SELECT count(*) FROM pg_class c
+              JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relowner = r.oid
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND n.nspname NOT LIKE 'pg_toast%'
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) AS owned_tables
+      FROM pg_roles r WHERE r.rolname = current_user
+""")
+
+
+def role_problems(engine: Engine) -> list[str]:
+    """What makes the connected role unfit to serve tenants (empty list = fit)."""
+    with engine.connect() as connection:
+        name, superuser, bypass, owned = connection.execute(_ROLE_FACTS).one()
+    problems = []
+    if superuser:
+        problems.append(f"role {name} is a superuser (ALTER ROLE {name} NOSUPERUSER)")
+    if bypass:
+        problems.append(f"role {name} has BYPASSRLS (ALTER ROLE {name} NOBYPASSRLS)")
+    if owned:
+        problems.append(f"role {name} owns {owned} table(s); tables belong to the migration "
+                        "role (ALTER TABLE ... OWNER TO <owner role>)")
+    return problems
+
+
+def verify_app_role(engine: Engine) -> None:
+    problems = role_problems(engine)
+    if problems:
+        raise UnsafeDatabaseRole(
+            "refusing to serve: DATABASE_URL must name an unprivileged app role so that row "
+            "level security applies; " + "; ".join(problems) + ". `flask setup-db --admin-url "
+            "URL` creates a correct owner role and app role.")

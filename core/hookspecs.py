@@ -1,0 +1,98 @@
+"""Core hook specifications of the ``tenantry`` pluggy project.
+
+Every hook takes keyword arguments only. Plugins implement them with ``core.plugins.hookimpl``;
+core calls them in the topological order of module requirements (a module's hooks run after
+those of the modules it requires). A plugin that offers its own extension point declares its
+hookspecs in ``plugins/<key>/hookspecs.py`` and registers them from ``tenantry_add_hookspecs``.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tenantry")
+
+
+# ---------------------------------------------------------------------------------------------
+# Description
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def tenantry_module():
+    """Describe the one module this plugin provides.
+
+    Called once when the plugin manager is built. Return a ``core.plugins.Module``.
+    """
+
+
+@hookspec
+def tenantry_add_hookspecs(pluginmanager):
+    """Register this plugin's own hookspecs (an extension point for other plugins).
+
+    Called before any other hook, so that implementations of those specs are validated.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Wiring into the app
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_register_blueprints(app, api):
+    """Return a list of flask-smorest Blueprints for this module.
+
+    Called once by ``create_app``. Core registers them and guards each so that a tenant without
+    the module gets 403 before any view runs. Return ``[]`` (or nothing) if the module has none.
+    """
+
+
+@hookspec(firstresult=True)
+def tenantry_migration_folder():
+    """Return the folder of this module's Alembic branch (branch label = module key), or None.
+
+    Called when the migration environment is configured (``flask migrate-all``, ``flask db``,
+    readiness checks).
+    """
+
+
+@hookspec
+def tenantry_register_commands(cli):
+    """Add click commands or groups to the ``flask`` command line. Called once by create_app."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle events. Called inside the request's (or command's) transaction, scoped to the
+# tenant with ``tenant_context``; implementations flush but never commit. Raising aborts the
+# whole action.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_tenant_created(tenant):
+    """A tenant was created (before its modules are enabled)."""
+
+
+@hookspec
+def tenantry_module_enabled(tenant_id, module_key, features):
+    """``module_key`` was just enabled for ``tenant_id`` (called for every module's plugin,
+    so a module may react to another's enablement; most check ``module_key``)."""
+
+
+@hookspec
+def tenantry_module_disabled(tenant_id, module_key):
+    """``module_key`` was just disabled for ``tenant_id``. Its data is kept."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Request-level events
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_request_authenticated(tenant_id, identity, endpoint, method):
+    """A tenant-scoped API call was authenticated (called before the view, in its transaction).
+
+    Used by billing to meter usage. ``identity`` is a ``core.auth.identity.Identity``.
+    """

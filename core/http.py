@@ -1,0 +1,205 @@
+"""HTTP conventions: the Blueprint subclass every module uses, the request pipeline (request id,
+tenant, identity, transaction, access log), module guards and pagination.
+
+Decorators on a view, in this fixed order (outermost first)::
+
+    @blp.arguments(...)         # flask-smorest: parse input
+    @blp.response(...)          # flask-smorest: serialise output
+    @blp.paginate(SQLPage)      # lists only
+    @blp.requires_roles(...)    # or @blp.requires_platform
+    def get(...): ...
+
+The auth decorators also document 401/403 and the security scheme in OpenAPI.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+from flask import Flask, current_app, g, request
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import Page
+from sqlalchemy import Select, func, select
+
+from core.auth.identity import authenticate_request
+from core.db import bind_tenant, unbind_tenant
+from core.errors import Forbidden, NotFound, Unauthorized
+from core.extensions import db
+from core.tenancy import PLATFORM, module_state, resolve_request_tenant
+
+access_log = logging.getLogger("tenantry.access")
+
+TENANT_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+PLATFORM_SECURITY = [{"platformBearer": []}]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# Endpoints that answer on any host with no tenant and no credentials (liveness, docs).
+_HOSTLESS_ATTR = "_tenantry_hostless"
+
+
+def hostless(view):
+    """Mark a view (function or MethodView class) as served before host resolution."""
+    setattr(view, _HOSTLESS_ATTR, True)
+    return view
+
+
+def _is_hostless() -> bool:
+    if request.endpoint is None:
+        return False
+    if request.endpoint.startswith("api-docs.") or request.endpoint == "static":
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    view = getattr(view, "view_class", view)
+    return bool(getattr(view, _HOSTLESS_ATTR, False))
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest Blueprint with Tenantry's auth decorators."""
+
+    def requires_roles(self, *roles: str, kinds: Iterable[str] = ("user", "api_key")):
+        """Tenant identity (user JWT or API key) whose role is in ``roles``; else 401/403."""
+        allowed_kinds = tuple(kinds)
+
+        def decorator(view: Callable):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                identity = g.get("identity")
+                if identity is None or identity.kind not in allowed_kinds:
+                    raise Unauthorized("tenant credentials required")
+                if roles and identity.role not in roles:
+                    raise Forbidden(f"role '{identity.role}' may not do this; allowed: "
+                                    f"{', '.join(roles)}")
+                return view(*args, **kwargs)
+
+            self._document_auth(wrapper, TENANT_SECURITY, roles)
+            return wrapper
+
+        return decorator
+
+    def requires_platform(self, view: Callable):
+        """Platform admin JWT or BOOTSTRAP_TOKEN; else 401."""
+
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            identity = g.get("identity")
+            if identity is None or not identity.is_platform:
+                raise Unauthorized("platform credentials required")
+            return view(*args, **kwargs)
+
+        self._document_auth(wrapper, PLATFORM_SECURITY, ())
+        return wrapper
+
+    def _document_auth(self, view, security, roles) -> None:
+        doc = {"security": security}
+        if roles:
+            doc["description"] = "Roles: " + ", ".join(roles) + "."
+        self.doc(**doc)(view)
+        self.alt_response(401, description="Missing or invalid credentials")(view)
+        self.alt_response(403, description="Not allowed for this role, tenant or module")(view)
+
+
+# --------------------------------------------------------------------------- guards
+
+# What a registered blueprint needs before its views run (see core.routing).
+GUARD_PLATFORM = "platform"  # PLATFORM_HOSTS only (404 elsewhere)
+GUARD_TENANT = "tenant"  # a tenant from the host or an API key (404 otherwise)
+GUARD_NONE = "none"
+
+
+def _guard_blueprint() -> None:
+    guards = current_app.extensions["tenantry_guards"]
+    guard = guards.get(request.blueprint or "", GUARD_NONE)
+    if guard == GUARD_NONE:
+        return
+    if guard == GUARD_PLATFORM:
+        if g.host.kind != PLATFORM:
+            raise NotFound("not found")
+        return
+    if g.tenant is None:
+        raise NotFound("this API is served on a tenant's host, or with an API key")
+    if guard == GUARD_TENANT:
+        return
+    # A module's blueprint: credentials first (nothing about the tenant leaks without them),
+    # then the module toggle.
+    if g.identity is None:
+        raise Unauthorized("credentials required")
+    if not module_state(g.tenant.id, guard).enabled:
+        raise Forbidden(f"module '{guard}' is not enabled for this tenant")
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def _start_request():
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.tenant = None
+    g.identity = None
+    # Start every request unscoped, whatever this thread's context held before (gunicorn's
+    # sync workers reuse threads); teardown restores the value from before the request.
+    g.tenant_token = bind_tenant(None)
+    if _is_hostless():
+        return None
+    resolve_request_tenant()
+    authenticate_request()
+    if g.tenant is not None:
+        bind_tenant(g.tenant.id)
+    _guard_blueprint()
+    if g.tenant is not None and g.identity is not None and g.identity.is_tenant:
+            current_app.extensions["tenantry"].hook.tenantry_request_authenticated(
+                tenant_id=g.tenant.id, identity=g.identity, endpoint=request.endpoint or "",
+                method=request.method)
+    return None
+
+
+def _finish_request(response):
+    # One transaction per request: what the view did not commit (usage counters, last-used
+    # times) commits with a successful answer; failures roll back at teardown.
+    if response.status_code < 400 and db.session().in_transaction():
+        db.session.commit()
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    tenant = g.get("tenant")
+    duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)
+    fields = {"request_id": g.get("request_id"), "tenant": tenant.slug if tenant else "-",
+              "method": request.method, "path": request.path,
+              "status": response.status_code, "duration_ms": duration_ms}
+    access_log.info(" ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": fields})
+    return response
+
+
+def _teardown(exc):
+    token = g.pop("tenant_token", None)
+    if token is not None:
+        unbind_tenant(token)
+
+
+def init_request_pipeline(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.teardown_request(_teardown)
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+class SQLPage(Page):
+    """flask-smorest pager for a SQLAlchemy ``Select`` (limit/offset plus a count)."""
+
+    @property
+    def items(self):
+        statement: Select = self.collection
+        return db.session.execute(
+            statement.limit(self.page_params.page_size).offset(
+                self.page_params.first_item)).scalars().all()
+
+    @property
+    def item_count(self):
+        statement: Select = self.collection
+        return db.session.execute(
+            select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()

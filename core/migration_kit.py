@@ -1,0 +1,123 @@
+"""SQL building blocks for migrations: tenant RLS, append-only tables, enums created if absent.
+
+Migrations never import app code, because app code changes and old revisions must replay the
+same way forever. This module is the one exception, and it is frozen for that reason: it imports
+nothing from Tenantry, a function's behaviour never changes once released, and new behaviour
+gets a new function. Core, built-in and third-party migrations share it instead of copying SQL.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+TENANT_SETTING = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
+POLICY_NAME = "tenant_isolation"
+
+
+def enable_tenant_rls(table: str) -> None:
+    """ENABLE + FORCE row level security with the one fail-closed tenant policy (idempotent)."""
+    op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+    op.execute(f'DROP POLICY IF EXISTS {POLICY_NAME} ON "{table}"')
+    op.execute(
+        f'CREATE POLICY {POLICY_NAME} ON "{table}" '
+        f"USING (tenant_id = {TENANT_SETTING}) WITH CHECK (tenant_id = {TENANT_SETTING})")
+
+
+def disable_tenant_rls(table: str) -> None:
+    op.execute(f'DROP POLICY IF EXISTS {POLICY_NAME} ON "{table}"')
+    op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
+
+
+_REFUSE_FUNCTION = """
+CREATE OR REPLACE FUNCTION tenantry_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'table % is append-only: % is not allowed; post a compensating row',
+        TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
+
+
+def make_append_only(table: str) -> None:
+    """No UPDATE/DELETE/TRUNCATE: revoked from every grantee, refused by triggers for everyone
+    (the owner and superusers included)."""
+    op.execute(_REFUSE_FUNCTION)
+    op.execute(f"""
+        DO $$
+        DECLARE grantee_name text;
+        BEGIN
+            FOR grantee_name IN
+                SELECT DISTINCT grantee FROM information_schema.role_table_grants
+                 WHERE table_schema = current_schema() AND table_name = '{table}'
+                   AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
+                   AND grantee <> current_user
+            LOOP
+                EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I FROM %I',
+                               '{table}', grantee_name);
+            END LOOP;
+        END
+        $$""")
+    op.execute(f'DROP TRIGGER IF EXISTS {table}_append_only ON "{table}"')
+    op.execute(f'CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON "{table}" '
+               "FOR EACH ROW EXECUTE FUNCTION tenantry_refuse_change()")
+    op.execute(f'DROP TRIGGER IF EXISTS {table}_no_truncate ON "{table}"')
+    op.execute(f'CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON "{table}" '
+               "FOR EACH STATEMENT EXECUTE FUNCTION tenantry_refuse_change()")
+
+
+def create_enum_if_absent(name: str, values: tuple[str, ...]) -> None:
+    """Create an enum type in the schema the migration targets (``current_schema()``) unless a
+    type of that name already exists *there*; one of the same name in another schema (e.g.
+    ``public`` when migrating a different schema) does not count."""
+    labels = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    op.execute(f"""
+        DO $$
+        BEGIN
+            IF NOT EXISTS (
+                SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                 WHERE t.typname = '{name}' AND n.nspname = current_schema()
+            ) THEN
+                EXECUTE format('CREATE TYPE %I.%I AS ENUM ({labels})', current_schema(), '{name}');
+            END IF;
+        END
+        $$""")
+
+
+def drop_enum_if_present(name: str) -> None:
+    op.execute(f"""
+        DO $$
+        BEGIN
+            IF EXISTS (
+                SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                 WHERE t.typname = '{name}' AND n.nspname = current_schema()
+            ) THEN
+                EXECUTE format('DROP TYPE %I.%I', current_schema(), '{name}');
+            END IF;
+        END
+        $$""")
+
+
+def grant_execute_to_app_roles(function_signature: str) -> None:
+    """Let the app role call a SECURITY DEFINER look-up function, and nobody else.
+
+    Migrations do not know the app role's name; it is the role that may read the ``tenants``
+    table without owning it (the grant comes from setup-db's default privileges).
+    """
+    op.execute(f"REVOKE ALL ON FUNCTION {function_signature} FROM PUBLIC")
+    op.execute(f"""
+        DO $$
+        DECLARE role_name text;
+        BEGIN
+            FOR role_name IN
+                SELECT r.rolname FROM pg_roles r
+                 WHERE r.rolname <> current_user AND NOT r.rolsuper
+                   AND r.rolname NOT LIKE 'pg\\_%'
+                   AND has_table_privilege(r.oid, current_schema() || '.tenants', 'SELECT')
+            LOOP
+                EXECUTE format('GRANT EXECUTE ON FUNCTION {function_signature} TO %I', role_name);
+            END LOOP;
+        END
+        $$""")

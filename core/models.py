@@ -1,0 +1,181 @@
+"""Core tables: platform-wide (tenants, platform users, module registry, templates) and
+tenant-owned (users, module toggles, API keys, idempotency records).
+
+Tenant-owned tables follow DESIGN.md §3: ``tenant_id`` first in the primary key and in every
+unique constraint, a server default taken from ``app.tenant_id``, composite foreign keys, and an
+RLS policy created by the migration (``core.rls``). ``TenantMixin`` gives the column.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+
+TENANT_ID_DEFAULT = text("NULLIF(current_setting('app.tenant_id', true), '')::uuid")
+
+TENANT_STATUSES = ("provisioning", "active", "inactive", "failed")
+USER_ROLES = ("owner", "admin", "cashier")
+API_KEY_ROLES = ("user", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class TenantMixin:
+    """The tenant column every tenant-owned table starts with."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=TENANT_ID_DEFAULT)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow,
+                                                 onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------- platform-wide
+
+
+class Tenant(TimestampMixin, db.Model):
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("status IN ('provisioning', 'active', 'inactive', 'failed')",
+                        name="status"),
+        CheckConstraint("slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'", name="slug"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), server_default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PlatformUser(TimestampMixin, db.Model):
+    __tablename__ = "platform_users"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
+class ModuleRecord(TimestampMixin, db.Model):
+    """The module registry: what is installed (migrated) and its platform metadata."""
+
+    __tablename__ = "modules"
+
+    key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    installed_version: Mapped[str | None] = mapped_column(String(40))
+    installed_at: Mapped[datetime | None]
+
+
+class Template(TimestampMixin, db.Model):
+    """A named set of modules with feature values, applied to tenants."""
+
+    __tablename__ = "templates"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    # {"catalog": {"feature": value}, "stock": {}}
+    modules: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+# --------------------------------------------------------------------------- tenant-owned
+
+
+class User(TenantMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        CheckConstraint("role IN ('owner', 'admin', 'cashier')", name="role"),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(server_default=text("true"), default=True)
+    # Bumped on password change/deactivation: tokens carrying an older value stop working.
+    token_version: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+
+
+class TenantModule(TenantMixin, db.Model):
+    """A tenant's toggle for one module. No row = disabled."""
+
+    __tablename__ = "tenant_modules"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    module_key: Mapped[str] = mapped_column(String(63), ForeignKey("modules.key"),
+                                            primary_key=True)
+    enabled: Mapped[bool] = mapped_column(server_default=text("false"), default=False)
+    features: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"), default=dict)
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow,
+                                                 onupdate=utcnow)
+
+
+class ApiKey(TenantMixin, db.Model):
+    """An API key. Only its SHA-256 and a display prefix are stored; never the key."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "key_hash"),
+        CheckConstraint("role IN ('user', 'admin')", name="role"),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        # The pre-tenant look-up (core.auth.apikeys) searches by hash alone.
+        Index("ix_api_keys_key_hash", "key_hash"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    label: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10), server_default="user")
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyRecord(TenantMixin, db.Model):
+    """A create request seen with an Idempotency-Key, and the response it got."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None]
+    response_body: Mapped[dict | list | None] = mapped_column(JSONB)
+    response_headers: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    completed_at: Mapped[datetime | None]

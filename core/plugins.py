@@ -1,0 +1,177 @@
+"""Plugin manager: built-in plugins, entry-point plugins, module descriptions, dependency order.
+
+One ``PluginRegistry`` per app lives in ``app.extensions["tenantry"]``; there is no global
+manager. Built-in plugins are named in ``BUILTIN_PLUGINS``; third-party plugins are found in the
+``tenantry.plugins`` entry-point group. ``DISABLED_PLUGINS`` blocks installed plugins for the
+whole deployment. Plugins are registered in reverse topological order of their ``requires`` so
+that pluggy (which calls the last registered first) calls a module after the ones it requires.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from core import hookspecs
+
+log = logging.getLogger("tenantry.plugins")
+
+PROJECT = "tenantry"
+ENTRY_POINT_GROUP = "tenantry.plugins"
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# Import paths of the plugins shipped with Tenantry. A literal tuple: no scanning, no imports
+# for side effects; order does not matter (dependency order is computed).
+BUILTIN_PLUGINS: tuple[str, ...] = (
+)
+
+
+class PluginError(RuntimeError):
+    """The set of plugins cannot form a working app (cycle, missing requirement, bad plugin)."""
+
+
+@dataclass(frozen=True)
+class Module:
+    """What a plugin provides: one module that tenants can switch on."""
+
+    key: str
+    name: str
+    version: str
+    requires: tuple[str, ...] = ()
+    features: Mapping[str, Any] = field(default_factory=dict)  # feature name -> default value
+    tenant_toggleable: bool = True
+    description: str = ""
+
+
+@dataclass
+class PluginRegistry:
+    """The app's plugin manager plus the modules it provides, in dependency order."""
+
+    pm: pluggy.PluginManager
+    modules: dict[str, Module]  # key -> Module, topologically ordered
+    plugins: dict[str, object]  # key -> plugin object
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    def module(self, key: str) -> Module | None:
+        return self.modules.get(key)
+
+    def migration_folders(self) -> dict[str, Path]:
+        """Module key -> folder of its Alembic branch, for modules that have one."""
+        folders = {}
+        for key, plugin in self.plugins.items():
+            impl = getattr(plugin, "tenantry_migration_folder", None)
+            folder = impl() if impl else None
+            if folder:
+                folders[key] = Path(folder)
+        return folders
+
+    def dependents(self, key: str) -> list[str]:
+        """Modules that require ``key`` directly."""
+        return [m.key for m in self.modules.values() if key in m.requires]
+
+    def closure(self, key: str) -> list[str]:
+        """``key`` and everything it requires, transitively, requirements first."""
+        seen: list[str] = []
+
+        def visit(k: str) -> None:
+            for required in self.modules[k].requires:
+                visit(required)
+            if k not in seen:
+                seen.append(k)
+
+        visit(key)
+        return seen
+
+
+def _load_builtin(path: str) -> ModuleType:
+    return importlib.import_module(path)
+
+
+def discover(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
+             extra: Iterable[tuple[str, object]] = ()) -> list[tuple[str, object]]:
+    """(name, plugin) pairs: built-ins, then entry points, then ``extra`` (tests)."""
+    disabled = {name.lower() for name in disabled}
+    found: list[tuple[str, object]] = []
+    for path in builtins:
+        name = path.rsplit(".", 1)[-1]
+        if name not in disabled:
+            found.append((name, _load_builtin(path)))
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name.lower() in disabled:
+            continue
+        try:
+            found.append((ep.name, ep.load()))
+        except Exception as exc:  # report which distribution is broken, whatever broke it
+            raise PluginError(f"plugin entry point {ep.name!r} ({ep.value}) failed to load: "
+                              f"{exc}") from exc
+    found.extend((n, p) for n, p in extra if n.lower() not in disabled)
+    return found
+
+
+def topological_order(modules: Mapping[str, Module]) -> list[str]:
+    """Module keys with every requirement before its dependents; clear errors otherwise."""
+    for module in modules.values():
+        for required in module.requires:
+            if required not in modules:
+                raise PluginError(
+                    f"module {module.key!r} requires {required!r}, which is not installed "
+                    f"or is blocked by DISABLED_PLUGINS")
+    order: list[str] = []
+    state: dict[str, str] = {}  # key -> "visiting" | "done"
+
+    def visit(key: str, path: list[str]) -> None:
+        if state.get(key) == "done":
+            return
+        if state.get(key) == "visiting":
+            cycle = [*path[path.index(key):], key]
+            raise PluginError("module requirements form a cycle: " + " -> ".join(cycle)
+                              + f" ({cycle[-2]!r} requires {key!r})")
+        state[key] = "visiting"
+        for required in modules[key].requires:
+            visit(required, [*path, key])
+        state[key] = "done"
+        order.append(key)
+
+    for key in sorted(modules):
+        visit(key, [])
+    return order
+
+
+def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
+                   extra: Iterable[tuple[str, object]] = ()) -> PluginRegistry:
+    candidates = discover(disabled, builtins, extra)
+    described: dict[str, tuple[Module, object]] = {}
+    for name, plugin in candidates:
+        impl = getattr(plugin, "tenantry_module", None)
+        if impl is None:
+            raise PluginError(f"plugin {name!r} does not implement tenantry_module()")
+        module = impl()
+        if not isinstance(module, Module):
+            raise PluginError(f"plugin {name!r}: tenantry_module() must return core.plugins.Module")
+        if module.key in described:
+            raise PluginError(f"module key {module.key!r} is provided by two plugins")
+        described[module.key] = (module, plugin)
+
+    order = topological_order({key: module for key, (module, _) in described.items()})
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for key in reversed(order):  # pluggy calls LIFO: register dependents first
+        pm.register(described[key][1], name=key)
+    pm.hook.tenantry_add_hookspecs(pluginmanager=pm)
+    pm.check_pending()
+    return PluginRegistry(
+        pm=pm,
+        modules={key: described[key][0] for key in order},
+        plugins={key: described[key][1] for key in order},
+    )

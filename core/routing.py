@@ -1,0 +1,53 @@
+"""Registers every blueprint, core's and each plugin's, and records the guard each needs.
+
+Guards are looked up by blueprint name in the request pipeline (core.http) instead of being
+attached to the blueprints, so module-level Blueprint objects stay untouched and can be
+registered on several apps (tests build many).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+
+from core.http import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
+
+
+def _core_blueprints():
+    from core.auth.routes import blp as auth_blp
+    from core.health import blp as health_blp
+    from core.platform.routes import blp as platform_blp
+    from core.settings_routes import blp as settings_blp
+
+    return [
+        (health_blp, GUARD_NONE, {}),
+        (auth_blp, GUARD_TENANT, {}),
+        (settings_blp, GUARD_TENANT, {}),
+        (platform_blp, GUARD_PLATFORM, {}),
+    ]
+
+
+def _plugin_blueprints(app: Flask, api: Api):
+    """(blueprint, module key, options) for every blueprint a plugin contributes.
+
+    A plugin returns Blueprints, or (Blueprint, options) pairs to register one blueprint
+    twice (options go to Flask: url_prefix, name), as the cases module does for ClinCore's
+    root paths.
+    """
+    hook = app.extensions["tenantry"].pm.hook.tenantry_register_blueprints
+    for impl in reversed(hook.get_hookimpls()):  # dependency order
+        for item in impl.function(app=app, api=api) or ():
+            blueprint, options = item if isinstance(item, tuple) else (item, {})
+            if not isinstance(blueprint, SmorestBlueprint):
+                raise TypeError(f"plugin {impl.plugin_name!r} returned {blueprint!r}, not a "
+                                "flask-smorest Blueprint")
+            yield blueprint, impl.plugin_name, options
+
+
+def register_blueprints(app: Flask, api: Api) -> None:
+    guards: dict[str, str] = {}
+    for blueprint, guard, options in [*_core_blueprints(), *_plugin_blueprints(app, api)]:
+        api.register_blueprint(blueprint, **options)
+        guards[options.get("name", blueprint.name)] = guard
+    app.extensions["tenantry_guards"] = guards

@@ -1,0 +1,172 @@
+"""Migration state: the Alembic configuration (core + every plugin branch), ``migrate-all``,
+and the readiness check that core and every installed module are at their heads.
+
+Migrations connect as the owner role (MIGRATION_DATABASE_URL), never as the app role.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
+from sqlalchemy import create_engine, pool, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from core.auth.passwords import hash_password
+from core.cache import TTLCache
+from core.config import PROJECT_ROOT
+from core.extensions import db, migrate
+from core.models import ModuleRecord, PlatformUser
+
+log = logging.getLogger("tenantry.schema")
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+CORE_BRANCH = "core"
+
+
+def migration_url(app: Flask) -> str:
+    return app.config.get("MIGRATION_DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def _configure_alembic(config: Config) -> Config:
+    """Flask-Migrate callback: our URL and every branch's folder (runs for `flask db` too)."""
+    app = current_app
+    registry = app.extensions["tenantry"]
+    locations = [str(MIGRATIONS_DIR / "versions")]
+    locations += [str(folder) for folder in registry.migration_folders().values()]
+    config.set_main_option("version_locations", " ".join(locations))
+    config.set_main_option("path_separator", "space")
+    config.set_main_option("sqlalchemy.url", migration_url(app).replace("%", "%%"))
+    return config
+
+
+def init_schema(app: Flask) -> None:
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
+    if _configure_alembic not in migrate.configure_callbacks:
+        migrate.configure(_configure_alembic)
+    app.extensions["tenantry_schema_cache"] = TTLCache(app.config["TENANT_CACHE_TTL"])
+
+
+def alembic_config() -> Config:
+    return migrate.get_config(directory=str(MIGRATIONS_DIR))
+
+
+@dataclass(frozen=True)
+class BranchState:
+    branch: str
+    head: str
+    applied: bool  # the branch's head revision is applied
+
+
+def branch_states(connection=None) -> list[BranchState]:
+    """State of core and of every plugin branch known to this app."""
+    script = ScriptDirectory.from_config(alembic_config())
+    registry = current_app.extensions["tenantry"]
+    if connection is None:
+        with db.engine.connect() as own_connection:
+            current = MigrationContext.configure(own_connection).get_current_heads()
+    else:
+        current = MigrationContext.configure(connection).get_current_heads()
+    # Everything at or below a current head is applied (heads of dependent branches imply
+    # the revisions they depend on).
+    applied = {rev.revision for rev in script.iterate_revisions(current, "base")}
+    states = []
+    for branch in [CORE_BRANCH, *registry.migration_folders()]:
+        head = script.get_revision(f"{branch}@head").revision
+        states.append(BranchState(branch, head, head in applied))
+    return states
+
+
+def schema_problems(installed_only: bool = True) -> list[str]:
+    """Why the schema is not ready (empty = ready). Cached for TENANT_CACHE_TTL seconds."""
+
+    def load() -> list[str]:
+        installed = {row.key for row in db.session.execute(
+            select(ModuleRecord.key).where(ModuleRecord.installed_version.is_not(None)))}
+        db.session.rollback()
+        problems = []
+        for state in branch_states():
+            relevant = state.branch == CORE_BRANCH or state.branch in installed \
+                or not installed_only
+            if relevant and not state.applied:
+                problems.append(f"migrations of '{state.branch}' are behind head "
+                                f"{state.head}; run `flask migrate-all`")
+        return problems
+
+    cache: TTLCache = current_app.extensions["tenantry_schema_cache"]
+    return cache.get_or_load("problems", load)
+
+
+def migrate_all(echo: Callable[[str], None] = print) -> list[str]:
+    """Upgrade core, then each plugin branch in dependency order; record installed modules.
+
+    Returns the branches that changed (empty when everything was already at head).
+    """
+    app = current_app
+    registry = app.extensions["tenantry"]
+    config = alembic_config()
+    engine = create_engine(migration_url(app), poolclass=pool.NullPool)
+    changed: list[str] = []
+    try:
+        with engine.connect() as connection:
+            before = {s.branch: s.applied for s in branch_states(connection)}
+        order = [CORE_BRANCH, *[k for k in registry.modules if k in
+                                registry.migration_folders()]]
+        for index, branch in enumerate(order, 1):
+            if before.get(branch):
+                echo(f"[{index}/{len(order)}] {branch}: already at head")
+                continue
+            echo(f"[{index}/{len(order)}] {branch}: upgrading")
+            command.upgrade(config, f"{branch}@head")
+            changed.append(branch)
+        with engine.begin() as connection:
+            _record_modules(connection, registry)
+            _seed_platform_owner(connection, app.config, echo)
+    finally:
+        engine.dispose()
+    current_app.extensions["tenantry_schema_cache"].invalidate()
+    if not changed:
+        echo("migrate-all: nothing to do, every branch is at head")
+    return changed
+
+
+def _record_modules(connection, registry) -> None:
+    now = datetime.now(UTC)
+    for module in registry.modules.values():
+        statement = insert(ModuleRecord).values(
+            key=module.key, name=module.name, description=module.description,
+            installed_version=module.version, installed_at=now, created_at=now, updated_at=now)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=[ModuleRecord.key],
+            set_={"installed_version": module.version,
+                  "installed_at": text("COALESCE(modules.installed_at, excluded.installed_at)"),
+                  "updated_at": now},
+            where=ModuleRecord.installed_version.is_distinct_from(module.version)))
+
+
+def _seed_platform_owner(connection, config, echo) -> None:
+    email, password = config.get("FIRST_OWNER_EMAIL"), config.get("FIRST_OWNER_PASSWORD")
+    if not email or not password:
+        return
+    exists = connection.execute(select(PlatformUser.id).where(PlatformUser.email == email)).first()
+    if exists:
+        return
+    now = datetime.now(UTC)
+    connection.execute(insert(PlatformUser).values(
+        id=uuid.uuid4(), email=email, password_hash=hash_password(password),
+        created_at=now, updated_at=now))
+    echo(f"platform owner {email} created")
+
+
+def plugin_folder(module_file: str) -> Path:
+    """For a plugin's ``tenantry_migration_folder``: its ``migrations`` folder."""
+    return Path(module_file).resolve().parent / "migrations"

@@ -1,0 +1,82 @@
+"""``/api/v1/tenant/settings``: a tenant owner's module and feature toggles (runbook 000,
+"Platform admin": missing overrides are treated as disabled)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from core import modules as module_service
+from core.extensions import db
+from core.http import Blueprint
+
+blp = Blueprint("tenant_settings", __name__, url_prefix="/api/v1/tenant",
+                description="Module and feature toggles of the current tenant (owner only)")
+
+
+class ModuleSettingSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    version = fields.String()
+    requires = fields.List(fields.String())
+    tenant_toggleable = fields.Boolean()
+    enabled = fields.Boolean(required=True)
+    features = fields.Dict(keys=fields.String())
+
+
+class SettingsSchema(Schema):
+    modules = fields.List(fields.Nested(ModuleSettingSchema), required=True)
+    changes = fields.List(fields.String(), metadata={
+        "description": "What the last PATCH did, including requirements enabled with it"})
+
+
+class ModuleChangeSchema(Schema):
+    enabled = fields.Boolean()
+    features = fields.Dict(keys=fields.String())
+
+
+class SettingsUpdateSchema(Schema):
+    modules = fields.Dict(keys=fields.String(), values=fields.Nested(ModuleChangeSchema),
+                          required=True)
+
+
+def _settings(changes=None):
+    return {"modules": module_service.tenant_modules(g.tenant.id), "changes": changes or []}
+
+
+@blp.route("/settings")
+class TenantSettings(MethodView):
+    @blp.response(200, SettingsSchema)
+    @blp.requires_roles("owner", kinds=("user",))
+    def get(self):
+        """List every installed module with its enabled flag and features."""
+        return _settings()
+
+    @blp.arguments(SettingsUpdateSchema)
+    @blp.response(200, SettingsSchema)
+    @blp.alt_response(409, description="A requirement blocks the change, or the module's "
+                                       "migrations are not applied")
+    @blp.requires_roles("owner", kinds=("user",))
+    def patch(self, update):
+        """Enable or disable modules and set feature values; requirements follow."""
+        tenant_id, changes = g.tenant.id, []
+        # Disable first (dependents before requirements), then enable: one PATCH can swap.
+        order = list(module_service.registry().modules)
+        items = update["modules"]
+        for key in sorted(items, key=lambda k: -order.index(k) if k in order else 0):
+            change = items[key]
+            if change.get("enabled") is False and module_service.disable_module(tenant_id, key):
+                changes.append(f"disabled {key}")
+        for key in sorted(items, key=lambda k: order.index(k) if k in order else -1):
+            change = items[key]
+            if change.get("features"):
+                module_service.set_features(tenant_id, key, change["features"])
+                changes.append(f"set features of {key}")
+            if change.get("enabled") is True:
+                for enabled in module_service.enable_module(tenant_id, key):
+                    changes.append(f"enabled {enabled}" if enabled == key
+                                   else f"enabled {enabled} (required by {key})")
+        db.session.commit()
+        return _settings(changes)

@@ -1,0 +1,1 @@
+"""Built-in Tenantry plugins, one package per module (see core.plugins.BUILTIN_PLUGINS)."""

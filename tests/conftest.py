@@ -1,0 +1,7 @@
+"""Test configuration: every fixture module is listed here (no implicit discovery)."""
+
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.app",
+    "tests.fixtures.tenants",
+]
