@@ -39,7 +39,7 @@ class Readiness(MethodView):
         """Readiness: the database answers and every installed module is migrated."""
         try:
             db.session.execute(text("SELECT 1"))
-            problems = schema_problems()
+            problems = list(schema_problems().values())
         except SQLAlchemyError as exc:
             db.session.rollback()
             problems = [f"database unreachable: {type(exc).__name__}"]

@@ -30,7 +30,7 @@ from core.auth.identity import authenticate_request
 from core.db import bind_tenant, unbind_tenant
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.extensions import db
-from core.tenancy import PLATFORM, module_state, resolve_request_tenant
+from core.tenancy import PLATFORM, module_state, require_schema_ready, resolve_request_tenant
 
 access_log = logging.getLogger("tenantry.access")
 
@@ -130,6 +130,7 @@ def _guard_blueprint() -> None:
         raise Unauthorized("credentials required")
     if not module_state(g.tenant.id, guard).enabled:
         raise Forbidden(f"module '{guard}' is not enabled for this tenant")
+    require_schema_ready(guard)
 
 
 # --------------------------------------------------------------------------- pipeline

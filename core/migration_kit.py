@@ -8,10 +8,19 @@ gets a new function. Core, built-in and third-party migrations share it instead 
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql as pg
 
 TENANT_SETTING = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 POLICY_NAME = "tenant_isolation"
+
+
+def tenant_id_column() -> sa.Column:
+    """The ``tenant_id`` column every tenant-owned table starts with (default from the
+    transaction's tenant setting, so inserts cannot name another tenant by omission)."""
+    return sa.Column("tenant_id", pg.UUID(as_uuid=True), nullable=False,
+                     server_default=sa.text(TENANT_SETTING))
 
 
 def enable_tenant_rls(table: str) -> None:

@@ -17,6 +17,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from flask import Flask, current_app
 from sqlalchemy import create_engine, pool, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -49,6 +51,19 @@ def _configure_alembic(config: Config) -> Config:
     return config
 
 
+def deployment_tables(app: Flask) -> set[str]:
+    """Tables of core and of this app's plugins. Models of other importable plugins (blocked
+    by DISABLED_PLUGINS, or loaded by another app in the process) are not this schema's."""
+    packages = ["core", *(getattr(p, "__name__", "") for p in
+                          app.extensions["tenantry"].plugins.values())]
+    tables = set()
+    for mapper in db.Model.registry.mappers:
+        module = mapper.class_.__module__
+        if any(module == pkg or module.startswith(pkg + ".") for pkg in packages if pkg):
+            tables.update(t.name for t in mapper.tables)
+    return tables
+
+
 def init_schema(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     if _configure_alembic not in migrate.configure_callbacks:
@@ -67,18 +82,29 @@ class BranchState:
     applied: bool  # the branch's head revision is applied
 
 
+def _script() -> ScriptDirectory:
+    """The revision graph, parsed once per app: revision files do not change while it runs."""
+    extensions = current_app.extensions
+    if "tenantry_script" not in extensions:
+        extensions["tenantry_script"] = ScriptDirectory.from_config(alembic_config())
+    return extensions["tenantry_script"]
+
+
 def branch_states(connection=None) -> list[BranchState]:
     """State of core and of every plugin branch known to this app."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _script()
     registry = current_app.extensions["tenantry"]
     if connection is None:
         with db.engine.connect() as own_connection:
             current = MigrationContext.configure(own_connection).get_current_heads()
     else:
         current = MigrationContext.configure(connection).get_current_heads()
+    # Revisions of plugins that this deployment does not have (another app sharing the
+    # database) are not ours to judge.
+    known = [rev for rev in current if _is_known(script, rev)]
     # Everything at or below a current head is applied (heads of dependent branches imply
     # the revisions they depend on).
-    applied = {rev.revision for rev in script.iterate_revisions(current, "base")}
+    applied = {rev.revision for rev in script.iterate_revisions(known, "base")}
     states = []
     for branch in [CORE_BRANCH, *registry.migration_folders()]:
         head = script.get_revision(f"{branch}@head").revision
@@ -86,21 +112,29 @@ def branch_states(connection=None) -> list[BranchState]:
     return states
 
 
-def schema_problems(installed_only: bool = True) -> list[str]:
-    """Why the schema is not ready (empty = ready). Cached for TENANT_CACHE_TTL seconds."""
+def _is_known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except (ResolutionError, CommandError):
+        return False
 
-    def load() -> list[str]:
-        installed = {row.key for row in db.session.execute(
-            select(ModuleRecord.key).where(ModuleRecord.installed_version.is_not(None)))}
-        db.session.rollback()
-        problems = []
-        for state in branch_states():
-            relevant = state.branch == CORE_BRANCH or state.branch in installed \
-                or not installed_only
-            if relevant and not state.applied:
-                problems.append(f"migrations of '{state.branch}' are behind head "
-                                f"{state.head}; run `flask migrate-all`")
-        return problems
+
+def schema_problems() -> dict[str, str]:
+    """Branch -> why it is not ready, for core and every installed module (empty = ready).
+
+    Cached for TENANT_CACHE_TTL seconds; the tenant guard asks on every request.
+    """
+
+    def load() -> dict[str, str]:
+        with db.engine.connect() as connection:
+            installed = set(connection.execute(select(ModuleRecord.key).where(
+                ModuleRecord.installed_version.is_not(None))).scalars())
+            states = branch_states(connection)
+        return {state.branch: f"migrations of '{state.branch}' are behind head {state.head}; "
+                              "run `flask migrate-all`"
+                for state in states
+                if not state.applied and (state.branch == CORE_BRANCH
+                                          or state.branch in installed)}
 
     cache: TTLCache = current_app.extensions["tenantry_schema_cache"]
     return cache.get_or_load("problems", load)

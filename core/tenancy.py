@@ -111,6 +111,7 @@ def tenancy() -> Tenancy:
 def require_serving(tenant: TenantInfo) -> None:
     """403 for an inactive tenant, 503 (with the reason, also logged) for one not ready."""
     if tenant.status == "active":
+        require_schema_ready()
         return
     if tenant.status == "inactive":
         raise Forbidden(f"tenant '{tenant.slug}' is inactive")
@@ -134,6 +135,16 @@ def resolve_request_tenant() -> None:
             raise NotFound("no tenant at this host")
         require_serving(tenant)
         g.tenant = tenant
+
+
+def require_schema_ready(branch: str = "core") -> None:
+    """503 while core's (or a module's) migrations are behind the code's heads."""
+    from core.schema import schema_problems
+
+    problem = schema_problems().get(branch)
+    if problem:
+        log.warning("not ready: %s", problem)
+        raise ServiceUnavailable(f"not ready: {problem}")
 
 
 def module_state(tenant_id: uuid.UUID, key: str) -> ModuleState:

@@ -8,7 +8,9 @@ import logging
 
 from alembic import context
 from flask import current_app
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
+
+from core.schema import deployment_tables
 
 config = context.config
 logger = logging.getLogger("alembic.env")
@@ -19,9 +21,11 @@ def _target_metadata():
 
 
 def _include_object(obj, name, type_, reflected, compare_to):
-    # Tables of plugins that are not installed in this deployment are not ours to drop.
-    if type_ == "table" and reflected and compare_to is None:
-        return name in _target_metadata().tables
+    # Only tables of core and of this deployment's plugins: a table in the database that no
+    # model of ours describes (another deployment's plugin) is not ours to drop, and a model
+    # of a plugin this app does not load is not ours to create.
+    if type_ == "table":
+        return name in deployment_tables(current_app)
     return True
 
 
@@ -41,6 +45,14 @@ def run_migrations_online():
                           transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()
+        # The app role reads the version table (readiness) but must never rewrite it.
+        connection.execute(text(
+            "DO $$ DECLARE r text; BEGIN FOR r IN SELECT DISTINCT grantee FROM "
+            "information_schema.role_table_grants WHERE table_name = 'alembic_version' "
+            "AND table_schema = current_schema() AND privilege_type <> 'SELECT' "
+            "AND grantee <> current_user LOOP EXECUTE format('REVOKE INSERT, UPDATE, DELETE, "
+            "TRUNCATE ON alembic_version FROM %I', r); END LOOP; END $$"))
+        connection.commit()
     engine.dispose()
 
 

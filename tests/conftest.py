@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.app",
     "tests.fixtures.tenants",
+    "tests.fixtures.plugins",
 ]
