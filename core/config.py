@@ -127,6 +127,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="first platform admin's password"),
     Setting("BOOTSTRAP_TOKEN", _secret, secret=True,
             help="accepted as platform bearer and by POST /bootstrap while set"),
+    Setting("BOOTSTRAP_MODULES", _csv, default=("cases",),
+            help="modules POST /bootstrap and `flask bootstrap` enable for the new tenant"),
     Setting("LOG_LEVEL", _log_level, default="INFO"),
     Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
     Setting("APP_HOST", _text, default="127.0.0.1"),
@@ -185,7 +187,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     """Merge every source and validate; raise one ConfigError naming every problem."""
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
-    instance_path = Path(overrides.pop("INSTANCE_PATH", None) or environ.get(
+    instance_path = Path(overrides.pop("INSTANCE_PATH", None) or instance_path or environ.get(
         "TENANTRY_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
 
     raw: dict[str, Any] = {}
