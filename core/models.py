@@ -45,8 +45,9 @@ def new_id() -> uuid.UUID:
 class TenantMixin:
     """The tenant column every tenant-owned table starts with."""
 
+    # sort_order puts tenant_id first in the table, hence first in the primary key.
     tenant_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), primary_key=True, server_default=TENANT_ID_DEFAULT)
+        UUID(as_uuid=True), primary_key=True, server_default=TENANT_ID_DEFAULT, sort_order=-1)
 
 
 class TimestampMixin:
