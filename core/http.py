@@ -48,6 +48,21 @@ def hostless(view):
     return view
 
 
+# The credential check of ``requires_roles``/``requires_platform``, kept on the view method.
+# functools.wraps copies it onto every outer decorator, so the pipeline can run it before
+# flask-smorest parses the body: a caller without credentials gets 401, not 422.
+_AUTH_CHECK_ATTR = "_tenantry_auth_check"
+
+
+def _check_view_credentials() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    check = getattr(method, _AUTH_CHECK_ATTR, None)
+    if check is not None:
+        check()
+
+
 def _is_hostless() -> bool:
     if request.endpoint is None:
         return False
@@ -65,17 +80,21 @@ class Blueprint(SmorestBlueprint):
         """Tenant identity (user JWT or API key) whose role is in ``roles``; else 401/403."""
         allowed_kinds = tuple(kinds)
 
+        def check() -> None:
+            identity = g.get("identity")
+            if identity is None or identity.kind not in allowed_kinds:
+                raise Unauthorized("tenant credentials required")
+            if roles and identity.role not in roles:
+                raise Forbidden(f"role '{identity.role}' may not do this; allowed: "
+                                f"{', '.join(roles)}")
+
         def decorator(view: Callable):
             @functools.wraps(view)
             def wrapper(*args, **kwargs):
-                identity = g.get("identity")
-                if identity is None or identity.kind not in allowed_kinds:
-                    raise Unauthorized("tenant credentials required")
-                if roles and identity.role not in roles:
-                    raise Forbidden(f"role '{identity.role}' may not do this; allowed: "
-                                    f"{', '.join(roles)}")
+                check()
                 return view(*args, **kwargs)
 
+            setattr(wrapper, _AUTH_CHECK_ATTR, check)
             self._document_auth(wrapper, TENANT_SECURITY, roles)
             return wrapper
 
@@ -84,13 +103,17 @@ class Blueprint(SmorestBlueprint):
     def requires_platform(self, view: Callable):
         """Platform admin JWT or BOOTSTRAP_TOKEN; else 401."""
 
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def check() -> None:
             identity = g.get("identity")
             if identity is None or not identity.is_platform:
                 raise Unauthorized("platform credentials required")
+
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check()
             return view(*args, **kwargs)
 
+        setattr(wrapper, _AUTH_CHECK_ATTR, check)
         self._document_auth(wrapper, PLATFORM_SECURITY, ())
         return wrapper
 
@@ -152,6 +175,7 @@ def _start_request():
     if g.tenant is not None:
         bind_tenant(g.tenant.id)
     _guard_blueprint()
+    _check_view_credentials()
     if g.tenant is not None and g.identity is not None and g.identity.is_tenant:
             current_app.extensions["tenantry"].hook.tenantry_request_authenticated(
                 tenant_id=g.tenant.id, identity=g.identity, endpoint=request.endpoint or "",

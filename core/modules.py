@@ -83,16 +83,18 @@ def _toggles(tenant_id: uuid.UUID) -> dict[str, TenantModule]:
 
 def tenant_modules(tenant_id: uuid.UUID) -> list[ModuleView]:
     """Every installed module with this tenant's enabled flag and feature values."""
-    installed = installed_versions()
+    # Name and description as the platform set them in the registry (PATCH .../modules/<key>).
+    installed = {row.key: row for row in db.session.execute(
+        select(ModuleRecord).where(ModuleRecord.installed_version.is_not(None))).scalars()}
     toggles = _toggles(tenant_id)
     views = []
     for module in registry().modules.values():
         if module.key not in installed:
             continue
-        toggle = toggles.get(module.key)
+        toggle, record = toggles.get(module.key), installed[module.key]
         views.append(ModuleView(
-            module.key, module.name, module.description, module.version, module.requires,
-            module.tenant_toggleable, True, True, installed[module.key],
+            module.key, record.name, record.description, module.version, module.requires,
+            module.tenant_toggleable, True, True, record.installed_version,
             enabled=bool(toggle and toggle.enabled),
             features={**module.features, **((toggle.features if toggle else None) or {})}))
     return views

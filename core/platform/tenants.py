@@ -1,0 +1,149 @@
+"""Platform routes for tenants: create, list, read, update, (de)activate, their modules and
+templates applied to them."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from core import modules as module_service
+from core.extensions import db
+from core.http import SQLPage
+from core.platform import services
+from core.platform.blueprint import blp
+from core.platform.schemas import (
+    TemplateAppliedSchema,
+    TenantCreatedSchema,
+    TenantCreateSchema,
+    TenantModuleChangeSchema,
+    TenantModulesSchema,
+    TenantQueryArgsSchema,
+    TenantSchema,
+    TenantUpdateSchema,
+)
+from core.tenants import get_tenant, set_status
+
+
+def _modules(tenant_id, changes):
+    return {"tenant_id": tenant_id, "changes": changes,
+            "modules": module_service.tenant_modules(tenant_id)}
+
+
+@blp.route("/tenants")
+class Tenants(MethodView):
+    @blp.arguments(TenantQueryArgsSchema, location="query")
+    @blp.response(200, TenantSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_platform
+    def get(self, args):
+        """List tenants, filtered by status or by a part of their slug or name."""
+        return services.tenants_query(**args)
+
+    @blp.arguments(TenantCreateSchema)
+    @blp.response(201, TenantCreatedSchema)
+    @blp.alt_response(409, description="A tenant with this slug exists, or a module's "
+                                       "migrations are not applied")
+    @blp.requires_platform
+    def post(self, data):
+        """Create a tenant with its first owner, optionally a template and modules."""
+        created = services.create_tenant(**data)
+        db.session.commit()
+        return created
+
+
+@blp.route("/tenants/<uuid:tenant_id>")
+@blp.etag
+class TenantById(MethodView):
+    @blp.response(200, TenantSchema)
+    @blp.alt_response(404, description="No such tenant")
+    @blp.requires_platform
+    def get(self, tenant_id):
+        """Read one tenant."""
+        return get_tenant(tenant_id)
+
+    @blp.arguments(TenantUpdateSchema)
+    @blp.response(200, TenantSchema)
+    @blp.alt_response(404, description="No such tenant")
+    @blp.requires_platform
+    def patch(self, data, tenant_id):
+        """Rename a tenant or change its status (and the reason shown while not ready)."""
+        blp.check_etag(get_tenant(tenant_id), TenantSchema)
+        tenant = services.update_tenant(
+            tenant_id, name=data.get("name"), status=data.get("status"),
+            status_reason=data.get("status_reason"), reason_given="status_reason" in data)
+        db.session.commit()
+        return tenant
+
+
+@blp.route("/tenants/<uuid:tenant_id>/activate")
+class TenantActivation(MethodView):
+    @blp.response(200, TenantSchema)
+    @blp.alt_response(404, description="No such tenant")
+    @blp.requires_platform
+    def post(self, tenant_id):
+        """Activate a tenant: its users and keys are let in again."""
+        tenant = set_status(tenant_id, "active")
+        db.session.commit()
+        return tenant
+
+
+@blp.route("/tenants/<uuid:tenant_id>/deactivate")
+class TenantDeactivation(MethodView):
+    @blp.response(200, TenantSchema)
+    @blp.alt_response(404, description="No such tenant")
+    @blp.requires_platform
+    def post(self, tenant_id):
+        """Deactivate a tenant: every request on it answers 403; its data is kept."""
+        tenant = set_status(tenant_id, "inactive")
+        db.session.commit()
+        return tenant
+
+
+@blp.route("/tenants/<uuid:tenant_id>/modules")
+class TenantModules(MethodView):
+    @blp.response(200, TenantModulesSchema)
+    @blp.alt_response(404, description="No such tenant")
+    @blp.requires_platform
+    def get(self, tenant_id):
+        """List the installed modules with this tenant's toggles and feature values."""
+        get_tenant(tenant_id)
+        return _modules(tenant_id, [])
+
+
+@blp.route("/tenants/<uuid:tenant_id>/modules/<string:key>")
+class TenantModuleToggle(MethodView):
+    @blp.arguments(TenantModuleChangeSchema)
+    @blp.response(200, TenantModulesSchema)
+    @blp.alt_response(404, description="No such tenant or module")
+    @blp.alt_response(409, description="The module's migrations are not applied")
+    @blp.requires_platform
+    def put(self, data, tenant_id, key):
+        """Enable a module (any module, also platform-managed ones) and what it requires."""
+        changes = services.enable_for_tenant(tenant_id, key, data["features"])
+        db.session.commit()
+        return _modules(tenant_id, changes)
+
+    @blp.response(200, TenantModulesSchema)
+    @blp.alt_response(404, description="No such tenant or module")
+    @blp.alt_response(409, description="An enabled module requires it")
+    @blp.requires_platform
+    def delete(self, tenant_id, key):
+        """Disable a module for a tenant; its data is kept."""
+        changes = services.disable_for_tenant(tenant_id, key)
+        db.session.commit()
+        return _modules(tenant_id, changes)
+
+
+@blp.route("/tenants/<uuid:tenant_id>/apply-template/<string:key>")
+class TenantTemplateApplication(MethodView):
+    @blp.response(200, TemplateAppliedSchema)
+    @blp.alt_response(404, description="No such tenant or template")
+    @blp.alt_response(409, description="A module's migrations are not applied")
+    @blp.requires_platform
+    def post(self, tenant_id, key):
+        """Apply a template: enable its modules (with requirements) and feature values.
+
+        Idempotent: a second application changes nothing.
+        """
+        changes = services.apply_template(tenant_id, key)
+        db.session.commit()
+        return {**_modules(tenant_id, changes), "template": key}

@@ -1,0 +1,23 @@
+"""The ``users`` module: a tenant owner manages the tenant's users; every user changes their
+own password. No tables of its own: it works on core's ``users`` table."""
+
+from core.plugins import Module, hookimpl
+
+
+@hookimpl
+def tenantry_module():
+    return Module(key="users", name="Users", version="1.0.0",
+                  description="Tenant users: owners create users, set roles, deactivate them "
+                              "and reset passwords; every user changes their own password.")
+
+
+@hookimpl
+def tenantry_register_blueprints(app, api):
+    from plugins.users.routes import blp  # imported here: no import-time work
+
+    return [blp]
+
+
+@hookimpl
+def tenantry_migration_folder():
+    return None  # core's migrations own the users table
