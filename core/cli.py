@@ -18,7 +18,10 @@ from core.extensions import db
 
 
 def register_commands(app: Flask) -> None:
-    for command in (migrate_all_command, serve_command, tenants_group, modules_group):
+    from core.bootstrap import bootstrap_command
+
+    for command in (migrate_all_command, serve_command, tenants_group, modules_group,
+                    bootstrap_command):
         app.cli.add_command(command)
     app.extensions["tenantry"].hook.tenantry_register_commands(cli=app.cli)
 

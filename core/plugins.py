@@ -31,6 +31,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 # Import paths of the plugins shipped with Tenantry. A literal tuple: no scanning, no imports
 # for side effects; order does not matter (dependency order is computed).
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.billing",
+    "plugins.cases",
     "plugins.users",
 )
 

@@ -13,23 +13,36 @@ from flask_smorest import Blueprint as SmorestBlueprint
 
 from core.http import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
 
+# A plugin sets this attribute on a blueprint that belongs to the platform API (platform hosts
+# and platform credentials, like core's /api/v1/platform); its other blueprints are guarded by
+# its module toggle.
+PLATFORM_BLUEPRINT_ATTR = "tenantry_platform"
+
 
 def _core_blueprints():
+    from core.auth.apikey_routes import blp as api_keys_blp
+    from core.auth.apikey_routes import owner_blp as owner_api_keys_blp
     from core.auth.routes import blp as auth_blp
+    from core.bootstrap import blp as bootstrap_blp
     from core.health import blp as health_blp
     from core.platform.routes import blp as platform_blp
     from core.settings_routes import blp as settings_blp
 
     return [
         (health_blp, GUARD_NONE, {}),
+        (bootstrap_blp, GUARD_NONE, {}),  # hostless: checks the host and its token itself
         (auth_blp, GUARD_TENANT, {}),
+        (api_keys_blp, GUARD_TENANT, {}),  # ClinCore's root paths ...
+        (api_keys_blp, GUARD_TENANT, {"url_prefix": "/api/v1", "name": "api_keys_v1"}),
+        (owner_api_keys_blp, GUARD_TENANT, {}),
         (settings_blp, GUARD_TENANT, {}),
         (platform_blp, GUARD_PLATFORM, {}),
     ]
 
 
 def _plugin_blueprints(app: Flask, api: Api):
-    """(blueprint, module key, options) for every blueprint a plugin contributes.
+    """(blueprint, guard, options) for every blueprint a plugin contributes; the guard is the
+    module key, or the platform guard for a blueprint marked with PLATFORM_BLUEPRINT_ATTR.
 
     A plugin returns Blueprints, or (Blueprint, options) pairs to register one blueprint
     twice (options go to Flask: url_prefix, name), as the cases module does for ClinCore's
@@ -42,7 +55,9 @@ def _plugin_blueprints(app: Flask, api: Api):
             if not isinstance(blueprint, SmorestBlueprint):
                 raise TypeError(f"plugin {impl.plugin_name!r} returned {blueprint!r}, not a "
                                 "flask-smorest Blueprint")
-            yield blueprint, impl.plugin_name, options
+            guard = GUARD_PLATFORM if getattr(blueprint, PLATFORM_BLUEPRINT_ATTR, False) \
+                else impl.plugin_name
+            yield blueprint, guard, options
 
 
 def register_blueprints(app: Flask, api: Api) -> None:

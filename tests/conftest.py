@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.app",
     "tests.fixtures.tenants",
+    "tests.fixtures.apikeys",
     "tests.fixtures.plugins",
 ]

@@ -1,0 +1,62 @@
+"""Billing: the tenant's plan (free or paid), usage metering of every authenticated tenant API
+call, and the free-tier cap on metered actions (runbook 002 "Free Tier Soft Billing Cap").
+
+Hookimpls only. The module is not tenant-toggleable: core enables it for every new tenant and
+only the platform switches it. Other modules declare their metered actions through the
+``tenantry_billing_metered_endpoints`` hookspec (``plugins/billing/hookspecs.py``).
+"""
+
+from core.plugins import Module, hookimpl
+from core.schema import plugin_folder
+
+MODULE_KEY = "billing"
+
+
+@hookimpl
+def tenantry_module():
+    return Module(
+        key=MODULE_KEY, name="Billing", version="1.0.0", tenant_toggleable=False,
+        description="Plans (free/paid), API usage metering and the free-tier cap on metered "
+                    "actions")
+
+
+@hookimpl
+def tenantry_add_hookspecs(pluginmanager):
+    from plugins.billing import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def tenantry_register_blueprints(app, api):
+    from plugins.billing.routes import admin_blp, platform_blp, tenant_blp
+
+    return [admin_blp, (admin_blp, {"url_prefix": "/api/v1", "name": "billing_admin_v1"}),
+            tenant_blp, platform_blp]
+
+
+@hookimpl
+def tenantry_migration_folder():
+    return plugin_folder(__file__)
+
+
+@hookimpl
+def tenantry_register_commands(cli):
+    from plugins.billing.cli import billing_group
+
+    cli.add_command(billing_group)
+
+
+@hookimpl
+def tenantry_module_enabled(tenant_id, module_key, features):
+    if module_key == MODULE_KEY:
+        from plugins.billing import services
+
+        services.ensure_account(tenant_id)
+
+
+@hookimpl
+def tenantry_request_authenticated(tenant_id, identity, endpoint, method):
+    from plugins.billing.metering import on_authenticated_call
+
+    on_authenticated_call(tenant_id, endpoint, method)
