@@ -179,6 +179,42 @@ def set_features(tenant_id: uuid.UUID, key: str, features: dict[str, Any], *,
     _invalidate(tenant_id)
 
 
+def describe_enabled(requested: str, newly: list[str]) -> list[str]:
+    """What enabling ``requested`` did: 'enabled stock', 'enabled catalog (required by stock)'."""
+    return [f"enabled {key}" if key == requested else f"enabled {key} (required by {requested})"
+            for key in newly]
+
+
+def update_tenant_settings(tenant_id: uuid.UUID, changes: dict[str, dict[str, Any]]) -> list[str]:
+    """A tenant owner's toggles and feature values, all or nothing; returns what changed.
+
+    ``changes`` maps module keys to ``{"enabled": bool, "features": {...}}`` (both optional).
+    Disabling runs first, dependents before their requirements, then features and enabling in
+    dependency order, so one request can swap modules or switch a module and its requirement
+    off together.
+    """
+    unknown = sorted(key for key in changes if registry().module(key) is None)
+    if unknown:
+        raise Unprocessable("unknown modules", {"modules": {
+            key: ["no plugin provides this module"] for key in unknown}})
+    order = [key for key in registry().modules if key in changes]
+    done: list[str] = []
+    for key in reversed(order):
+        if changes[key].get("enabled") is False and disable_module(tenant_id, key):
+            done.append(f"disabled {key}")
+    enabled: set[str] = set()
+    for key in order:
+        change = changes[key]
+        if change.get("features"):
+            set_features(tenant_id, key, change["features"])
+            done.append(f"set features of {key}")
+        if change.get("enabled") is True:
+            newly = [k for k in enable_module(tenant_id, key) if k not in enabled]
+            enabled.update(newly)
+            done += describe_enabled(key, newly)
+    return done
+
+
 def apply_modules(tenant_id: uuid.UUID, modules: dict[str, dict[str, Any]]) -> list[str]:
     """Enable every module of a template with its feature values (idempotent)."""
     validate_template_modules(modules)

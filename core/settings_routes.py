@@ -58,25 +58,10 @@ class TenantSettings(MethodView):
     @blp.response(200, SettingsSchema)
     @blp.alt_response(409, description="A requirement blocks the change, or the module's "
                                        "migrations are not applied")
+    @blp.alt_response(422, description="Unknown module or feature, or a wrong feature type")
     @blp.requires_roles("owner", kinds=("user",))
     def patch(self, update):
         """Enable or disable modules and set feature values; requirements follow."""
-        tenant_id, changes = g.tenant.id, []
-        # Disable first (dependents before requirements), then enable: one PATCH can swap.
-        order = list(module_service.registry().modules)
-        items = update["modules"]
-        for key in sorted(items, key=lambda k: -order.index(k) if k in order else 0):
-            change = items[key]
-            if change.get("enabled") is False and module_service.disable_module(tenant_id, key):
-                changes.append(f"disabled {key}")
-        for key in sorted(items, key=lambda k: order.index(k) if k in order else -1):
-            change = items[key]
-            if change.get("features"):
-                module_service.set_features(tenant_id, key, change["features"])
-                changes.append(f"set features of {key}")
-            if change.get("enabled") is True:
-                for enabled in module_service.enable_module(tenant_id, key):
-                    changes.append(f"enabled {enabled}" if enabled == key
-                                   else f"enabled {enabled} (required by {key})")
+        changes = module_service.update_tenant_settings(g.tenant.id, update["modules"])
         db.session.commit()
         return _settings(changes)

@@ -84,19 +84,13 @@ def enabled_module_keys(tenant_id: uuid.UUID) -> list[str]:
     return [view.key for view in module_service.tenant_modules(tenant_id) if view.enabled]
 
 
-def describe_enabled(requested: str, newly: list[str]) -> list[str]:
-    """Human-readable changes: 'enabled stock', 'enabled catalog (required by stock)'."""
-    return [f"enabled {key}" if key == requested else f"enabled {key} (required by {requested})"
-            for key in newly]
-
-
 def enable_for_tenant(tenant_id: uuid.UUID, key: str, features: dict[str, Any]) -> list[str]:
     get_tenant(tenant_id)  # 404 before anything else
     changes = []
     if features:
         module_service.set_features(tenant_id, key, features, by_platform=True)
         changes.append(f"set features of {key}")
-    return changes + describe_enabled(
+    return changes + module_service.describe_enabled(
         key, module_service.enable_module(tenant_id, key, by_platform=True))
 
 
@@ -262,7 +256,7 @@ def apply_template(tenant_id: uuid.UUID, key: str) -> list[str]:
         newly = [k for k in module_service.enable_module(tenant_id, module_key, features or None,
                                                          by_platform=True) if k not in enabled]
         enabled.update(newly)
-        changes += describe_enabled(module_key, newly)
+        changes += module_service.describe_enabled(module_key, newly)
     return changes
 
 
