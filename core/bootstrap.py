@@ -31,7 +31,9 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from core.auth.apikey_services import IssuedKey, create_key
-from core.errors import DomainError, NotFound, Unauthorized, Unprocessable
+from core.auth.identity import signer
+from core.auth.tokens import TokenError
+from core.errors import DomainError, Forbidden, NotFound, Unauthorized, Unprocessable
 from core.extensions import db
 from core.http import Blueprint, hostless
 from core.models import Tenant
@@ -117,9 +119,21 @@ def _require_bootstrap_token() -> None:
     if host.kind != PLATFORM:
         raise NotFound("not found")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode(), expected.encode()):
-        raise Unauthorized("a valid bootstrap token is required (Authorization: Bearer ...)")
+    token = token.strip()
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    if scheme.lower() == "bearer" and _is_valid_jwt(token):
+        raise Forbidden("POST /bootstrap takes the BOOTSTRAP_TOKEN; with a platform or tenant "
+                        "login, create tenants with POST /api/v1/platform/tenants")
+    raise Unauthorized("a valid bootstrap token is required (Authorization: Bearer ...)")
+
+
+def _is_valid_jwt(token: str) -> bool:
+    try:
+        signer().verify(token)
+    except TokenError:
+        return False
+    return True
 
 
 def _token_first(view):
@@ -140,6 +154,7 @@ class Bootstrap(MethodView):
     @blp.response(201, BootstrapResultSchema)
     @blp.doc(security=[{"platformBearer": []}])
     @blp.alt_response(401, description="Missing or wrong bootstrap token")
+    @blp.alt_response(403, description="A login token instead of the bootstrap token")
     @blp.alt_response(404, description="BOOTSTRAP_TOKEN is not set, or not a platform host")
     @blp.alt_response(409, description="A tenant of this name exists")
     def post(self, data):

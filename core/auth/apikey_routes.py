@@ -56,7 +56,7 @@ class ApiKeySchema(Schema):
 class ApiKeyCreateSchema(Schema):
     label = fields.String(required=True, validate=[
         validate.Length(min=1, max=services.LABEL_MAX),
-        validate.Regexp(r"\S", error="must not be blank")])
+        validate.Regexp(r"\s*\S", error="must not be blank")])
     role = fields.String(load_default="user", validate=validate.OneOf(API_KEY_ROLES))
 
 

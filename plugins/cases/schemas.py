@@ -6,7 +6,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from plugins.cases.models import CASE_STATUSES
 
-_TITLE = [validate.Length(min=1, max=200), validate.Regexp(r"\S", error="must not be blank")]
+_TITLE = [validate.Length(min=1, max=200),
+          validate.Regexp(r"\s*\S", error="must not be blank")]
 _DESCRIPTION = validate.Length(max=20_000)
 _PATIENT_REF = [validate.Length(min=1, max=100),
                 validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
