@@ -101,7 +101,10 @@ def serve_command(host, port, no_demo):
     click.echo(f"Tenantry on http://{host}:{port} (platform) and "
                f"http://demo.{app.config['ROOT_DOMAIN']}:{port} (demo tenant); "
                f"API docs at /api/v1/docs")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # run_simple, not app.run: Flask ignores app.run() inside a `flask` command.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 # --------------------------------------------------------------------------- tenants
