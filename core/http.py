@@ -117,6 +117,32 @@ class Blueprint(SmorestBlueprint):
         self._document_auth(wrapper, PLATFORM_SECURITY, ())
         return wrapper
 
+    # ETags (docs/plugin-authoring.md): a stale If-Match answers 412; a missing one is allowed
+    # (no 428), so clients that do not track ETags can still update.
+    def _check_precondition(self):
+        return None
+
+    def check_etag(self, etag_data, etag_schema=None):
+        if not request.if_match:
+            return None
+        return super().check_etag(etag_data, etag_schema)
+
+    def _verify_check_etag(self):
+        # Without If-Match there is nothing to check, and nothing to warn about.
+        if request.if_match:
+            super()._verify_check_etag()
+
+    def _prepare_etag_doc(self, doc, doc_info, **kwargs):
+        doc = super()._prepare_etag_doc(doc, doc_info, **kwargs)
+        doc.get("responses", {}).pop(428, None)
+        parameters = doc.get("parameters", [])
+        if "IF_MATCH" in parameters:
+            parameters[parameters.index("IF_MATCH")] = {
+                "name": "If-Match", "in": "header", "required": False,
+                "schema": {"type": "string"},
+                "description": "ETag from a GET; a stale one answers 412"}
+        return doc
+
     def _document_auth(self, view, security, roles) -> None:
         doc = {"security": security}
         if roles:

@@ -33,6 +33,9 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.billing",
     "plugins.cases",
+    "plugins.catalog",
+    "plugins.stock",
+    "plugins.purchasing",
     "plugins.users",
 )
 

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.tenants",
     "tests.fixtures.apikeys",
     "tests.fixtures.plugins",
+    "tests.fixtures.inventory",
 ]

@@ -1,0 +1,209 @@
+"""Catalog operations. Explicit arguments, flush never commit, ``core.errors`` for refusals.
+
+Another tenant's ids are invisible under RLS, so they are simply "not found".
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, or_, select, text
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import Conflict, NotFound, Unprocessable
+from core.extensions import db
+from plugins.catalog.models import Category, Product
+
+# Serialises changes to one tenant's category tree, so that two concurrent moves cannot
+# build a cycle that neither would see alone.
+_TREE_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_ANCESTORS = text("""
+    WITH RECURSIVE ancestors(id, parent_id) AS (
+        SELECT id, parent_id FROM categories WHERE id = :start
+        UNION
+        SELECT c.id, c.parent_id FROM categories c JOIN ancestors a ON c.id = a.parent_id
+    )
+    SELECT 1 FROM ancestors WHERE id = :category LIMIT 1
+""")
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _order(statement: Select, model, sort: str) -> Select:
+    column = getattr(model, sort.lstrip("-"))
+    primary = column.desc() if sort.startswith("-") else column.asc()
+    return statement.order_by(primary, model.id)  # id: a stable order across pages
+
+
+def _foreign_key_violation(exc: IntegrityError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "23503"
+
+
+# --------------------------------------------------------------------------- categories
+
+
+def list_categories(args: dict[str, Any]) -> Select:
+    statement = select(Category)
+    if "parent_id" in args:
+        statement = statement.where(Category.parent_id == args["parent_id"])
+    if args.get("roots"):
+        statement = statement.where(Category.parent_id.is_(None))
+    if args.get("q"):
+        statement = statement.where(Category.name.ilike(_like(args["q"])))
+    return _order(statement, Category, args["sort"])
+
+
+def _by_id(model, row_id: uuid.UUID, lock: bool = False):
+    # Primary keys are (tenant_id, id); RLS confines the look-up to the tenant.
+    statement = select(model).where(model.id == row_id)
+    if lock:  # an update that checked an ETag must not race another update
+        statement = statement.with_for_update()
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def get_category(category_id: uuid.UUID, lock: bool = False) -> Category:
+    category = _by_id(Category, category_id, lock)
+    if category is None:
+        raise NotFound("category not found")
+    return category
+
+
+def _require_parent(parent_id: uuid.UUID | None) -> None:
+    if parent_id is not None and _by_id(Category, parent_id) is None:
+        raise Unprocessable("unknown parent category", {"parent_id": ["no such category"]})
+
+
+def _require_unique_name(name: str, parent_id: uuid.UUID | None,
+                         exclude: uuid.UUID | None = None) -> None:
+    statement = select(Category.id).where(Category.name == name,
+                                          Category.parent_id.is_not_distinct_from(parent_id))
+    if exclude is not None:
+        statement = statement.where(Category.id != exclude)
+    if db.session.execute(statement).first():
+        raise Conflict("a category with this name already exists at this place in the tree",
+                       {"name": ["already used by a sibling category"]})
+
+
+def create_category(tenant_id: uuid.UUID, data: dict[str, Any]) -> Category:
+    _require_parent(data.get("parent_id"))
+    _require_unique_name(data["name"], data.get("parent_id"))
+    category = Category(tenant_id=tenant_id, id=uuid.uuid4(), **data)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def update_category(tenant_id: uuid.UUID, category: Category, changes: dict[str, Any]) -> Category:
+    if "parent_id" in changes and changes["parent_id"] != category.parent_id:
+        db.session.execute(_TREE_LOCK, {"key": f"catalog.categories:{tenant_id}"})
+        parent_id = changes["parent_id"]
+        _require_parent(parent_id)
+        if parent_id is not None and db.session.execute(
+                _ANCESTORS, {"start": parent_id, "category": category.id}).first():
+            raise Unprocessable("a category cannot move under itself or its descendants",
+                                {"parent_id": ["is this category or one of its descendants"]})
+    name = changes.get("name", category.name)
+    parent = changes.get("parent_id", category.parent_id)
+    if (name, parent) != (category.name, category.parent_id):
+        _require_unique_name(name, parent, exclude=category.id)
+    for field, value in changes.items():
+        setattr(category, field, value)
+    db.session.flush()
+    return category
+
+
+def delete_category(category: Category) -> None:
+    """Delete an empty category; one with subcategories or products answers 409."""
+    try:
+        with db.session.begin_nested():
+            db.session.delete(category)
+            db.session.flush()
+    except IntegrityError as exc:
+        if not _foreign_key_violation(exc):
+            raise
+        raise Conflict("the category has subcategories or products; move them first") from exc
+
+
+# --------------------------------------------------------------------------- products
+
+
+def list_products(args: dict[str, Any]) -> Select:
+    statement = select(Product)
+    if args.get("q"):
+        pattern = _like(args["q"])
+        statement = statement.where(or_(Product.name.ilike(pattern), Product.sku.ilike(pattern),
+                                        Product.barcode.ilike(pattern)))
+    if "category_id" in args:
+        statement = statement.where(Product.category_id == args["category_id"])
+    if "active" in args:
+        statement = statement.where(Product.active.is_(args["active"]))
+    return _order(statement, Product, args["sort"])
+
+
+def get_product(product_id: uuid.UUID, lock: bool = False) -> Product:
+    product = _by_id(Product, product_id, lock)
+    if product is None:
+        raise NotFound("product not found")
+    return product
+
+
+def _require_category(category_id: uuid.UUID | None) -> None:
+    if category_id is not None and _by_id(Category, category_id) is None:
+        raise Unprocessable("unknown category", {"category_id": ["no such category"]})
+
+
+def _require_unique_codes(sku: str | None, barcode: str | None,
+                          exclude: uuid.UUID | None = None) -> None:
+    """Say which code is taken (the unique constraints stay the guard against races)."""
+    errors = {}
+    for field, value in (("sku", sku), ("barcode", barcode)):
+        if value is None:
+            continue
+        statement = select(Product.id).where(getattr(Product, field) == value)
+        if exclude is not None:
+            statement = statement.where(Product.id != exclude)
+        if db.session.execute(statement).first():
+            errors[field] = [f"another product has this {field}"]
+    if errors:
+        raise Conflict("SKU or barcode already in use", errors)
+
+
+def create_product(tenant_id: uuid.UUID, data: dict[str, Any]) -> Product:
+    _require_category(data.get("category_id"))
+    _require_unique_codes(data["sku"], data.get("barcode"))
+    product = Product(tenant_id=tenant_id, id=uuid.uuid4(), **data)
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def update_product(product: Product, changes: dict[str, Any]) -> Product:
+    if "category_id" in changes:
+        _require_category(changes["category_id"])
+    new_sku, new_barcode = changes.get("sku"), changes.get("barcode")
+    _require_unique_codes(new_sku if new_sku != product.sku else None,
+                          new_barcode if new_barcode != product.barcode else None,
+                          exclude=product.id)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    db.session.flush()
+    return product
+
+
+def delete_product(product: Product) -> None:
+    """Hard-delete a product nothing refers to. With history (stock moves, order lines...) the
+    other modules' foreign keys refuse, and the answer is 409: deactivate it instead."""
+    try:
+        with db.session.begin_nested():
+            db.session.delete(product)
+            db.session.flush()
+    except IntegrityError as exc:
+        if not _foreign_key_violation(exc):
+            raise
+        raise Conflict("the product has history (stock moves or documents) and cannot be "
+                       "deleted; deactivate it with PATCH {\"active\": false}") from exc
+

@@ -1,0 +1,201 @@
+"""``/api/v1/stock``: locations, the move ledger, balances, counts and transfers.
+
+Owners and admins post and manage; cashiers may read locations and balances (a till needs to
+know what is on hand). Posting endpoints accept ``Idempotency-Key``; their views flush and
+let ``@idempotent`` commit the work together with the stored answer.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest.error_handler import ErrorSchema
+
+from core.extensions import db
+from core.http import Blueprint, SQLPage
+from core.idempotency import idempotent
+from plugins.stock import services
+from plugins.stock.schemas import (
+    BalanceQueryArgsSchema,
+    BalanceSchema,
+    CountResultSchema,
+    CountSchema,
+    LocationQueryArgsSchema,
+    LocationSchema,
+    LocationUpdateSchema,
+    MovesPostSchema,
+    MovesResultSchema,
+    ProductStockSchema,
+    StockMoveQueryArgsSchema,
+    StockMoveSchema,
+    TransferResultSchema,
+    TransferSchema,
+)
+
+blp = Blueprint("stock", __name__, url_prefix="/api/v1/stock",
+                description="Stock locations, the append-only move ledger, balances, counts "
+                            "and transfers")
+
+READERS = ("owner", "admin", "cashier")
+WRITERS = ("owner", "admin")
+
+
+def _error(status: int, description: str):
+    return blp.alt_response(status, schema=ErrorSchema, description=description)
+
+
+def _posting(view):
+    """Document what every posting endpoint may answer besides success."""
+    for status, description in (
+            (409, "Not enough stock (allow_negative_stock is off), no default location, or "
+                  "a request with this Idempotency-Key is still running"),
+            (422, "Invalid fields; unknown or inactive product/location; or an "
+                  "Idempotency-Key reused with another body")):
+        view = _error(status, description)(view)
+    return blp.doc(parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 255}}])(view)
+
+
+def _allow_negative() -> bool:
+    return services.negative_stock_allowed(g.tenant.id)
+
+
+# --------------------------------------------------------------------------- locations
+
+
+@blp.route("/locations")
+class Locations(MethodView):
+    @blp.arguments(LocationQueryArgsSchema, location="query")
+    @blp.response(200, LocationSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_roles(*READERS)
+    def get(self, args):
+        """List stock locations (the default one first)."""
+        return services.list_locations(args)
+
+    @blp.arguments(LocationSchema)
+    @blp.response(201, LocationSchema)
+    @_error(409, "Another location has this code")
+    @blp.requires_roles(*WRITERS)
+    def post(self, data):
+        """Create a location (is_default: true makes it the default)."""
+        location = services.create_location(g.tenant.id, data)
+        db.session.commit()
+        return location
+
+
+@blp.route("/locations/<uuid:location_id>")
+class LocationById(MethodView):
+    @blp.etag
+    @blp.response(200, LocationSchema)
+    @_error(404, "No such location")
+    @blp.requires_roles(*READERS)
+    def get(self, location_id):
+        """Get a location."""
+        return services.get_location(location_id)
+
+    @blp.etag
+    @blp.arguments(LocationUpdateSchema)
+    @blp.response(200, LocationSchema)
+    @_error(404, "No such location")
+    @_error(409, "The code is taken, or the default location cannot be deactivated")
+    @_error(412, "If-Match does not match the current ETag")
+    @blp.requires_roles(*WRITERS)
+    def patch(self, changes, location_id):
+        """Rename, deactivate or make a location the default (ETag: send If-Match)."""
+        location = services.get_location(location_id, lock=True)
+        blp.check_etag(location, LocationSchema)
+        services.update_location(location, changes)
+        db.session.commit()
+        return location
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+@blp.route("/moves")
+class Moves(MethodView):
+    @blp.arguments(StockMoveQueryArgsSchema, location="query")
+    @blp.response(200, StockMoveSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_roles(*WRITERS)
+    def get(self, args):
+        """List the move ledger (newest first; filter by product, location, reason,
+        document, time)."""
+        return services.list_moves(args)
+
+    @idempotent
+    @blp.arguments(MovesPostSchema)
+    @blp.response(201, MovesResultSchema)
+    @_posting
+    @blp.requires_roles(*WRITERS)
+    def post(self, data):
+        """Post manual moves (receipts, signed adjustments, returns), all or nothing."""
+        moves = [services.MoveRequest(**move) for move in data["moves"]]
+        posted = services.post_moves(g.tenant.id, moves, g.identity.actor,
+                                     allow_negative=_allow_negative())
+        return {"moves": posted}
+
+
+@blp.route("/moves/<uuid:move_id>")
+class MoveById(MethodView):
+    @blp.response(200, StockMoveSchema)
+    @_error(404, "No such move")
+    @blp.requires_roles(*WRITERS)
+    def get(self, move_id):
+        """Get one move of the ledger."""
+        return services.get_move(move_id)
+
+
+# --------------------------------------------------------------------------- balances
+
+
+@blp.route("/balances")
+class Balances(MethodView):
+    @blp.arguments(BalanceQueryArgsSchema, location="query")
+    @blp.response(200, BalanceSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_roles(*READERS)
+    def get(self, args):
+        """List balances per product and location."""
+        return services.list_balances(args)
+
+
+@blp.route("/products/<uuid:product_id>")
+class ProductStock(MethodView):
+    @blp.response(200, ProductStockSchema)
+    @_error(404, "No such product")
+    @blp.requires_roles(*READERS)
+    def get(self, product_id):
+        """A product's stock per location, in all, and its moving-average cost."""
+        return services.product_stock(product_id)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@blp.route("/adjustments")
+class Adjustments(MethodView):
+    @idempotent
+    @blp.arguments(CountSchema)
+    @blp.response(201, CountResultSchema)
+    @_posting
+    @blp.requires_roles(*WRITERS)
+    def post(self, data):
+        """Record a physical count: compensating moves bring balances to what was counted."""
+        return services.count(g.tenant.id, data["location_id"], data["lines"], data["note"],
+                              g.identity.actor)
+
+
+@blp.route("/transfers")
+class Transfers(MethodView):
+    @idempotent
+    @blp.arguments(TransferSchema)
+    @blp.response(201, TransferResultSchema)
+    @_posting
+    @blp.requires_roles(*WRITERS)
+    def post(self, data):
+        """Transfer goods between two locations (two moves per line, one transaction)."""
+        return services.transfer(g.tenant.id, data["from_location_id"], data["to_location_id"],
+                                 data["lines"], data["note"], g.identity.actor,
+                                 allow_negative=_allow_negative())

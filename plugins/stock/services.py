@@ -1,0 +1,408 @@
+"""Stock operations: posting moves (the one way stock changes), counts, transfers, locations
+and read models. Explicit arguments, flush never commit, ``core.errors`` for refusals.
+
+Concurrency (why ``post_moves`` is shaped as it is): a posting first locks the ``stock_costs``
+row of every product it touches, in product-id order, then changes each ``stock_balances`` row
+with one atomic ``UPDATE ... SET quantity = quantity + delta WHERE quantity + delta >= 0``, in
+(product, location) order. Two postings therefore queue on their first shared product instead
+of deadlocking, no update is lost, and a balance cannot be driven below zero by two takers
+that each saw enough stock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from core.errors import Conflict, NotFound, Unprocessable
+from core.extensions import db
+from core.tenancy import module_state
+from plugins.catalog.models import Product
+from plugins.stock.models import Location, StockBalance, StockCost, StockMove
+
+MODULE_KEY = "stock"
+DEFAULT_LOCATION_CODE = "MAIN"
+DEFAULT_LOCATION_NAME = "Main warehouse"
+TRANSFER_REFERENCE = "stock_transfer"
+COUNT_REFERENCE = "stock_count"
+_COST_STEP = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class MoveRequest:
+    """One move to post; see ``hookspecs.tenantry_stock_post_moves`` for the fields."""
+
+    product_id: uuid.UUID
+    quantity: Decimal
+    reason: str
+    location_id: uuid.UUID | None = None
+    unit_cost: Decimal | None = None
+    reference_type: str | None = None
+    reference_id: uuid.UUID | None = None
+    note: str = ""
+
+
+def negative_stock_allowed(tenant_id: uuid.UUID) -> bool:
+    """The tenant's ``allow_negative_stock`` feature (off unless set)."""
+    return bool(module_state(tenant_id, MODULE_KEY).features.get("allow_negative_stock", False))
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def _by_id(model, row_id: uuid.UUID, lock: bool = False):
+    statement = select(model).where(model.id == row_id)  # RLS confines it to the tenant
+    if lock:
+        statement = statement.with_for_update()
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def list_locations(args: dict[str, Any]) -> Select:
+    statement = select(Location)
+    if "active" in args:
+        statement = statement.where(Location.active.is_(args["active"]))
+    return statement.order_by(Location.is_default.desc(), Location.code, Location.id)
+
+
+def get_location(location_id: uuid.UUID, lock: bool = False) -> Location:
+    location = _by_id(Location, location_id, lock)
+    if location is None:
+        raise NotFound("location not found")
+    return location
+
+
+def default_location() -> Location | None:
+    return db.session.execute(select(Location).where(Location.is_default)).scalar_one_or_none()
+
+
+def _require_free_code(code: str, exclude: uuid.UUID | None = None) -> None:
+    statement = select(Location.id).where(Location.code == code)
+    if exclude is not None:
+        statement = statement.where(Location.id != exclude)
+    if db.session.execute(statement).first():
+        raise Conflict("another location has this code", {"code": ["already in use"]})
+
+
+def _clear_default() -> None:
+    db.session.execute(update(Location).where(Location.is_default).values(is_default=False)
+                       .execution_options(synchronize_session="fetch"))
+    db.session.flush()
+
+
+def create_location(tenant_id: uuid.UUID, data: dict[str, Any]) -> Location:
+    _require_free_code(data["code"])
+    if data.get("is_default"):
+        if not data.get("active", True):
+            raise Unprocessable("the default location must be active",
+                                {"active": ["must be true for the default location"]})
+        _clear_default()
+    location = Location(tenant_id=tenant_id, id=uuid.uuid4(), **data)
+    db.session.add(location)
+    db.session.flush()
+    return location
+
+
+def update_location(location: Location, changes: dict[str, Any]) -> Location:
+    if "code" in changes and changes["code"] != location.code:
+        _require_free_code(changes["code"], exclude=location.id)
+    becomes_default = changes.get("is_default") and not location.is_default
+    if changes.get("active") is False and (location.is_default or becomes_default):
+        raise Conflict("the default location cannot be deactivated; make another one the "
+                       "default first")
+    if becomes_default:
+        if not changes.get("active", location.active):
+            raise Unprocessable("the default location must be active",
+                                {"active": ["must be true for the default location"]})
+        _clear_default()
+    for field, value in changes.items():
+        setattr(location, field, value)
+    db.session.flush()
+    return location
+
+
+def ensure_default_location(tenant_id: uuid.UUID) -> Location:
+    """The tenant's default location, created ("MAIN", "Main warehouse") if it has none.
+
+    Called when the module is enabled; enabling it again finds the existing one.
+    """
+    location = default_location()
+    if location is not None:
+        return location
+    location = db.session.execute(
+        select(Location).where(Location.code == DEFAULT_LOCATION_CODE)).scalar_one_or_none()
+    if location is None:
+        location = Location(tenant_id=tenant_id, id=uuid.uuid4(), code=DEFAULT_LOCATION_CODE,
+                            name=DEFAULT_LOCATION_NAME)
+        db.session.add(location)
+    location.is_default, location.active = True, True
+    db.session.flush()
+    return location
+
+
+# --------------------------------------------------------------------------- posting
+
+
+def _resolve_locations(moves: list[MoveRequest]) -> list[uuid.UUID]:
+    """The location of each move (the default one where none is named); 422 per index."""
+    named = {m.location_id for m in moves if m.location_id is not None}
+    found = {row.id: row for row in db.session.execute(
+        select(Location).where(Location.id.in_(named))).scalars()} if named else {}
+    default = None
+    if any(m.location_id is None for m in moves):
+        default = default_location()
+        if default is None:
+            raise Conflict("the tenant has no default stock location; name a location_id")
+    errors: dict[str, Any] = {}
+    resolved = []
+    for index, move in enumerate(moves):
+        location = found.get(move.location_id) if move.location_id else default
+        if location is None:
+            errors[str(index)] = {"location_id": ["unknown location"]}
+        elif not location.active:
+            errors[str(index)] = {"location_id": ["location is inactive"]}
+        else:
+            resolved.append(location.id)
+    if errors:
+        raise Unprocessable("invalid stock moves", {"moves": errors})
+    return resolved
+
+
+def require_products(product_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids among ``product_ids`` that are products of this tenant."""
+    ids = set(product_ids)
+    if not ids:
+        return set()
+    return set(db.session.execute(select(Product.id).where(Product.id.in_(ids))).scalars())
+
+
+def check_products(product_ids: list[uuid.UUID], collection: str) -> None:
+    """422 naming each index of ``collection`` whose product is not this tenant's."""
+    known = require_products(product_ids)
+    errors = {str(i): {"product_id": ["unknown product"]}
+              for i, product_id in enumerate(product_ids) if product_id not in known}
+    if errors:
+        raise Unprocessable(f"invalid {collection}", {collection: errors})
+
+
+def lock_products(tenant_id: uuid.UUID, product_ids: Iterable[uuid.UUID]) -> dict:
+    """Lock (creating if needed) the cost rows of these products, in id order.
+
+    One product at a time: inserting a missing row waits for a concurrent inserter, and doing
+    that in the same order as the locks keeps the whole sequence deadlock-free.
+    """
+    costs = {}
+    for product_id in sorted(set(product_ids)):
+        db.session.execute(insert(StockCost).values(
+            tenant_id=tenant_id, product_id=product_id).on_conflict_do_nothing())
+        costs[product_id] = db.session.execute(
+            select(StockCost).where(StockCost.product_id == product_id).with_for_update()
+            .execution_options(populate_existing=True)).scalar_one()
+    return costs
+
+
+def _change_balance(tenant_id: uuid.UUID, product_id: uuid.UUID, location_id: uuid.UUID,
+                    delta: Decimal, allow_negative: bool) -> Decimal | None:
+    """Add ``delta`` atomically; None when that would go below zero and is not allowed."""
+    db.session.execute(insert(StockBalance).values(
+        tenant_id=tenant_id, product_id=product_id, location_id=location_id,
+        quantity=Decimal(0)).on_conflict_do_nothing())
+    statement = (update(StockBalance)
+                 .where(StockBalance.product_id == product_id,
+                        StockBalance.location_id == location_id)
+                 .values(quantity=StockBalance.quantity + delta, updated_at=func.now())
+                 .returning(StockBalance.quantity)
+                 .execution_options(synchronize_session=False))
+    if not allow_negative:
+        statement = statement.where(StockBalance.quantity + delta >= 0)
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def _value_move(cost: StockCost, quantity: Decimal, unit_cost: Decimal | None) -> Decimal:
+    """The move's unit cost; keeps the product's on-hand quantity and moving average.
+
+    Stock coming in at a stated cost moves the average; anything else (sales, transfers,
+    adjustments without a cost) is valued at the current average and leaves it unchanged.
+    When nothing (or less than nothing) was on hand, the incoming cost becomes the average.
+    """
+    if quantity > 0 and unit_cost is not None:
+        on_hand = cost.quantity
+        if on_hand <= 0:
+            cost.average_cost = unit_cost
+        else:
+            total = on_hand * cost.average_cost + quantity * unit_cost
+            cost.average_cost = (total / (on_hand + quantity)).quantize(_COST_STEP, ROUND_HALF_UP)
+        moved_at = unit_cost
+    else:
+        moved_at = unit_cost if unit_cost is not None else cost.average_cost
+    cost.quantity += quantity
+    return moved_at
+
+
+def post_moves(tenant_id: uuid.UUID, moves: list[MoveRequest], actor: str, *,
+               allow_negative: bool) -> list[StockMove]:
+    """Post moves all or nothing (a savepoint), with balances and costs; see module docstring."""
+    if not moves:
+        raise Unprocessable("no stock moves given", {"moves": ["at least one move"]})
+    with db.session.begin_nested():
+        locations = _resolve_locations(moves)
+        check_products([m.product_id for m in moves], "moves")
+        costs = lock_products(tenant_id, (m.product_id for m in moves))
+        deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal] = defaultdict(Decimal)
+        for move, location_id in zip(moves, locations, strict=True):
+            deltas[(move.product_id, location_id)] += move.quantity
+        short = []
+        for (product_id, location_id), delta in sorted(deltas.items()):
+            if delta != 0 and _change_balance(tenant_id, product_id, location_id, delta,
+                                              allow_negative) is None:
+                short.append({"product_id": str(product_id), "location_id": str(location_id),
+                              "change": str(delta)})
+        if short:
+            raise Conflict("not enough stock: the move would take a balance below zero",
+                           {"insufficient": short})
+        rows = [StockMove(
+            tenant_id=tenant_id, id=uuid.uuid4(), product_id=move.product_id,
+            location_id=location_id, quantity=move.quantity, reason=move.reason,
+            unit_cost=_value_move(costs[move.product_id], move.quantity, move.unit_cost),
+            reference_type=move.reference_type, reference_id=move.reference_id,
+            note=move.note or "", actor=actor)
+            for move, location_id in zip(moves, locations, strict=True)]
+        db.session.add_all(rows)
+        db.session.flush()
+    return rows
+
+
+def get_location_for_move(location_id: uuid.UUID | None) -> Location:
+    """A named active location (422 otherwise), or the default one."""
+    if location_id is None:
+        location = default_location()
+        if location is None:
+            raise Conflict("the tenant has no default stock location; name a location_id")
+        return location
+    location = _by_id(Location, location_id)
+    if location is None:
+        raise Unprocessable("unknown location", {"location_id": ["unknown location"]})
+    if not location.active:
+        raise Unprocessable("location is inactive", {"location_id": ["location is inactive"]})
+    return location
+
+
+def count(tenant_id: uuid.UUID, location_id: uuid.UUID | None, lines: list[dict[str, Any]],
+          note: str, actor: str) -> dict[str, Any]:
+    """Set balances to physically counted quantities with compensating adjustment moves."""
+    location = get_location_for_move(location_id)
+    check_products([line["product_id"] for line in lines], "lines")
+    lock_products(tenant_id, (line["product_id"] for line in lines))  # nobody moves them now
+    current = dict(db.session.execute(
+        select(StockBalance.product_id, StockBalance.quantity).where(
+            StockBalance.location_id == location.id,
+            StockBalance.product_id.in_([line["product_id"] for line in lines]))).all())
+    count_id = uuid.uuid4()
+    results, moves = [], []
+    for line in lines:
+        previous = current.get(line["product_id"], Decimal(0))
+        difference = line["counted_quantity"] - previous
+        results.append({"product_id": line["product_id"], "previous_quantity": previous,
+                        "counted_quantity": line["counted_quantity"], "difference": difference})
+        if difference:
+            moves.append(MoveRequest(line["product_id"], difference, "adjustment", location.id,
+                                     line.get("unit_cost") if difference > 0 else None,
+                                     COUNT_REFERENCE, count_id, note))
+    posted = post_moves(tenant_id, moves, actor, allow_negative=False) if moves else []
+    return {"id": count_id, "location_id": location.id, "lines": results, "moves": posted}
+
+
+def transfer(tenant_id: uuid.UUID, from_location_id: uuid.UUID, to_location_id: uuid.UUID,
+             lines: list[dict[str, Any]], note: str, actor: str, *,
+             allow_negative: bool) -> dict[str, Any]:
+    """Move goods between two locations: a pair of moves per line, in one transaction."""
+    if from_location_id == to_location_id:
+        raise Unprocessable("a transfer needs two different locations",
+                            {"to_location_id": ["must differ from from_location_id"]})
+    transfer_id = uuid.uuid4()
+    moves = []
+    for line in lines:
+        moves.append(MoveRequest(line["product_id"], -line["quantity"], "transfer",
+                                 from_location_id, None, TRANSFER_REFERENCE, transfer_id, note))
+        moves.append(MoveRequest(line["product_id"], line["quantity"], "transfer",
+                                 to_location_id, None, TRANSFER_REFERENCE, transfer_id, note))
+    posted = post_moves(tenant_id, moves, actor, allow_negative=allow_negative)
+    return {"id": transfer_id, "from_location_id": from_location_id,
+            "to_location_id": to_location_id, "moves": posted}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def list_moves(args: dict[str, Any]) -> Select:
+    statement = select(StockMove)
+    for field in ("product_id", "location_id", "reason", "reference_type", "reference_id"):
+        if field in args:
+            statement = statement.where(getattr(StockMove, field) == args[field])
+    if "since" in args:
+        statement = statement.where(StockMove.created_at >= args["since"])
+    if "until" in args:
+        statement = statement.where(StockMove.created_at < args["until"])
+    if args["sort"] == "created_at":
+        return statement.order_by(StockMove.created_at, StockMove.id)
+    return statement.order_by(StockMove.created_at.desc(), StockMove.id.desc())
+
+
+def get_move(move_id: uuid.UUID) -> StockMove:
+    move = _by_id(StockMove, move_id)
+    if move is None:
+        raise NotFound("stock move not found")
+    return move
+
+
+def list_balances(args: dict[str, Any]) -> Select:
+    statement = select(StockBalance)
+    if "product_id" in args:
+        statement = statement.where(StockBalance.product_id == args["product_id"])
+    if "location_id" in args:
+        statement = statement.where(StockBalance.location_id == args["location_id"])
+    if args.get("nonzero"):
+        statement = statement.where(StockBalance.quantity != 0)
+    return statement.order_by(StockBalance.product_id, StockBalance.location_id)
+
+
+def product_stock(product_id: uuid.UUID) -> dict[str, Any]:
+    """A product's quantity per location and in all, and its average cost."""
+    if not require_products([product_id]):
+        raise NotFound("product not found")
+    cost = db.session.execute(
+        select(StockCost).where(StockCost.product_id == product_id)).scalar_one_or_none()
+    balances = db.session.execute(
+        select(StockBalance).where(StockBalance.product_id == product_id)
+        .order_by(StockBalance.location_id)).scalars().all()
+    return {"product_id": product_id,
+            "quantity": cost.quantity if cost else Decimal("0"),
+            "average_cost": cost.average_cost if cost else Decimal("0"),
+            "balances": balances}
+
+
+def on_hand(product_ids: Iterable[uuid.UUID], location_id: uuid.UUID | None) -> dict:
+    ids = list(product_ids)
+    totals = dict.fromkeys(ids, Decimal("0"))
+    if not ids:
+        return totals
+    statement = (select(StockBalance.product_id, func.sum(StockBalance.quantity))
+                 .where(StockBalance.product_id.in_(ids)).group_by(StockBalance.product_id))
+    if location_id is not None:
+        statement = statement.where(StockBalance.location_id == location_id)
+    totals.update(dict(db.session.execute(statement).all()))
+    return totals
+
+
+def move_as_dict(move: StockMove) -> dict[str, Any]:
+    """What the stock hook returns for a posted move (no ORM object leaves the module)."""
+    return {"id": move.id, "product_id": move.product_id, "location_id": move.location_id,
+            "quantity": move.quantity, "unit_cost": move.unit_cost, "reason": move.reason,
+            "reference_type": move.reference_type, "reference_id": move.reference_id,
+            "created_at": move.created_at}
