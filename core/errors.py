@@ -10,6 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from flask import Flask, g, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -111,6 +112,10 @@ def _database_error(exc: DBAPIError):
         log.warning("database refused the request: sqlstate=%s request_id=%s", sqlstate,
                     g.get("request_id"))
         return error_response(status, message)
+    if sqlstate is None and isinstance(getattr(exc, "orig", None), psycopg.DataError):
+        # Refused by the driver before reaching the server (e.g. a NUL character in text).
+        return error_response(422, "a value cannot be stored: text must not contain NUL "
+                                   "(\\u0000) characters and numbers must be finite")
     if isinstance(exc, OperationalError):
         log.error("database unavailable: %s", type(exc.orig).__name__)
         return error_response(503, "the database is unavailable; retry shortly")
