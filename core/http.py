@@ -63,6 +63,36 @@ def _check_view_credentials() -> None:
         check()
 
 
+# Login endpoints log a start and an end line with the final status whatever the outcome
+# (runbook 000, "Troubleshooting auth regressions"), also when the host, the tenant's state or
+# the body is refused before the view runs.
+_LOGIN_ATTR = "_tenantry_login"
+auth_log = logging.getLogger("tenantry.auth")
+_UNSAFE_LOG_CHARS = re.compile(r"[^\w.@+-]")
+
+
+def login_endpoint(label: str):
+    """Mark a login view (MethodView class): ``<label> start``/``<label> end ... status=``."""
+
+    def mark(view):
+        setattr(view, _LOGIN_ATTR, label)
+        return view
+
+    return mark
+
+
+def _login_label() -> str | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(getattr(view, "view_class", view), _LOGIN_ATTR, None)
+
+
+def _login_email() -> str:
+    # Raw client input going into a log line: only e-mail characters, bounded length.
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return _UNSAFE_LOG_CHARS.sub("?", email)[:254] if isinstance(email, str) else "-"
+
+
 def _is_hostless() -> bool:
     if request.endpoint is None:
         return False
@@ -189,6 +219,10 @@ def _start_request():
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.login = _login_label()
+    if g.login:
+        auth_log.info("%s start host=%s email=%s", g.login,
+                      _UNSAFE_LOG_CHARS.sub("?", request.host)[:255], _login_email())
     g.tenant = None
     g.identity = None
     # Start every request unscoped, whatever this thread's context held before (gunicorn's
@@ -216,6 +250,10 @@ def _finish_request(response):
         db.session.commit()
     response.headers["X-Request-ID"] = g.get("request_id", "")
     tenant = g.get("tenant")
+    if g.get("login"):
+        auth_log.info("%s end host=%s tenant=%s email=%s status=%s", g.login,
+                      _UNSAFE_LOG_CHARS.sub("?", request.host)[:255],
+                      tenant.slug if tenant else "-", _login_email(), response.status_code)
     duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)
     fields = {"request_id": g.get("request_id"), "tenant": tenant.slug if tenant else "-",
               "method": request.method, "path": request.path,

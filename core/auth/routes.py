@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
@@ -11,9 +9,7 @@ from marshmallow import Schema, fields, validate
 from core.auth import services
 from core.auth.passwords import MAX_LENGTH
 from core.extensions import db
-from core.http import Blueprint
-
-log = logging.getLogger("tenantry.auth")
+from core.http import Blueprint, login_endpoint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                 description="Tenant user login (on the tenant's host)")
@@ -42,22 +38,16 @@ class MeSchema(Schema):
 
 
 @blp.route("/login")
+@login_endpoint("login")  # start and end lines with the final status: core.http
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong e-mail or password, or inactive user")
     def post(self, credentials):
         """Log in with e-mail and password; returns a bearer JWT for this tenant."""
-        log.info("login start tenant=%s email=%s", g.tenant.slug, credentials["email"])
-        try:
-            token, expires = services.login_tenant_user(
-                g.tenant.id, credentials["email"], credentials["password"])
-        except Exception as exc:
-            log.info("login end tenant=%s email=%s status=%s", g.tenant.slug,
-                     credentials["email"], getattr(exc, "status", 500))
-            raise
+        token, expires = services.login_tenant_user(
+            g.tenant.id, credentials["email"], credentials["password"])
         db.session.commit()
-        log.info("login end tenant=%s email=%s status=200", g.tenant.slug, credentials["email"])
         return {"access_token": token, "token_type": "bearer", "expires_at": expires}
 
 
