@@ -108,6 +108,17 @@ class Template(TimestampMixin, db.Model):
     modules: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
 
+class LoginThrottle(db.Model):
+    """Failed logins per (scope, e-mail), keyed by a digest so no address is stored twice."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(server_default=text("0"))
+    window_started_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    locked_until: Mapped[datetime | None]
+
+
 # --------------------------------------------------------------------------- tenant-owned
 
 

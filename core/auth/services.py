@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.auth.identity import signer
 from core.auth.passwords import hash_password, needs_rehash, verify_password
+from core.auth.throttle import check_allowed, record_failure, record_success, throttle_key
 from core.errors import Unauthorized
 from core.extensions import db
 from core.models import PlatformUser, User
@@ -18,9 +19,13 @@ _BAD_LOGIN = "wrong e-mail or password"
 
 def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[str, datetime]:
     """A tenant JWT for valid credentials of an active user (caller bound the tenant)."""
+    key = throttle_key(str(tenant_id), email)
+    check_allowed(key)
     user = db.session.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or not user.active:
+        record_failure(key)
         raise Unauthorized(_BAD_LOGIN)
+    record_success(key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return signer().issue(typ="tenant", subject=user.id, tenant_id=tenant_id,
@@ -28,8 +33,12 @@ def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[
 
 
 def login_platform_user(email: str, password: str) -> tuple[str, datetime]:
+    key = throttle_key("platform", email)
+    check_allowed(key)
     user = db.session.execute(
         select(PlatformUser).where(PlatformUser.email == email.lower())).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or not user.active:
+        record_failure(key)
         raise Unauthorized(_BAD_LOGIN)
+    record_success(key)
     return signer().issue(typ="platform", subject=user.id)
