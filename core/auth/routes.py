@@ -43,6 +43,7 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong e-mail or password, or inactive user")
+    @blp.alt_response(429, description="Too many failed logins for this account; see Retry-After")
     def post(self, credentials):
         """Log in with e-mail and password; returns a bearer JWT for this tenant."""
         token, expires = services.login_tenant_user(

@@ -16,6 +16,7 @@ class PlatformLogin(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong e-mail or password")
+    @blp.alt_response(429, description="Too many failed logins for this account; see Retry-After")
     def post(self, credentials):
         """Log in as a platform admin; returns a platform bearer JWT."""
         token, expires = services.login_platform_user(credentials["email"],
