@@ -1,0 +1,102 @@
+"""The per-worker tenant and toggle cache (TENANT_CACHE_TTL): changes made through the same app
+take effect at once (the cache is invalidated); another worker's changes within the TTL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core import create_app
+from core.cache import TTLCache
+from core.extensions import db
+from core.tenants import set_status
+from tests.fixtures.app import (
+    PLATFORM_EMAIL,
+    PLATFORM_HOST,
+    PLATFORM_PASSWORD,
+    HostClient,
+    app_config,
+)
+
+
+@pytest.fixture(scope="module")
+def cached_app(database):
+    application = create_app(app_config(database, TENANT_CACHE_TTL=5))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def cached(cached_app):
+    """Clients of the caching app: ``tenant(handle)`` and ``platform``."""
+    client = cached_app.test_client()
+    login = HostClient(client, PLATFORM_HOST).post(
+        "/api/v1/platform/auth/login", json={"email": PLATFORM_EMAIL,
+                                             "password": PLATFORM_PASSWORD})
+
+    class Clients:
+        platform = HostClient(client, PLATFORM_HOST, token=login.json["access_token"])
+
+        @staticmethod
+        def tenant(handle, role="owner"):
+            return HostClient(client, handle.host, token=handle.token(role))
+
+    return Clients
+
+
+def test_the_cache_really_caches(app, tenant, cached):
+    owner = cached.tenant(tenant)
+    uncached = tenant.anonymous().with_token(owner.token)
+    assert owner.get("/api/v1/auth/me").status_code == 200  # tenant now cached
+    with app.app_context():  # another worker (its own cache) deactivates the tenant
+        set_status(tenant.id, "inactive")
+        db.session.commit()
+    assert uncached.get("/api/v1/auth/me").status_code == 403  # the app without a cache
+    # Within the TTL this worker may still serve the tenant: that is what the TTL allows.
+    assert owner.get("/api/v1/auth/me").status_code == 200
+
+
+def test_deactivation_through_the_same_app_is_effective_at_once(tenant, cached):
+    owner = cached.tenant(tenant)
+    assert owner.get("/api/v1/auth/me").status_code == 200  # tenant now cached
+    response = cached.platform.post(f"/api/v1/platform/tenants/{tenant.id}/deactivate")
+    assert response.status_code == 200
+    refused = owner.get("/api/v1/auth/me")
+    assert refused.status_code == 403
+    assert "inactive" in refused.json["message"]
+    assert cached.platform.post(
+        f"/api/v1/platform/tenants/{tenant.id}/activate").status_code == 200
+    assert owner.get("/api/v1/auth/me").status_code == 200
+
+
+def test_status_change_through_the_same_app_is_effective_at_once(tenant, cached):
+    owner = cached.tenant(tenant)
+    assert owner.get("/api/v1/auth/me").status_code == 200
+    cached.platform.patch(f"/api/v1/platform/tenants/{tenant.id}",
+                          json={"status": "failed", "status_reason": "restore running"})
+    response = owner.get("/api/v1/auth/me")
+    assert response.status_code == 503 and "restore running" in response.json["message"]
+
+
+def test_module_toggles_through_the_same_app_are_effective_at_once(make_tenant, cached):
+    handle = make_tenant(modules=["users"])
+    owner = cached.tenant(handle)
+    assert owner.get("/api/v1/users").status_code == 200  # toggles now cached
+    off = owner.patch("/api/v1/tenant/settings", json={"modules": {"users": {"enabled": False}}})
+    assert off.status_code == 200
+    assert owner.get("/api/v1/users").status_code == 403
+    cached.platform.put(f"/api/v1/platform/tenants/{handle.id}/modules/users")
+    assert owner.get("/api/v1/users").status_code == 200
+
+
+def test_entries_expire_after_the_ttl():
+    cache = TTLCache(0.05)
+    loads = []
+    assert cache.get_or_load("k", lambda: loads.append(1) or "first") == "first"
+    assert cache.get_or_load("k", lambda: loads.append(1) or "second") == "first"
+    time.sleep(0.1)
+    assert cache.get_or_load("k", lambda: loads.append(1) or "third") == "third"
+    assert len(loads) == 2
+    assert TTLCache(0).get_or_load("k", lambda: "x") == "x"  # TTL 0: never cached
