@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.catalog",
     "plugins.stock",
     "plugins.purchasing",
+    "plugins.sales",
     "plugins.users",
 )
 

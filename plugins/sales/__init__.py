@@ -1,0 +1,46 @@
+"""Sales: customers, sales orders (draft -> confirmed -> fulfilled, or cancelled) with line and
+order discounts and tax, fulfilment through the stock hook, returns, and the "sale completed"
+extension point (``plugins/sales/hookspecs.py``). Prices are computed by
+``plugins.sales.pricing`` (docs/sales-and-pos.md).
+
+Hookimpls only.
+"""
+
+from core.plugins import Module, hookimpl
+from core.schema import plugin_folder
+
+MODULE_KEY = "sales"
+
+
+@hookimpl
+def tenantry_module():
+    return Module(
+        key=MODULE_KEY, name="Sales", version="1.0.0", requires=("catalog",),
+        description="Customers, sales orders with discounts and tax, fulfilment from stock "
+                    "and returns")
+
+
+@hookimpl
+def tenantry_add_hookspecs(pluginmanager):
+    from plugins.sales import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def tenantry_register_blueprints(app, api):
+    from plugins.sales.routes import blp
+
+    return [blp]
+
+
+@hookimpl
+def tenantry_migration_folder():
+    return plugin_folder(__file__)
+
+
+@hookimpl(optionalhook=True)
+def tenantry_reports_definitions():
+    from plugins.sales.reports import definitions
+
+    return definitions()

@@ -1,0 +1,366 @@
+"""Sales operations. Explicit arguments, flush never commit, ``core.errors`` for refusals.
+
+Stock changes only through the stock module's hook (``tenantry_stock_post_moves``), and only
+when stock is enabled for the tenant: without it, orders are fulfilled and returned all the
+same, with no stock moves. Another tenant's ids are invisible under RLS: "not found" (404) for
+the document in the URL, 422 for an id inside a body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, func, or_, select, text
+
+from core.errors import Conflict, NotFound, Unprocessable
+from core.extensions import db
+from core.tenancy import module_state
+from plugins.catalog.models import Product
+from plugins.sales import pricing
+from plugins.sales.models import (
+    Customer,
+    SalesOrder,
+    SalesOrderLine,
+    SalesReturn,
+    SalesReturnLine,
+)
+
+ORDER_REFERENCE = "sales_order"
+RETURN_REFERENCE = "sales_return"
+_NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _order_by(statement: Select, model, sort: str) -> Select:
+    column = getattr(model, sort.lstrip("-"))
+    return statement.order_by(column.desc() if sort.startswith("-") else column.asc(), model.id)
+
+
+def _by_id(model, row_id: uuid.UUID, lock: bool = False):
+    statement = select(model).where(model.id == row_id)  # RLS confines it to the tenant
+    if lock:
+        statement = statement.with_for_update()
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+# --------------------------------------------------------------------------- stock and hooks
+
+
+def stock_enabled(tenant_id: uuid.UUID) -> bool:
+    """Stock is enabled for the tenant and installed in this deployment."""
+    hook = current_app.extensions["tenantry"].hook
+    return module_state(tenant_id, "stock").enabled and \
+        getattr(hook, "tenantry_stock_post_moves", None) is not None
+
+
+def post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -> list[dict]:
+    """Post moves through the stock hook when stock is enabled (else nothing, []).
+
+    Stock's 422 for a move's location becomes a 422 on ``location_id``; its 409 (not enough
+    stock) passes through.
+    """
+    if not moves or not stock_enabled(tenant_id):
+        return []
+    hook = current_app.extensions["tenantry"].hook
+    try:
+        return hook.tenantry_stock_post_moves(tenant_id=tenant_id, moves=moves, actor=actor)
+    except Unprocessable as exc:
+        problems = [messages.get("location_id") for messages in
+                    (exc.errors or {}).get("moves", {}).values() if isinstance(messages, dict)]
+        problems = [p[0] for p in problems if p]
+        if problems:
+            raise Unprocessable("invalid stock location", {"location_id": problems[:1]}) from exc
+        raise
+
+
+def sale_completed(tenant_id: uuid.UUID, sale: dict[str, Any], actor: str) -> None:
+    current_app.extensions["tenantry"].hook.tenantry_sales_sale_completed(
+        tenant_id=tenant_id, sale=sale, actor=actor)
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def list_customers(args: dict[str, Any]) -> Select:
+    statement = select(Customer)
+    if args.get("q"):
+        pattern = _like(args["q"])
+        statement = statement.where(or_(Customer.name.ilike(pattern),
+                                        Customer.email.ilike(pattern)))
+    if "active" in args:
+        statement = statement.where(Customer.active.is_(args["active"]))
+    return _order_by(statement, Customer, args["sort"])
+
+
+def get_customer(customer_id: uuid.UUID, lock: bool = False) -> Customer:
+    customer = _by_id(Customer, customer_id, lock)
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
+def create_customer(tenant_id: uuid.UUID, data: dict[str, Any]) -> Customer:
+    customer = Customer(tenant_id=tenant_id, id=uuid.uuid4(), **data)
+    db.session.add(customer)
+    db.session.flush()
+    return customer
+
+
+def update_customer(customer: Customer, changes: dict[str, Any]) -> Customer:
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    db.session.flush()
+    return customer
+
+
+# --------------------------------------------------------------------------- orders
+
+
+def list_orders(args: dict[str, Any]) -> Select:
+    statement = select(SalesOrder)
+    if "status" in args:
+        statement = statement.where(SalesOrder.status == args["status"])
+    if "customer_id" in args:
+        statement = statement.where(SalesOrder.customer_id == args["customer_id"])
+    return _order_by(statement, SalesOrder, args["sort"])
+
+
+def get_order(order_id: uuid.UUID, lock: bool = False) -> SalesOrder:
+    order = _by_id(SalesOrder, order_id, lock)
+    if order is None:
+        raise NotFound("sales order not found")
+    return order
+
+
+def _require_customer(customer_id: uuid.UUID | None) -> None:
+    if customer_id is None:
+        return
+    customer = _by_id(Customer, customer_id)
+    if customer is None:
+        raise Unprocessable("unknown customer", {"customer_id": ["no such customer"]})
+    if not customer.active:
+        raise Unprocessable("inactive customer", {"customer_id": ["customer is inactive"]})
+
+
+def _products(lines: list[dict[str, Any]]) -> dict[uuid.UUID, Product]:
+    """The lines' products; 422 for ids unknown to this tenant (RLS) or inactive products."""
+    ids = {line["product_id"] for line in lines}
+    found = {p.id: p for p in db.session.execute(
+        select(Product).where(Product.id.in_(ids))).scalars()} if ids else {}
+    errors = {}
+    for index, line in enumerate(lines):
+        product = found.get(line["product_id"])
+        if product is None:
+            errors[str(index)] = {"product_id": ["unknown product"]}
+        elif not product.active:
+            errors[str(index)] = {"product_id": ["product is inactive"]}
+    if errors:
+        raise Unprocessable("invalid order lines", {"lines": errors})
+    return found
+
+
+def _build_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[SalesOrderLine]:
+    products = _products(lines)
+    built = []
+    for number, line in enumerate(lines, start=1):
+        product = products[line["product_id"]]
+        discount = line.get("discount")
+        unit_price = line.get("unit_price")
+        built.append(SalesOrderLine(
+            tenant_id=tenant_id, id=uuid.uuid4(), line_no=number, product_id=product.id,
+            description=product.name, quantity=line["quantity"],
+            unit_price=product.sale_price if unit_price is None else unit_price,
+            tax_rate=product.tax_rate,
+            discount_kind=discount["kind"] if discount else None,
+            discount_value=discount["value"] if discount else None))
+    return built
+
+
+def _price(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
+    """Price ``lines`` with the order's discount and set every amount (pricing rules)."""
+    document = pricing.price(
+        [pricing.LineInput(line.quantity, line.unit_price, line.tax_rate,
+                           pricing.discount_from(line.discount)) for line in lines],
+        pricing.discount_from(order.discount))
+    for line, priced in zip(lines, document.lines, strict=True):
+        line.gross, line.line_discount = priced.gross, priced.line_discount
+        line.order_discount, line.tax, line.total = priced.order_discount, priced.tax, priced.total
+    order.subtotal, order.discount_total = document.subtotal, document.discount_total
+    order.tax_total, order.total = document.tax_total, document.total
+
+
+def _set_discount(order: SalesOrder, discount: dict[str, Any] | None) -> None:
+    order.discount_kind = discount["kind"] if discount else None
+    order.discount_value = discount["value"] if discount else None
+
+
+def create_order(tenant_id: uuid.UUID, data: dict[str, Any], actor: str) -> SalesOrder:
+    """A draft order with its lines, priced."""
+    _require_customer(data.get("customer_id"))
+    lines = _build_lines(tenant_id, data["lines"])
+    db.session.execute(_NUMBER_LOCK, {"key": f"sales.orders:{tenant_id}"})
+    number = db.session.execute(
+        select(func.coalesce(func.max(SalesOrder.number), 0))).scalar_one() + 1
+    order = SalesOrder(tenant_id=tenant_id, id=uuid.uuid4(), number=number, status="draft",
+                       customer_id=data.get("customer_id"), notes=data.get("notes", ""),
+                       created_by=actor)
+    _set_discount(order, data.get("discount"))
+    _price(order, lines)
+    order.lines = lines
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def update_order(tenant_id: uuid.UUID, order: SalesOrder, changes: dict[str, Any]) -> SalesOrder:
+    """Edit a draft: customer, notes, discount, or every line at once (re-priced)."""
+    if order.status != "draft":
+        raise Conflict(f"a {order.status} order cannot be edited; only drafts can")
+    if "customer_id" in changes and changes["customer_id"] != order.customer_id:
+        _require_customer(changes["customer_id"])
+        order.customer_id = changes["customer_id"]
+    if "notes" in changes:
+        order.notes = changes["notes"]
+    if "discount" in changes:
+        _set_discount(order, changes["discount"])
+    if "lines" in changes:
+        lines = _build_lines(tenant_id, changes["lines"])
+        _price(order, lines)
+        order.lines = []
+        db.session.flush()  # old lines go first: the new ones reuse their numbers
+        order.lines = lines
+    else:
+        _price(order, list(order.lines))
+    order.updated_at = datetime.now(UTC)
+    db.session.flush()
+    return order
+
+
+def confirm_order(order: SalesOrder) -> SalesOrder:
+    """draft -> confirmed: the lines are frozen from now on."""
+    if order.status != "draft":
+        raise Conflict(f"only a draft can be confirmed; this order is {order.status}")
+    order.status, order.confirmed_at = "confirmed", datetime.now(UTC)
+    db.session.flush()
+    return order
+
+
+def cancel_order(order: SalesOrder) -> SalesOrder:
+    if order.status not in ("draft", "confirmed"):
+        raise Conflict(f"a {order.status} order cannot be cancelled")
+    order.status, order.cancelled_at = "cancelled", datetime.now(UTC)
+    db.session.flush()
+    return order
+
+
+def sale_payload(order: SalesOrder) -> dict[str, Any]:
+    """The order as the ``tenantry_sales_sale_completed`` hook describes a sale."""
+    return {
+        "source": ORDER_REFERENCE, "id": order.id, "number": order.number,
+        "customer_id": order.customer_id, "register_id": None, "shift_id": None,
+        "subtotal": order.subtotal, "discount_total": order.discount_total,
+        "tax_total": order.tax_total, "total": order.total, "completed_at": order.fulfilled_at,
+        "lines": [{"product_id": line.product_id, "quantity": line.quantity,
+                   "unit_price": line.unit_price, "tax": line.tax, "total": line.total}
+                  for line in order.lines]}
+
+
+def fulfil_order(tenant_id: uuid.UUID, order_id: uuid.UUID, data: dict[str, Any],
+                 actor: str) -> SalesOrder:
+    """confirmed -> fulfilled: goods leave stock (``sale`` moves), the sale is complete."""
+    order = get_order(order_id, lock=True)  # two fulfilments of one order queue here
+    if order.status != "confirmed":
+        hint = "confirm it first" if order.status == "draft" else "it is closed"
+        raise Conflict(f"a {order.status} order cannot be fulfilled; {hint}")
+    post_stock(tenant_id, [
+        {"product_id": line.product_id, "quantity": -line.quantity, "reason": "sale",
+         "location_id": data.get("location_id"), "reference_type": ORDER_REFERENCE,
+         "reference_id": order.id, "note": f"SO {order.number} line {line.line_no}"}
+        for line in order.lines], actor)
+    order.status, order.fulfilled_at = "fulfilled", datetime.now(UTC)
+    db.session.flush()
+    sale_completed(tenant_id, sale_payload(order), actor)
+    return order
+
+
+# --------------------------------------------------------------------------- returns
+
+
+def returned_so_far(order_id: uuid.UUID) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+    """Order line id -> (quantity, amount) already returned."""
+    rows = db.session.execute(
+        select(SalesReturnLine.order_line_id, func.sum(SalesReturnLine.quantity),
+               func.sum(SalesReturnLine.amount))
+        .join(SalesReturn, (SalesReturn.tenant_id == SalesReturnLine.tenant_id)
+              & (SalesReturn.id == SalesReturnLine.return_id))
+        .where(SalesReturn.order_id == order_id)
+        .group_by(SalesReturnLine.order_line_id)).all()
+    return {line_id: (quantity, amount) for line_id, quantity, amount in rows}
+
+
+def create_return(tenant_id: uuid.UUID, order_id: uuid.UUID, data: dict[str, Any],
+                  actor: str) -> SalesReturn:
+    """Take goods back against a fulfilled order: ``return`` moves and the money to refund."""
+    order = get_order(order_id, lock=True)  # returns of one order are counted one at a time
+    if order.status != "fulfilled":
+        raise Conflict(f"only fulfilled orders take returns; this order is {order.status}")
+    by_id = {line.id: line for line in order.lines}
+    already = defaultdict(lambda: (Decimal("0"), Decimal("0")), returned_so_far(order.id))
+    errors: dict[str, Any] = {}
+    seen: set[uuid.UUID] = set()
+    for index, requested in enumerate(data["lines"]):
+        line = by_id.get(requested["order_line_id"])
+        if line is None:
+            errors[str(index)] = {"order_line_id": ["not a line of this order"]}
+        elif line.id in seen:
+            errors[str(index)] = {"order_line_id": ["listed twice"]}
+        elif already[line.id][0] + requested["quantity"] > line.quantity:
+            errors[str(index)] = {"quantity": [
+                f"more than remains to return ({line.quantity - already[line.id][0]})"]}
+        if line is not None:
+            seen.add(line.id)
+    if errors:
+        raise Unprocessable("invalid return lines", {"lines": errors})
+    document = SalesReturn(tenant_id=tenant_id, id=uuid.uuid4(), order_id=order.id,
+                           reason=data.get("reason", ""), created_by=actor)
+    document.lines = []
+    for number, requested in enumerate(data["lines"], start=1):
+        line = by_id[requested["order_line_id"]]
+        quantity = requested["quantity"]
+        returned_quantity, returned_amount = already[line.id]
+        document.lines.append(SalesReturnLine(
+            tenant_id=tenant_id, id=uuid.uuid4(), return_id=document.id, line_no=number,
+            order_line_id=line.id, product_id=line.product_id, quantity=quantity,
+            amount=pricing.refund_share(line.total, line.quantity, quantity, returned_quantity,
+                                        returned_amount)))
+    document.total = sum((line.amount for line in document.lines), pricing.ZERO)
+    post_stock(tenant_id, [
+        {"product_id": line.product_id, "quantity": line.quantity, "reason": "return",
+         "location_id": data.get("location_id"), "reference_type": RETURN_REFERENCE,
+         "reference_id": document.id, "note": f"SO {order.number} return"}
+        for line in document.lines], actor)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def list_returns(order_id: uuid.UUID) -> Select:
+    get_order(order_id)
+    return select(SalesReturn).where(SalesReturn.order_id == order_id).order_by(
+        SalesReturn.created_at, SalesReturn.id)
+
+
+def get_return(return_id: uuid.UUID) -> SalesReturn:
+    document = _by_id(SalesReturn, return_id)
+    if document is None:
+        raise NotFound("return not found")
+    return document
