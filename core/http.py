@@ -125,8 +125,7 @@ class Blueprint(SmorestBlueprint):
                 return view(*args, **kwargs)
 
             setattr(wrapper, _AUTH_CHECK_ATTR, check)
-            self._document_auth(wrapper, TENANT_SECURITY, roles)
-            return wrapper
+            return self._document_auth(wrapper, TENANT_SECURITY, roles)
 
         return decorator
 
@@ -144,8 +143,7 @@ class Blueprint(SmorestBlueprint):
             return view(*args, **kwargs)
 
         setattr(wrapper, _AUTH_CHECK_ATTR, check)
-        self._document_auth(wrapper, PLATFORM_SECURITY, ())
-        return wrapper
+        return self._document_auth(wrapper, PLATFORM_SECURITY, ())
 
     # ETags (docs/plugin-authoring.md): a stale If-Match answers 412; a missing one is allowed
     # (no 428), so clients that do not track ETags can still update.
@@ -173,13 +171,16 @@ class Blueprint(SmorestBlueprint):
                 "description": "ETag from a GET; a stale one answers 412"}
         return doc
 
-    def _document_auth(self, view, security, roles) -> None:
+    def _document_auth(self, view, security, roles) -> Callable:
+        # flask-smorest's doc decorators return a new wrapper carrying the documentation (the
+        # wrapped function is left untouched), so the result must be what the view becomes.
         doc = {"security": security}
         if roles:
             doc["description"] = "Roles: " + ", ".join(roles) + "."
-        self.doc(**doc)(view)
-        self.alt_response(401, description="Missing or invalid credentials")(view)
-        self.alt_response(403, description="Not allowed for this role, tenant or module")(view)
+        view = self.doc(**doc)(view)
+        view = self.alt_response(401, description="Missing or invalid credentials")(view)
+        return self.alt_response(403, description="Not allowed for this role, tenant or "
+                                                  "module")(view)
 
 
 # --------------------------------------------------------------------------- guards

@@ -26,3 +26,10 @@ def tenantry_register_blueprints(app, api):
 @hookimpl
 def tenantry_migration_folder():
     return plugin_folder(__file__)
+
+
+@hookimpl(optionalhook=True)
+def tenantry_reports_definitions():
+    from plugins.purchasing.reports import definitions
+
+    return definitions()

@@ -69,3 +69,10 @@ def tenantry_stock_on_hand(tenant_id, product_ids, location_id):
     from plugins.stock.services import on_hand
 
     return on_hand(product_ids, location_id)
+
+
+@hookimpl(optionalhook=True)
+def tenantry_reports_definitions():
+    from plugins.stock.reports import definitions
+
+    return definitions()

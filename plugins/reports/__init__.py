@@ -1,0 +1,40 @@
+"""Reports: a catalogue of reports that the other modules contribute through the
+``tenantry_reports_definitions`` hook (``plugins/reports/hookspecs.py``, docs/reports.md),
+listed and run under ``/api/v1/reports``.
+
+Hookimpls only. No tables and no hard requirements: a report belongs to its own module and is
+offered only to tenants that have that module enabled.
+"""
+
+from core.plugins import Module, hookimpl
+
+
+@hookimpl
+def tenantry_module():
+    return Module(key="reports", name="Reports", version="1.0.0",
+                  description="Reports of the enabled modules (stock valuation, low stock, "
+                              "purchases, sales...) as JSON or CSV")
+
+
+@hookimpl
+def tenantry_add_hookspecs(pluginmanager):
+    from plugins.reports import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def tenantry_register_blueprints(app, api):
+    from plugins.reports.catalogue import build_catalogue
+    from plugins.reports.routes import blp
+
+    # Once per app: every plugin is registered by now, and a broken or duplicate definition
+    # stops start-up with a message naming the plugins.
+    app.extensions["tenantry_reports"] = build_catalogue(app.extensions["tenantry"].pm,
+                                                         api.ma_plugin.converter)
+    return [blp]
+
+
+@hookimpl
+def tenantry_migration_folder():
+    return None  # no tables of its own
