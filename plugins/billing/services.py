@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
 
 from core.errors import PaymentRequired, Unprocessable
 from core.extensions import db
@@ -63,9 +64,10 @@ def parse_metered(declared: Iterable[Iterable[str] | None]) -> frozenset[tuple[s
     return frozenset(actions)
 
 
-def record_call(tenant_id: uuid.UUID, endpoint: str) -> None:
-    """Count one call of ``endpoint`` (a label such as ``GET /cases``) for the tenant."""
-    db.session.execute(_RECORD_CALL, {"tenant_id": tenant_id,
+def record_call(connection: Connection, tenant_id: uuid.UUID, endpoint: str) -> None:
+    """Count one call of ``endpoint`` (a label such as ``GET /cases``) for the tenant, on
+    ``connection`` (the caller's transaction, scoped to the tenant)."""
+    connection.execute(_RECORD_CALL, {"tenant_id": tenant_id,
                                       "endpoint": endpoint[:ENDPOINT_LABEL_MAX],
                                       "shards": USAGE_SHARDS})
 
