@@ -221,9 +221,13 @@ def _start_request():
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g.login = _login_label()
+    g.login_email = "-"
     if g.login:
+        # Read once: a body that is too large raises 413 here, which the error handler
+        # answers; reading it again after the request would raise outside any handler.
+        g.login_email = _login_email()
         auth_log.info("%s start host=%s email=%s", g.login,
-                      _UNSAFE_LOG_CHARS.sub("?", request.host)[:255], _login_email())
+                      _UNSAFE_LOG_CHARS.sub("?", request.host)[:255], g.login_email)
     g.tenant = None
     g.identity = None
     # Start every request unscoped, whatever this thread's context held before (gunicorn's
@@ -238,9 +242,9 @@ def _start_request():
     _guard_blueprint()
     _check_view_credentials()
     if g.tenant is not None and g.identity is not None and g.identity.is_tenant:
-            current_app.extensions["tenantry"].hook.tenantry_request_authenticated(
-                tenant_id=g.tenant.id, identity=g.identity, endpoint=request.endpoint or "",
-                method=request.method)
+        current_app.extensions["tenantry"].hook.tenantry_request_authenticated(
+            tenant_id=g.tenant.id, identity=g.identity, endpoint=request.endpoint or "",
+            method=request.method)
     return None
 
 
@@ -254,7 +258,8 @@ def _finish_request(response):
     if g.get("login"):
         auth_log.info("%s end host=%s tenant=%s email=%s status=%s", g.login,
                       _UNSAFE_LOG_CHARS.sub("?", request.host)[:255],
-                      tenant.slug if tenant else "-", _login_email(), response.status_code)
+                      tenant.slug if tenant else "-", g.get("login_email", "-"),
+                      response.status_code)
     duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)
     fields = {"request_id": g.get("request_id"), "tenant": tenant.slug if tenant else "-",
               "method": request.method, "path": request.path,
