@@ -129,6 +129,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="accepted as platform bearer and by POST /bootstrap while set"),
     Setting("BOOTSTRAP_MODULES", _csv, default=("cases",),
             help="modules POST /bootstrap and `flask bootstrap` enable for the new tenant"),
+    Setting("PASSWORD_HASH_PROFILE", _choice("standard", "test"), default="standard",
+            help="argon2id cost; 'test' is cheap and refused in production"),
     Setting("LOG_LEVEL", _log_level, default="INFO"),
     Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
     Setting("APP_HOST", _text, default="127.0.0.1"),
@@ -224,6 +226,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
             settings[setting.name] = setting.parse(value)
         except (TypeError, ValueError) as exc:
             problems.append(f"{setting.name}: {exc}")
+    if mode == "production" and settings.get("PASSWORD_HASH_PROFILE") == "test":
+        problems.append("PASSWORD_HASH_PROFILE: 'test' is not allowed in production")
     if problems:
         raise ConfigError("Tenantry configuration is invalid:\n  " + "\n  ".join(problems))
 

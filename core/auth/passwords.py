@@ -1,29 +1,57 @@
-"""Password hashing with argon2id (argon2-cffi's RFC 9106 low-memory profile)."""
+"""Password hashing with argon2id.
+
+The ``standard`` profile is argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4).
+The ``test`` profile (t=1, m=1 MiB) is still argon2id but cheap, so a test suite that creates
+and logs in hundreds of users stays fast; configuration refuses it in production.
+Verification reads the parameters from the stored hash, so hashes of either profile verify.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 
-_hasher = PasswordHasher()  # argon2id, t=3, m=64 MiB, p=4
-# Verified against when the user does not exist, so that timing does not reveal which e-mails
-# have accounts.
-_DUMMY_HASH = _hasher.hash("tenantry-dummy-password")
-
+PROFILES = {
+    "standard": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    "test": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+}
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # argon2 accepts more; a cap stops multi-megabyte hashing requests
 
 
+@cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher(**PROFILES[profile])
+
+
+@cache
+def _dummy_hash(profile: str) -> str:
+    # Verified against when the user does not exist, so that timing does not reveal which
+    # e-mails have accounts.
+    return _hasher_for(profile).hash("tenantry-dummy-password")
+
+
+def _profile() -> str:
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_PROFILE") or "standard"
+    return "standard"
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher_for(_profile()).hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    profile = _profile()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matched = _hasher_for(profile).verify(password_hash or _dummy_hash(profile), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+    return matched and password_hash is not None
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher_for(_profile()).check_needs_rehash(password_hash)

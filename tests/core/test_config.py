@@ -88,6 +88,12 @@ def test_development_generates_secrets_once_and_keeps_them_private(tmp_path):
     assert "localhost" in second["PLATFORM_HOSTS"]
 
 
+def test_the_cheap_password_profile_is_refused_in_production(tmp_path):
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE"):
+        load_settings(environ={**VALID_PRODUCTION, "PASSWORD_HASH_PROFILE": "test"},
+                      instance_path=tmp_path)
+
+
 def test_unknown_mode_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="TENANTRY_ENV"):
         load_settings(environ={"TENANTRY_ENV": "staging"}, instance_path=tmp_path)
