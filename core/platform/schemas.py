@@ -14,8 +14,18 @@ _KEY = validate.Regexp(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",
                        error="lower-case letters, digits, '-' and '_', 1-63 characters")
 
 
+_MODULE_SELECTION_DOC = {"oneOf": [
+    {"type": "array", "items": {"type": "string"}},
+    {"type": "object", "additionalProperties": {"type": "object"}},
+]}
+
+
 class ModuleSelection(fields.Field):
     """Modules to enable: ``{"catalog": {"feature": value}}`` or simply ``["catalog"]``."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["metadata"] = {**_MODULE_SELECTION_DOC, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> dict[str, dict[str, Any]]:
         if isinstance(value, list):

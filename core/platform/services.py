@@ -71,12 +71,12 @@ def update_tenant(tenant_id: uuid.UUID, *, name: str | None = None, status: str 
     tenant = get_tenant(tenant_id)
     if name is not None:
         tenant.name = name
-        tenancy().invalidate(tenant_id)  # cached TenantInfo carries the name
     if status is not None:
         set_status(tenant_id, status, status_reason if reason_given else None)
     elif reason_given:
         tenant.status_reason = status_reason
     db.session.flush()
+    tenancy().invalidate(tenant_id)  # cached TenantInfo carries name, status and reason
     return tenant
 
 

@@ -514,3 +514,13 @@ def test_apply_template_unknown_ids(platform_admin):
         f"{TENANTS}/{created['id']}/apply-template/no-such-template").status_code == 404
     assert platform_admin.post(
         f"{TENANTS}/{uuid.uuid4()}/apply-template/{key}").status_code == 404
+
+
+def test_the_platform_api_is_documented(client):
+    spec = client.get("/api/v1/openapi.json").json
+    create = spec["paths"]["/api/v1/platform/tenants"]["post"]
+    assert create["security"] == [{"platformBearer": []}]
+    assert {"201", "401", "409", "422"} <= set(create["responses"])
+    modules = spec["components"]["schemas"]["TenantCreate"]["properties"]["modules"]
+    assert [option["type"] for option in modules["oneOf"]] == ["array", "object"]
+    assert "password" not in spec["components"]["schemas"]["Tenant"]["properties"]
