@@ -14,10 +14,14 @@ from core.platform.schemas import ModuleCreateSchema, ModuleSchema, ModuleUpdate
 @blp.route("/modules")
 class Modules(MethodView):
     @blp.response(200, ModuleSchema(many=True))
+    @blp.paginate(page_size=100)  # a registry is small: one page by default
     @blp.requires_platform
-    def get(self):
+    def get(self, pagination_parameters):
         """List modules: available (a plugin offers it) and installed (migrated)."""
-        return services.list_modules()
+        modules = services.list_modules()
+        pagination_parameters.item_count = len(modules)
+        first = pagination_parameters.first_item
+        return modules[first:first + pagination_parameters.page_size]
 
     @blp.arguments(ModuleCreateSchema)
     @blp.response(201, ModuleSchema)

@@ -524,3 +524,13 @@ def test_the_platform_api_is_documented(client):
     modules = spec["components"]["schemas"]["TenantCreate"]["properties"]["modules"]
     assert [option["type"] for option in modules["oneOf"]] == ["array", "object"]
     assert "password" not in spec["components"]["schemas"]["Tenant"]["properties"]
+
+
+def test_module_list_is_paginated(platform_admin):
+    everything = platform_admin.get(MODULES)
+    total = json.loads(everything.headers["X-Pagination"])["total"]
+    assert total == len(everything.json) >= 1
+    second = platform_admin.get(MODULES, query_string={"page": 2, "page_size": 1})
+    if total > 1:
+        assert second.json == [everything.json[1]]
+    assert platform_admin.get(MODULES, query_string={"page_size": 101}).status_code == 422
