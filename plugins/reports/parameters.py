@@ -37,6 +37,9 @@ class DateRangeSchema(Schema):
         # Defaults depend on each other and on "today", so they are filled in here rather than
         # with load_default; the checks run on the completed range.
         date_to = data.get("date_to") or datetime.now(UTC).date()
+        if not date(1, 1, 1) + timedelta(days=self.default_days) <= date_to < date.max:
+            # The default start and the end of the last day must stay representable.
+            raise ValidationError("is out of range", field_name="date_to")
         date_from = data.get("date_from") or date_to - timedelta(days=self.default_days - 1)
         if date_to < date_from:
             raise ValidationError("must not be before date_from", field_name="date_to")

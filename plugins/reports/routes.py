@@ -10,7 +10,7 @@ from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_smorest.error_handler import ErrorSchema
 
-from core.errors import Forbidden
+from core.errors import Forbidden, Unprocessable
 from core.http import Blueprint
 from core.tenancy import module_state
 from plugins.reports import services
@@ -34,8 +34,12 @@ def _enabled_modules() -> set[str]:
 
 
 def _wants_csv() -> bool:
+    """``?format=`` wins over ``Accept`` (a download link cannot set headers)."""
     requested = request.args.get("format")
-    if requested:
+    if requested is not None:
+        if requested.lower() not in ("json", "csv"):
+            raise Unprocessable("invalid report parameters",
+                                {"query": {"format": ["Must be one of: json, csv."]}})
         return requested.lower() == "csv"
     return request.accept_mimetypes.best_match([JSON, CSV]) == CSV
 
@@ -76,9 +80,10 @@ class ReportByName(MethodView):
             raise Forbidden(f"role '{g.identity.role}' may not run report '{name}'; allowed: "
                             f"{', '.join(definition.roles)}")
         parameters = services.parse_parameters(definition, request.args)
+        as_csv = _wants_csv()
         rows = services.run_report(definition, g.tenant.id, parameters,
                                    current_app.config["REPORT_STATEMENT_TIMEOUT_MS"])
-        if _wants_csv():
+        if as_csv:
             return Response(services.csv_text(definition.columns, rows), mimetype=CSV,
                             headers={"Content-Disposition":
                                      f'attachment; filename="{name}.csv"'})

@@ -164,6 +164,9 @@ def test_report_of_a_disabled_module_gets_404(make_shop):
     ("date_from=yesterday", "date_from", "Not a valid date"),
     ("date_form=2026-01-01", "date_form", "Unknown field"),
     ("supplier_id=42", "supplier_id", "Not a valid UUID"),
+    ("date_to=9999-12-31", "date_to", "out of range"),  # the day after is not a date
+    ("date_to=0001-01-02", "date_to", "out of range"),  # nor is the default start
+    ("format=xml", "format", "json, csv"),
 ])
 def test_bad_date_range_parameters_get_422(report_shop, query, field, fragment):
     response = report_shop.admin.get(f"{REPORTS}/purchases_by_supplier?{query}")
