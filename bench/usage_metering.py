@@ -30,7 +30,6 @@ from core.modules import disable_module
 from core.schema import migrate_all
 from core.tenants import create_tenant
 from plugins.billing import services
-from plugins.billing.metering import count_in_own_transaction
 
 HOST = "localhost"
 
@@ -83,7 +82,9 @@ def _time_upserts(app, count: int) -> float:
         times = []
         for _ in range(count):
             started = time.perf_counter()
-            count_in_own_transaction(tenant_id, "GET /bench")
+            with tenant_context(tenant_id):
+                services.record_call(tenant_id, "GET /bench")
+                db.session.commit()
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
@@ -149,7 +150,7 @@ def main() -> None:
     print(f"  {'billing off (no metering)':42} {off:8.3f} ms/request")
     print(f"  {'billing on (check + counter upsert)':42} {on:8.3f} ms/request")
     print(f"  {'metering cost':42} {on - off:8.3f} ms/request ({(on - off) / off:+.1%})")
-    print(f"  {'counter transaction alone':42} {upsert_ms:8.3f} ms/call")
+    print(f"  {'counter statement + commit alone':42} {upsert_ms:8.3f} ms/call")
     print(f"  {'usage report':42} {report_ms:8.3f} ms for {report_calls:,} calls "
           f"in {report_rows:,} hourly rows")
 

@@ -2,9 +2,10 @@
 
 Before the view: a metered action of a tenant over its free tier answers 402 (nothing has been
 written, so nothing changes). After the view: the call is counted, only if it succeeded (status
-below 400), in a short transaction of its own (see ``count_in_own_transaction``). Counting at
-the end, rather than before the view, keeps the counter rows' locks for one upsert instead of
-the whole request.
+below 400), by one statement at the very end of the request's transaction. Counting at the
+end, rather than before the view, keeps the counter rows' locks for the commit instead of the
+whole request; a read-only request's commit does not wait for the disk because it was counted
+(see the billing_count_call migration).
 """
 
 from __future__ import annotations
@@ -12,17 +13,12 @@ from __future__ import annotations
 import uuid
 
 from flask import after_this_request, current_app, request
-from sqlalchemy import text
 
-from core.extensions import db
 from core.tenancy import module_state
 from plugins.billing import services
 
 MODULE_KEY = "billing"
 _METERED = "billing_metered_actions"
-# The tenant for RLS and asynchronous commit, both transaction-local, in one round trip.
-_SCOPE = text("SELECT set_config('app.tenant_id', :tenant_id, true), "
-              "set_config('synchronous_commit', 'off', true)")
 
 
 def metered_actions() -> frozenset[tuple[str, str]]:
@@ -46,21 +42,9 @@ def on_authenticated_call(tenant_id: uuid.UUID, endpoint: str, method: str) -> N
 
     @after_this_request
     def count_call(response):
+        # Core commits the request's transaction right after this (status < 400), so the
+        # counter rows stay locked for the commit only, and a count exists exactly when the
+        # request's work was committed.
         if response.status_code < 400:
-            count_in_own_transaction(tenant_id, label)
+            services.record_call(tenant_id, label)
         return response
-
-
-def count_in_own_transaction(tenant_id: uuid.UUID, label: str) -> None:
-    """Add the call to the counters in a short transaction of its own, committed without
-    waiting for the WAL flush.
-
-    Own transaction: the counter rows stay locked for one upsert, not for the request, and the
-    request's own commit (which may carry business data) keeps full durability. Asynchronous
-    commit: a crash may forget the last few hundred milliseconds of counts, which a soft cap
-    can afford, and a read-only GET no longer waits for a disk flush because it was counted.
-    """
-    with db.engine.connect() as connection:
-        connection.execute(_SCOPE, {"tenant_id": str(tenant_id)})
-        services.record_call(connection, tenant_id, label)
-        connection.commit()

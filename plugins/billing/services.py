@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Connection
 
 from core.errors import PaymentRequired, Unprocessable
 from core.extensions import db
@@ -27,19 +26,11 @@ from plugins.billing.models import (
     UsageTotal,
 )
 
-# One round trip, two upserts. The shard is the backend's pid: concurrent transactions run on
-# different connections, so they mostly add to different rows and do not queue on one row lock.
-_RECORD_CALL = text("""
-    WITH total AS (
-        INSERT INTO billing_usage_totals AS t (tenant_id, endpoint, shard, calls)
-        VALUES (:tenant_id, :endpoint, pg_backend_pid() % :shards, 1)
-        ON CONFLICT (tenant_id, endpoint, shard) DO UPDATE SET calls = t.calls + 1
-    )
-    INSERT INTO billing_usage_hourly AS h (tenant_id, hour, endpoint, shard, calls)
-    VALUES (:tenant_id, date_trunc('hour', now(), 'UTC'), :endpoint,
-            pg_backend_pid() % :shards, 1)
-    ON CONFLICT (tenant_id, hour, endpoint, shard) DO UPDATE SET calls = h.calls + 1
-""")
+# billing_count_call (migration bi0a00000002) adds 1 to the all-time and the hourly counter,
+# and lets a transaction that wrote nothing else commit without waiting for the disk. The shard
+# is the backend's pid: concurrent transactions run on different connections, so they mostly add
+# to different rows and do not queue on one row lock.
+_COUNT_CALL = text("SELECT billing_count_call(:tenant_id, :endpoint, :shards)")
 
 ENDPOINT_LABEL_MAX = 200
 
@@ -64,12 +55,12 @@ def parse_metered(declared: Iterable[Iterable[str] | None]) -> frozenset[tuple[s
     return frozenset(actions)
 
 
-def record_call(connection: Connection, tenant_id: uuid.UUID, endpoint: str) -> None:
-    """Count one call of ``endpoint`` (a label such as ``GET /cases``) for the tenant, on
-    ``connection`` (the caller's transaction, scoped to the tenant)."""
-    connection.execute(_RECORD_CALL, {"tenant_id": tenant_id,
-                                      "endpoint": endpoint[:ENDPOINT_LABEL_MAX],
-                                      "shards": USAGE_SHARDS})
+def record_call(tenant_id: uuid.UUID, endpoint: str) -> None:
+    """Count one call of ``endpoint`` (a label such as ``GET /cases``) for the tenant, in the
+    current transaction."""
+    db.session.execute(_COUNT_CALL, {"tenant_id": tenant_id,
+                                     "endpoint": endpoint[:ENDPOINT_LABEL_MAX],
+                                     "shards": USAGE_SHARDS})
 
 
 def total_calls(tenant_id: uuid.UUID) -> int:

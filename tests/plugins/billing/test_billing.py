@@ -7,6 +7,7 @@ import threading
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from core.db import tenant_context
 from core.extensions import db
@@ -257,3 +258,29 @@ def test_metered_actions_come_from_plugins(app):
 ])
 def test_parse_metered(declared, expected):
     assert services.parse_metered(declared) == expected
+
+
+def test_counting_relaxes_the_commit_of_reads_only(app, bootstrap):
+    clinic = bootstrap()
+    count = text("SELECT billing_count_call(:t, 'GET /probe', 8)")
+    settings = text("SELECT current_setting('synchronous_commit'), "
+                    "current_setting('app.tenant_id', true)")
+    with app.app_context(), db.engine.connect() as connection:
+        # The test server runs with synchronous_commit off; make "on" this session's default.
+        connection.execute(text("SET synchronous_commit TO on"))
+        connection.commit()
+        try:
+            # A transaction that has written nothing: its commit need not wait for the disk.
+            connection.execute(count, {"t": clinic.id})
+            assert tuple(connection.execute(settings).one()) == ("off", str(clinic.id))
+            connection.rollback()
+            assert connection.execute(settings).one()[0] == "on"  # that transaction only
+            connection.rollback()
+            # A transaction that wrote (has an id): its commit stays synchronous.
+            connection.execute(text("SELECT pg_current_xact_id()"))
+            connection.execute(count, {"t": clinic.id})
+            assert tuple(connection.execute(settings).one()) == ("on", str(clinic.id))
+        finally:
+            connection.rollback()
+            connection.execute(text("RESET synchronous_commit"))
+            connection.commit()
