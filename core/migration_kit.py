@@ -81,7 +81,10 @@ def create_enum_if_absent(name: str, values: tuple[str, ...]) -> None:
     """Create an enum type in the schema the migration targets (``current_schema()``) unless a
     type of that name already exists *there*; one of the same name in another schema (e.g.
     ``public`` when migrating a different schema) does not count."""
+    # Each label is an SQL literal inside the string literal given to format(): its quotes are
+    # doubled twice, and a % would be read by format() as a placeholder.
     labels = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    labels = labels.replace("'", "''").replace("%", "%%")
     op.execute(f"""
         DO $$
         BEGIN

@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.stock",
     "plugins.purchasing",
     "plugins.sales",
+    "plugins.pos",
     "plugins.reports",
     "plugins.users",
 )

@@ -6,5 +6,6 @@ pytest_plugins = [
     "tests.fixtures.tenants",
     "tests.fixtures.apikeys",
     "tests.fixtures.plugins",
+    "tests.fixtures.commerce",
     "tests.fixtures.inventory",
 ]

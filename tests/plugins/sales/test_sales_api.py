@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from core.plugins import hookimpl
-from tests.plugins.sales.helpers import make_product, moves_of, on_hand, receive_stock
+from tests.fixtures.commerce import make_product, moves_of, on_hand, receive_stock
 
 
 @pytest.fixture

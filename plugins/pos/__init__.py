@@ -1,0 +1,60 @@
+"""POS: cash registers, cashier shifts (opening float, cash in/out, X and Z reports), receipts
+with cash/card payments and refunds, and the cash-register provider extension point
+(``plugins/pos/hookspecs.py``) with the built-in ``mock`` and ``unavailable`` providers.
+
+Hookimpls only.
+"""
+
+from core.plugins import Module, hookimpl
+from core.schema import plugin_folder
+
+MODULE_KEY = "pos"
+
+
+@hookimpl
+def tenantry_module():
+    return Module(
+        key=MODULE_KEY, name="Point of sale", version="1.0.0", requires=("catalog", "sales"),
+        description="Cash registers, cashier shifts with X/Z reports, receipts, refunds and "
+                    "fiscal registration through a cash-register provider")
+
+
+@hookimpl
+def tenantry_add_hookspecs(pluginmanager):
+    from plugins.pos import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def tenantry_register_blueprints(app, api):
+    from plugins.pos.routes import blp
+
+    return [blp]
+
+
+@hookimpl
+def tenantry_migration_folder():
+    return plugin_folder(__file__)
+
+
+@hookimpl
+def tenantry_register_commands(cli):
+    from plugins.pos.cli import pos_group
+
+    cli.add_command(pos_group)
+
+
+@hookimpl
+def tenantry_pos_cash_register_providers():
+    from plugins.pos.providers.mock import MockProvider
+    from plugins.pos.providers.unavailable import UnavailableProvider
+
+    return [MockProvider(), UnavailableProvider()]
+
+
+@hookimpl(optionalhook=True)
+def tenantry_reports_definitions():
+    from plugins.pos.reports import definitions
+
+    return definitions()

@@ -1,0 +1,48 @@
+"""The POS extension point: cash-register providers (fiscal devices and services).
+
+A provider is an object with a ``name`` and four methods; a plugin offers providers by
+implementing ``tenantry_pos_cash_register_providers`` (``@hookimpl(optionalhook=True)`` if it
+may run without POS). Each tenant uses one provider, chosen by its ``pos_settings`` row
+(``PUT /api/v1/pos/settings``), else the deployment's ``CASH_REGISTER_PROVIDER``, else ``mock``.
+Switching provider changes no business code.
+
+Every method receives keyword arguments ``tenant_id`` (UUID), ``register`` (dict: ``id``,
+``code``, ``name``) and ``document`` (a JSON-ready dict frozen when the document was made:
+amounts are strings) and returns a ``FiscalResult``:
+
+- ``open_shift`` / ``close_shift``: a shift starts or ends on the device (``document``:
+  ``id``, ``opening_float``; at close also the Z report's totals);
+- ``register_receipt``: ``document`` has ``id``, ``lines``, ``payments``, ``total``,
+  ``tax_total``, ``change``, ``created_at``;
+- ``register_refund``: ``document`` has ``id``, ``receipt_id``, ``lines``, ``method``,
+  ``total``, ``created_at``.
+
+Methods run inside the caller's transaction, in a savepoint: they may write their own tables
+(flush, never commit). Raising any exception means "not registered": POS keeps the document
+with fiscal status ``pending`` and retries it later (``flask pos retry-fiscal``, and before the
+tenant's next receipt) with the same ``document``, so methods must be idempotent per document
+id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.hookspecs import hookspec
+
+
+@dataclass(frozen=True)
+class FiscalResult:
+    fiscal_number: str  # the device's number for the document
+    data: dict[str, Any] = field(default_factory=dict)  # anything else the device answered
+
+
+class ProviderUnavailable(RuntimeError):
+    """The device or service cannot be reached; the document stays pending."""
+
+
+@hookspec
+def tenantry_pos_cash_register_providers():
+    """Return a list of cash-register provider objects (see the module docstring). Called
+    whenever POS resolves a tenant's provider; names must be unique."""

@@ -1,0 +1,307 @@
+"""``/api/v1/pos``: settings, registers, shifts (cash in/out, X and Z reports), receipts and
+refunds.
+
+Owners manage registers and the tenant's cash-register provider; cashiers (and admins, owners)
+run shifts and sell. Receipts and refunds accept ``Idempotency-Key`` so an offline till can
+retry without selling twice: those views flush and ``@idempotent`` commits the work together
+with the stored answer.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest.error_handler import ErrorSchema
+
+from core.extensions import db
+from core.http import Blueprint, SQLPage
+from core.idempotency import idempotent
+from plugins.pos import fiscal, services
+from plugins.pos.schemas import (
+    PosCashMovementSchema,
+    PosCloseShiftSchema,
+    PosReceiptQueryArgsSchema,
+    PosReceiptSchema,
+    PosRefundSchema,
+    PosRegisterQueryArgsSchema,
+    PosRegisterSchema,
+    PosRegisterUpdateSchema,
+    PosSettingsSchema,
+    PosShiftQueryArgsSchema,
+    PosShiftReportSchema,
+    PosShiftSchema,
+)
+
+blp = Blueprint("pos", __name__, url_prefix="/api/v1/pos",
+                description="Cash registers, cashier shifts, receipts and refunds")
+
+OWNER = ("owner",)
+STAFF = ("owner", "admin", "cashier")
+IDEMPOTENCY_HEADER = [{"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 255},
+                       "description": "Retry-safe creation: the same key and body answer the "
+                                      "stored response again"}]
+
+
+def _error(status: int, description: str):
+    return blp.alt_response(status, schema=ErrorSchema, description=description)
+
+
+def _settings_view(tenant_id):
+    row = fiscal.settings_row(tenant_id)
+    return {"cash_register_provider": row.cash_register_provider if row else None,
+            "effective_provider": fiscal.provider_name(tenant_id),
+            "available_providers": sorted(fiscal.providers())}
+
+
+@blp.route("/settings")
+class Settings(MethodView):
+    @blp.response(200, PosSettingsSchema)
+    @blp.requires_roles(*OWNER)
+    def get(self):
+        """The tenant's cash-register provider (and the one in effect)."""
+        return _settings_view(g.tenant.id)
+
+    @blp.arguments(PosSettingsSchema)
+    @blp.response(200, PosSettingsSchema)
+    @_error(422, "Unknown provider")
+    @blp.requires_roles(*OWNER)
+    def put(self, data):
+        """Choose the tenant's cash-register provider (null: the deployment's default)."""
+        fiscal.set_provider(g.tenant.id, data["cash_register_provider"], g.identity.actor)
+        db.session.commit()
+        return _settings_view(g.tenant.id)
+
+
+# --------------------------------------------------------------------------- registers
+
+
+@blp.route("/registers")
+class Registers(MethodView):
+    @blp.arguments(PosRegisterQueryArgsSchema, location="query")
+    @blp.response(200, PosRegisterSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_roles(*STAFF)
+    def get(self, args):
+        """List cash registers."""
+        return services.list_registers(args)
+
+    @blp.arguments(PosRegisterSchema)
+    @blp.response(201, PosRegisterSchema)
+    @_error(409, "Another register has this code")
+    @blp.requires_roles(*OWNER)
+    def post(self, data):
+        """Create a cash register (owners)."""
+        register = services.create_register(g.tenant.id, data)
+        db.session.commit()
+        return register
+
+
+@blp.route("/registers/<uuid:register_id>")
+class RegisterById(MethodView):
+    @blp.etag
+    @blp.response(200, PosRegisterSchema)
+    @_error(404, "No such register")
+    @blp.requires_roles(*STAFF)
+    def get(self, register_id):
+        """Get a cash register."""
+        return services.get_register(register_id)
+
+    @blp.etag
+    @blp.arguments(PosRegisterUpdateSchema)
+    @blp.response(200, PosRegisterSchema)
+    @_error(404, "No such register")
+    @_error(409, "The code is taken, or deactivating a register with an open shift")
+    @_error(412, "If-Match does not match the current ETag")
+    @blp.requires_roles(*OWNER)
+    def patch(self, changes, register_id):
+        """Rename, relocate or deactivate a register (owners; ETag: send If-Match)."""
+        register = services.get_register(register_id, lock="update")
+        blp.check_etag(register, PosRegisterSchema)
+        services.update_register(register, changes)
+        db.session.commit()
+        return register
+
+    @blp.etag
+    @blp.response(204)
+    @_error(404, "No such register")
+    @_error(409, "The register has shifts: deactivate it instead")
+    @_error(412, "If-Match does not match the current ETag")
+    @blp.requires_roles(*OWNER)
+    def delete(self, register_id):
+        """Delete a register that never had a shift (owners)."""
+        register = services.get_register(register_id, lock="update")
+        blp.check_etag(register, PosRegisterSchema)
+        services.delete_register(register)
+        db.session.commit()
+
+
+# --------------------------------------------------------------------------- shifts
+
+
+@blp.route("/registers/<uuid:register_id>/shifts")
+class RegisterShifts(MethodView):
+    @blp.arguments(PosShiftSchema)
+    @blp.response(201, PosShiftSchema)
+    @_error(404, "No such register")
+    @_error(409, "The register already has an open shift, or is inactive")
+    @blp.requires_roles(*STAFF)
+    def post(self, data, register_id):
+        """Open a shift on a register with an opening float."""
+        shift = services.open_shift(g.tenant.id, register_id, data, g.identity.actor)
+        db.session.commit()
+        return shift
+
+
+@blp.route("/shifts")
+class Shifts(MethodView):
+    @blp.arguments(PosShiftQueryArgsSchema, location="query")
+    @blp.response(200, PosShiftSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_roles(*STAFF)
+    def get(self, args):
+        """List shifts (newest first; filter by register and status)."""
+        return services.list_shifts(args)
+
+
+@blp.route("/shifts/<uuid:shift_id>")
+class ShiftById(MethodView):
+    @blp.response(200, PosShiftSchema)
+    @_error(404, "No such shift")
+    @blp.requires_roles(*STAFF)
+    def get(self, shift_id):
+        """Get a shift."""
+        return services.get_shift(shift_id)
+
+
+@blp.route("/shifts/<uuid:shift_id>/cash-movements")
+class ShiftCashMovements(MethodView):
+    @blp.response(200, PosCashMovementSchema(many=True))
+    @blp.paginate(SQLPage)
+    @_error(404, "No such shift")
+    @blp.requires_roles(*STAFF)
+    def get(self, shift_id):
+        """List the cash put in and taken out during a shift."""
+        return services.list_cash_movements(shift_id)
+
+    @blp.arguments(PosCashMovementSchema)
+    @blp.response(201, PosCashMovementSchema)
+    @_error(404, "No such shift")
+    @_error(409, "The shift is closed")
+    @blp.requires_roles(*STAFF)
+    def post(self, data, shift_id):
+        """Put cash into (in) or take it out of (out) the drawer."""
+        movement = services.add_cash_movement(g.tenant.id, shift_id, data, g.identity.actor)
+        db.session.commit()
+        return movement
+
+
+@blp.route("/shifts/<uuid:shift_id>/x-report")
+class ShiftXReport(MethodView):
+    @blp.response(200, PosShiftReportSchema)
+    @_error(404, "No such shift")
+    @_error(409, "The shift is closed (see its Z report)")
+    @blp.requires_roles(*STAFF)
+    def get(self, shift_id):
+        """X report: the open shift's totals so far."""
+        return services.x_report(shift_id)
+
+
+@blp.route("/shifts/<uuid:shift_id>/close")
+class CloseShift(MethodView):
+    @blp.arguments(PosCloseShiftSchema)
+    @blp.response(200, PosShiftReportSchema)
+    @_error(404, "No such shift")
+    @_error(409, "The shift is closed already")
+    @blp.requires_roles(*STAFF)
+    def post(self, data, shift_id):
+        """Close a shift with the counted cash; answers its Z report."""
+        report = services.close_shift(g.tenant.id, shift_id, data, g.identity.actor)
+        db.session.commit()
+        return report
+
+
+@blp.route("/shifts/<uuid:shift_id>/z-report")
+class ShiftZReport(MethodView):
+    @blp.response(200, PosShiftReportSchema)
+    @_error(404, "No such shift")
+    @_error(409, "The shift is still open (see its X report)")
+    @blp.requires_roles(*STAFF)
+    def get(self, shift_id):
+        """Z report: the closed shift's totals, expected and counted cash."""
+        return services.z_report(shift_id)
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+@blp.route("/registers/<uuid:register_id>/receipts")
+class RegisterReceipts(MethodView):
+    @idempotent
+    @blp.arguments(PosReceiptSchema)
+    @blp.response(201, PosReceiptSchema)
+    @_error(404, "No such register")
+    @_error(409, "The register has no open shift; not enough stock; or a request with this "
+                 "Idempotency-Key is still running")
+    @_error(422, "Invalid fields; unknown or inactive product; payments short of the total or "
+                 "change not in cash; an Idempotency-Key reused with another body")
+    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.requires_roles(*STAFF)
+    def post(self, data, register_id):
+        """Sell at a register in its open shift (fiscal status pending if the device fails)."""
+        return services.create_receipt(g.tenant.id, register_id, data, g.identity.actor)
+
+
+@blp.route("/receipts")
+class Receipts(MethodView):
+    @blp.arguments(PosReceiptQueryArgsSchema, location="query")
+    @blp.response(200, PosReceiptSchema(many=True))
+    @blp.paginate(SQLPage)
+    @blp.requires_roles(*STAFF)
+    def get(self, args):
+        """List receipts (newest first; filter by register, shift, fiscal status)."""
+        return services.list_receipts(args)
+
+
+@blp.route("/receipts/<uuid:receipt_id>")
+class ReceiptById(MethodView):
+    @blp.response(200, PosReceiptSchema)
+    @_error(404, "No such receipt")
+    @blp.requires_roles(*STAFF)
+    def get(self, receipt_id):
+        """Get a receipt with its lines, payments and fiscal status."""
+        return services.get_receipt(receipt_id)
+
+
+@blp.route("/receipts/<uuid:receipt_id>/refunds")
+class ReceiptRefunds(MethodView):
+    @blp.response(200, PosRefundSchema(many=True))
+    @blp.paginate(SQLPage)
+    @_error(404, "No such receipt")
+    @blp.requires_roles(*STAFF)
+    def get(self, receipt_id):
+        """List the refunds of a receipt."""
+        return services.list_refunds(receipt_id)
+
+    @idempotent
+    @blp.arguments(PosRefundSchema)
+    @blp.response(201, PosRefundSchema)
+    @_error(404, "No such receipt")
+    @_error(409, "The receipt's register has no open shift; everything was refunded; or a "
+                 "request with this Idempotency-Key is still running")
+    @_error(422, "Invalid fields; a line not of this receipt; more than remains to refund")
+    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.requires_roles(*STAFF)
+    def post(self, data, receipt_id):
+        """Refund a receipt, in full (no lines) or per line; goods go back to stock."""
+        return services.create_refund(g.tenant.id, receipt_id, data, g.identity.actor)
+
+
+@blp.route("/refunds/<uuid:refund_id>")
+class RefundById(MethodView):
+    @blp.response(200, PosRefundSchema)
+    @_error(404, "No such refund")
+    @blp.requires_roles(*STAFF)
+    def get(self, refund_id):
+        """Get a refund."""
+        return services.get_refund(refund_id)
