@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 from core.schemas import FixedDecimal, money_field
@@ -58,7 +60,7 @@ class ProductSchema(Schema):
     unit = fields.String(load_default="unit", validate=[validate.Length(max=20), _TRIMMED],
                          metadata={"description": "Unit of measure: unit, kg, l, box..."})
     sale_price = money_field(required=True, validate=validate.Range(min=0))
-    tax_rate = tax_rate(load_default="0", metadata={"description": "Percent, 0 to 100"})
+    tax_rate = tax_rate(load_default=Decimal("0"), metadata={"description": "Percent, 0 to 100"})
     category_id = fields.UUID(allow_none=True, load_default=None)
     active = fields.Boolean(load_default=True)
     created_at = fields.DateTime(dump_only=True)

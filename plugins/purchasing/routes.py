@@ -18,9 +18,9 @@ from plugins.purchasing.schemas import (
     PurchaseOrderQueryArgsSchema,
     PurchaseOrderSchema,
     PurchaseOrderUpdateSchema,
-    ReceiptInputSchema,
-    ReceiptResultSchema,
-    ReceiptSchema,
+    PurchaseReceiptInputSchema,
+    PurchaseReceiptResultSchema,
+    PurchaseReceiptSchema,
     SupplierQueryArgsSchema,
     SupplierSchema,
     SupplierUpdateSchema,
@@ -164,7 +164,7 @@ class CancelOrder(MethodView):
 
 @blp.route("/orders/<uuid:order_id>/receipts")
 class OrderReceipts(MethodView):
-    @blp.response(200, ReceiptSchema(many=True))
+    @blp.response(200, PurchaseReceiptSchema(many=True))
     @blp.paginate(SQLPage)
     @_error(404, "No such purchase order")
     @blp.requires_roles(*ROLES)
@@ -173,8 +173,8 @@ class OrderReceipts(MethodView):
         return services.list_receipts(order_id)
 
     @idempotent
-    @blp.arguments(ReceiptInputSchema)
-    @blp.response(201, ReceiptResultSchema)
+    @blp.arguments(PurchaseReceiptInputSchema)
+    @blp.response(201, PurchaseReceiptResultSchema)
     @_error(404, "No such purchase order")
     @_error(409, "The order is not open for receiving, nothing is outstanding, more than "
                  "ordered without allow_over_receipt, or a request with this Idempotency-Key "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 from core.schemas import FixedDecimal, money_field, quantity_field
@@ -45,13 +47,14 @@ class SupplierQueryArgsSchema(Schema):
                                                                              "created_at")))
 
 
-class OrderLineSchema(Schema):
+class PurchaseOrderLineSchema(Schema):
     id = fields.UUID(dump_only=True)
     line_no = fields.Integer(dump_only=True)
     product_id = fields.UUID(required=True)
     quantity = quantity_field(required=True, validate=_POSITIVE)
     unit_cost = money_field(required=True, validate=validate.Range(min=0))
-    tax_rate = FixedDecimal(5, 2, load_default="0", validate=validate.Range(min=0, max=100),
+    tax_rate = FixedDecimal(5, 2, load_default=Decimal("0"),
+                            validate=validate.Range(min=0, max=100),
                             metadata={"description": "Percent, 0 to 100"})
     line_total = money_field(dump_only=True, metadata={"description": "quantity x unit_cost"})
     tax_amount = money_field(dump_only=True)
@@ -68,7 +71,7 @@ class PurchaseOrderSchema(Schema):
                               metadata={"description": "The supplier's reference, if any"})
     expected_date = fields.Date(allow_none=True, load_default=None)
     notes = fields.String(load_default="", validate=validate.Length(max=5000))
-    lines = fields.List(fields.Nested(OrderLineSchema), load_default=list,
+    lines = fields.List(fields.Nested(PurchaseOrderLineSchema), load_default=list,
                         validate=validate.Length(max=MAX_LINES))
     subtotal = money_field(dump_only=True)
     tax_total = money_field(dump_only=True)
@@ -86,7 +89,8 @@ class PurchaseOrderUpdateSchema(Schema):
     reference = fields.String(validate=validate.Length(max=100))
     expected_date = fields.Date(allow_none=True)
     notes = fields.String(validate=validate.Length(max=5000))
-    lines = fields.List(fields.Nested(OrderLineSchema), validate=validate.Length(max=MAX_LINES),
+    lines = fields.List(fields.Nested(PurchaseOrderLineSchema),
+                        validate=validate.Length(max=MAX_LINES),
                         metadata={"description": "Replaces every line (drafts only)"})
 
 
@@ -97,12 +101,12 @@ class PurchaseOrderQueryArgsSchema(Schema):
         _sorts("number", "created_at", "expected_date", "total")))
 
 
-class ReceiptLineInputSchema(Schema):
+class PurchaseReceiptLineInputSchema(Schema):
     line_id = fields.UUID(required=True, metadata={"description": "A line of this order"})
     quantity = quantity_field(required=True, validate=_POSITIVE)
 
 
-class ReceiptInputSchema(Schema):
+class PurchaseReceiptInputSchema(Schema):
     location_id = fields.UUID(allow_none=True, load_default=None,
                               metadata={"description": "Stock location; default location "
                                                        "when absent"})
@@ -110,12 +114,12 @@ class ReceiptInputSchema(Schema):
     allow_over_receipt = fields.Boolean(load_default=False, metadata={
         "description": "Accept more than ordered (also allowed by the purchasing feature "
                        "allow_over_receipt)"})
-    lines = fields.List(fields.Nested(ReceiptLineInputSchema), load_default=list,
+    lines = fields.List(fields.Nested(PurchaseReceiptLineInputSchema), load_default=list,
                         validate=validate.Length(max=MAX_LINES), metadata={
                             "description": "Absent or empty: everything still outstanding"})
 
 
-class ReceiptLineSchema(Schema):
+class PurchaseReceiptLineSchema(Schema):
     id = fields.UUID()
     line_id = fields.UUID()
     product_id = fields.UUID()
@@ -124,17 +128,17 @@ class ReceiptLineSchema(Schema):
     stock_move_id = fields.UUID(allow_none=True)
 
 
-class ReceiptSchema(Schema):
+class PurchaseReceiptSchema(Schema):
     id = fields.UUID()
     order_id = fields.UUID()
     location_id = fields.UUID()
     note = fields.String()
     received_by = fields.String()
     created_at = fields.DateTime()
-    lines = fields.List(fields.Nested(ReceiptLineSchema))
+    lines = fields.List(fields.Nested(PurchaseReceiptLineSchema))
 
 
-class ReceiptResultSchema(Schema):
-    receipt = fields.Nested(ReceiptSchema, required=True)
+class PurchaseReceiptResultSchema(Schema):
+    receipt = fields.Nested(PurchaseReceiptSchema, required=True)
     order = fields.Nested(PurchaseOrderSchema, required=True,
                           metadata={"description": "The order after the receipt"})

@@ -16,20 +16,20 @@ from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
 from plugins.stock import services
 from plugins.stock.schemas import (
-    BalanceQueryArgsSchema,
-    BalanceSchema,
-    CountResultSchema,
-    CountSchema,
-    LocationQueryArgsSchema,
-    LocationSchema,
-    LocationUpdateSchema,
-    MovesPostSchema,
-    MovesResultSchema,
     ProductStockSchema,
+    StockBalanceQueryArgsSchema,
+    StockBalanceSchema,
+    StockCountResultSchema,
+    StockCountSchema,
+    StockLocationQueryArgsSchema,
+    StockLocationSchema,
+    StockLocationUpdateSchema,
     StockMoveQueryArgsSchema,
     StockMoveSchema,
-    TransferResultSchema,
-    TransferSchema,
+    StockMovesPostSchema,
+    StockMovesResultSchema,
+    StockTransferResultSchema,
+    StockTransferSchema,
 )
 
 blp = Blueprint("stock", __name__, url_prefix="/api/v1/stock",
@@ -65,16 +65,16 @@ def _allow_negative() -> bool:
 
 @blp.route("/locations")
 class Locations(MethodView):
-    @blp.arguments(LocationQueryArgsSchema, location="query")
-    @blp.response(200, LocationSchema(many=True))
+    @blp.arguments(StockLocationQueryArgsSchema, location="query")
+    @blp.response(200, StockLocationSchema(many=True))
     @blp.paginate(SQLPage)
     @blp.requires_roles(*READERS)
     def get(self, args):
         """List stock locations (the default one first)."""
         return services.list_locations(args)
 
-    @blp.arguments(LocationSchema)
-    @blp.response(201, LocationSchema)
+    @blp.arguments(StockLocationSchema)
+    @blp.response(201, StockLocationSchema)
     @_error(409, "Another location has this code")
     @blp.requires_roles(*WRITERS)
     def post(self, data):
@@ -87,7 +87,7 @@ class Locations(MethodView):
 @blp.route("/locations/<uuid:location_id>")
 class LocationById(MethodView):
     @blp.etag
-    @blp.response(200, LocationSchema)
+    @blp.response(200, StockLocationSchema)
     @_error(404, "No such location")
     @blp.requires_roles(*READERS)
     def get(self, location_id):
@@ -95,8 +95,8 @@ class LocationById(MethodView):
         return services.get_location(location_id)
 
     @blp.etag
-    @blp.arguments(LocationUpdateSchema)
-    @blp.response(200, LocationSchema)
+    @blp.arguments(StockLocationUpdateSchema)
+    @blp.response(200, StockLocationSchema)
     @_error(404, "No such location")
     @_error(409, "The code is taken, or the default location cannot be deactivated")
     @_error(412, "If-Match does not match the current ETag")
@@ -104,7 +104,7 @@ class LocationById(MethodView):
     def patch(self, changes, location_id):
         """Rename, deactivate or make a location the default (ETag: send If-Match)."""
         location = services.get_location(location_id, lock=True)
-        blp.check_etag(location, LocationSchema)
+        blp.check_etag(location, StockLocationSchema)
         services.update_location(location, changes)
         db.session.commit()
         return location
@@ -125,8 +125,8 @@ class Moves(MethodView):
         return services.list_moves(args)
 
     @idempotent
-    @blp.arguments(MovesPostSchema)
-    @blp.response(201, MovesResultSchema)
+    @blp.arguments(StockMovesPostSchema)
+    @blp.response(201, StockMovesResultSchema)
     @_posting
     @blp.requires_roles(*WRITERS)
     def post(self, data):
@@ -152,8 +152,8 @@ class MoveById(MethodView):
 
 @blp.route("/balances")
 class Balances(MethodView):
-    @blp.arguments(BalanceQueryArgsSchema, location="query")
-    @blp.response(200, BalanceSchema(many=True))
+    @blp.arguments(StockBalanceQueryArgsSchema, location="query")
+    @blp.response(200, StockBalanceSchema(many=True))
     @blp.paginate(SQLPage)
     @blp.requires_roles(*READERS)
     def get(self, args):
@@ -177,8 +177,8 @@ class ProductStock(MethodView):
 @blp.route("/adjustments")
 class Adjustments(MethodView):
     @idempotent
-    @blp.arguments(CountSchema)
-    @blp.response(201, CountResultSchema)
+    @blp.arguments(StockCountSchema)
+    @blp.response(201, StockCountResultSchema)
     @_posting
     @blp.requires_roles(*WRITERS)
     def post(self, data):
@@ -190,8 +190,8 @@ class Adjustments(MethodView):
 @blp.route("/transfers")
 class Transfers(MethodView):
     @idempotent
-    @blp.arguments(TransferSchema)
-    @blp.response(201, TransferResultSchema)
+    @blp.arguments(StockTransferSchema)
+    @blp.response(201, StockTransferResultSchema)
     @_posting
     @blp.requires_roles(*WRITERS)
     def post(self, data):

@@ -31,7 +31,7 @@ def _unique_products(lines, field: str = "lines") -> None:
         seen.add(line["product_id"])
 
 
-class LocationSchema(Schema):
+class StockLocationSchema(Schema):
     id = fields.UUID(dump_only=True)
     code = fields.String(required=True, validate=[validate.Length(max=32), _TRIMMED])
     name = fields.String(required=True, validate=[validate.Length(max=120), _TRIMMED])
@@ -42,7 +42,7 @@ class LocationSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
-class LocationUpdateSchema(Schema):
+class StockLocationUpdateSchema(Schema):
     code = fields.String(validate=[validate.Length(max=32), _TRIMMED])
     name = fields.String(validate=[validate.Length(max=120), _TRIMMED])
     is_default = fields.Boolean(validate=validate.Equal(True, error="make another location the "
@@ -50,7 +50,7 @@ class LocationUpdateSchema(Schema):
     active = fields.Boolean()
 
 
-class LocationQueryArgsSchema(Schema):
+class StockLocationQueryArgsSchema(Schema):
     active = fields.Boolean()
 
 
@@ -73,17 +73,17 @@ class StockMoveSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
-class ManualMoveSchema(StockMoveSchema):
+class StockManualMoveSchema(StockMoveSchema):
     reason = fields.String(required=True, validate=validate.OneOf(MANUAL_REASONS), metadata={
         "description": "receipt, adjustment (signed: a write-off is negative) or return"})
 
 
-class MovesPostSchema(Schema):
-    moves = fields.List(fields.Nested(ManualMoveSchema), required=True,
+class StockMovesPostSchema(Schema):
+    moves = fields.List(fields.Nested(StockManualMoveSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
 
 
-class MovesResultSchema(Schema):
+class StockMovesResultSchema(Schema):
     moves = fields.List(fields.Nested(StockMoveSchema), required=True)
 
 
@@ -100,14 +100,14 @@ class StockMoveQueryArgsSchema(Schema):
                          validate=validate.OneOf(("created_at", "-created_at")))
 
 
-class BalanceSchema(Schema):
+class StockBalanceSchema(Schema):
     product_id = fields.UUID(required=True)
     location_id = fields.UUID(required=True)
     quantity = quantity_field(required=True)
     updated_at = fields.DateTime()
 
 
-class BalanceQueryArgsSchema(Schema):
+class StockBalanceQueryArgsSchema(Schema):
     product_id = fields.UUID()
     location_id = fields.UUID()
     nonzero = fields.Boolean(metadata={"description": "true: leave out zero balances"})
@@ -117,20 +117,20 @@ class ProductStockSchema(Schema):
     product_id = fields.UUID(required=True)
     quantity = quantity_field(required=True, metadata={"description": "On hand, all locations"})
     average_cost = unit_cost(required=True, metadata={"description": "Moving-average cost"})
-    balances = fields.List(fields.Nested(BalanceSchema), required=True)
+    balances = fields.List(fields.Nested(StockBalanceSchema), required=True)
 
 
-class CountLineSchema(Schema):
+class StockCountLineSchema(Schema):
     product_id = fields.UUID(required=True)
     counted_quantity = quantity_field(required=True, validate=validate.Range(min=0))
     unit_cost = unit_cost(allow_none=True, load_default=None, metadata={
         "description": "Cost of units found beyond the balance (default: the average cost)"})
 
 
-class CountSchema(Schema):
+class StockCountSchema(Schema):
     location_id = fields.UUID(allow_none=True, load_default=None)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
-    lines = fields.List(fields.Nested(CountLineSchema), required=True,
+    lines = fields.List(fields.Nested(StockCountLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
 
     @validates_schema
@@ -138,30 +138,30 @@ class CountSchema(Schema):
         _unique_products(data.get("lines"))
 
 
-class CountResultLineSchema(Schema):
+class StockCountResultLineSchema(Schema):
     product_id = fields.UUID(required=True)
     previous_quantity = quantity_field(required=True)
     counted_quantity = quantity_field(required=True)
     difference = quantity_field(required=True)
 
 
-class CountResultSchema(Schema):
+class StockCountResultSchema(Schema):
     id = fields.UUID(required=True, metadata={"description": "reference_id of the moves"})
     location_id = fields.UUID(required=True)
-    lines = fields.List(fields.Nested(CountResultLineSchema), required=True)
+    lines = fields.List(fields.Nested(StockCountResultLineSchema), required=True)
     moves = fields.List(fields.Nested(StockMoveSchema), required=True)
 
 
-class TransferLineSchema(Schema):
+class StockTransferLineSchema(Schema):
     product_id = fields.UUID(required=True)
     quantity = quantity_field(required=True, validate=validate.Range(min=0, min_inclusive=False))
 
 
-class TransferSchema(Schema):
+class StockTransferSchema(Schema):
     from_location_id = fields.UUID(required=True)
     to_location_id = fields.UUID(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
-    lines = fields.List(fields.Nested(TransferLineSchema), required=True,
+    lines = fields.List(fields.Nested(StockTransferLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
 
     @validates_schema
@@ -169,7 +169,7 @@ class TransferSchema(Schema):
         _unique_products(data.get("lines"))
 
 
-class TransferResultSchema(Schema):
+class StockTransferResultSchema(Schema):
     id = fields.UUID(required=True, metadata={"description": "reference_id of the moves"})
     from_location_id = fields.UUID(required=True)
     to_location_id = fields.UUID(required=True)

@@ -1,0 +1,92 @@
+"""The stock service other modules call: ``tenantry_stock_post_moves`` and
+``tenantry_stock_on_hand`` on the app's plugin manager, in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from core.db import tenant_context
+from core.errors import Conflict, Unprocessable
+from core.extensions import db
+from core.tenancy import module_state
+from tests.fixtures.inventory import balance, make_product, receive_stock
+
+
+@pytest.fixture
+def hook(app):
+    with app.app_context():
+        yield app.extensions["tenantry"].hook
+
+
+def test_the_specs_are_registered_with_their_implementation(hook):
+    for name in ("tenantry_stock_post_moves", "tenantry_stock_on_hand"):
+        caller = getattr(hook, name)
+        assert caller.spec is not None and caller.spec.opts["firstresult"]
+        assert [impl.plugin_name for impl in caller.get_hookimpls()] == ["stock"]
+
+
+def test_a_sale_posted_through_the_hook(app, hook, shop):
+    product = make_product(shop.admin)
+    receive_stock(shop.admin, product["id"], 5, "2.50")
+    sale_id = uuid.uuid4()
+    with tenant_context(shop.id):
+        assert module_state(shop.id, "stock").enabled
+        posted = hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="user:cashier", moves=[
+            {"product_id": uuid.UUID(product["id"]), "quantity": Decimal("-2"),
+             "reason": "sale", "reference_type": "sale", "reference_id": sale_id}])
+        db.session.commit()
+    assert len(posted) == 1
+    move = posted[0]
+    assert move["quantity"] == Decimal("-2") and move["unit_cost"] == Decimal("2.5000")
+    assert move["reference_id"] == sale_id and move["reason"] == "sale"
+    assert move["location_id"] == uuid.UUID(shop.default_location())
+    assert balance(shop.admin, product["id"]) == 3
+    with tenant_context(shop.id):
+        on_hand = hook.tenantry_stock_on_hand(tenant_id=shop.id, location_id=None,
+                                              product_ids=[uuid.UUID(product["id"]),
+                                                           uuid.uuid4()])
+    assert list(on_hand.values()) == [Decimal("3"), Decimal("0")]
+    ledger = shop.admin.get(f"/api/v1/stock/moves?reference_id={sale_id}").json
+    assert [m["actor"] for m in ledger] == ["user:cashier"]
+
+
+def test_refusals_raise_domain_errors_and_write_nothing(hook, shop, other_shop):
+    product = make_product(shop.admin)
+    receive_stock(shop.admin, product["id"], 1)
+    theirs = make_product(other_shop.admin)
+    cases = [
+        (Conflict, [{"product_id": product["id"], "quantity": "-2", "reason": "sale"}]),
+        (Unprocessable, [{"product_id": theirs["id"], "quantity": "-1", "reason": "sale"}]),
+        (Unprocessable, [{"product_id": product["id"], "quantity": "1", "reason": "transfer"}]),
+        (Unprocessable, [{"product_id": product["id"], "quantity": "0", "reason": "sale"}]),
+        (Unprocessable, [{"product_id": product["id"], "quantity": "1", "reason": "sale",
+                          "colour": "red"}]),
+        (Unprocessable, []),
+    ]
+    for error, moves in cases:
+        with tenant_context(shop.id), pytest.raises(error) as raised:
+            hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="test", moves=[
+                {"product_id": product["id"], "quantity": "-1", "reason": "sale"}, *moves]
+                if moves else [])
+        db.session.rollback()
+        if error is Unprocessable and moves:
+            assert "1" in raised.value.errors["moves"], raised.value.errors
+    assert balance(shop.admin, product["id"]) == 1
+    assert len(shop.admin.get(f"/api/v1/stock/moves?product_id={product['id']}").json) == 1
+
+
+def test_a_refusal_leaves_the_callers_own_work_in_place(hook, shop):
+    """The posting runs in a savepoint: a caller that handles the refusal keeps its work."""
+    product = make_product(shop.admin)
+    receive_stock(shop.admin, product["id"], 1)
+    with tenant_context(shop.id):
+        receive = [{"product_id": product["id"], "quantity": "4", "reason": "return"}]
+        hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="test", moves=receive)
+        with pytest.raises(Conflict):
+            hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="test", moves=[
+                {"product_id": product["id"], "quantity": "-9", "reason": "sale"}])
+        db.session.commit()
+    assert balance(shop.admin, product["id"]) == 5
