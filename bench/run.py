@@ -1,0 +1,179 @@
+"""``python -m bench.run``: the whole benchmark in one command (docs/benchmarks.md).
+
+1. start PostgreSQL (embedded, durable; or ``--admin-url``) and load the data set;
+2. copy the database and turn RLS off in the copy (for the RLS-cost baseline);
+3. start Tenantry, the bare Flask baseline and Tenantry-without-RLS under gunicorn;
+4. check every scenario once on every server (2xx, and the same body with and without RLS);
+5. warm up, then run each scenario ``--repeats`` times, interleaving servers and pgbench so
+   that drift on a shared machine hits them alike;
+6. measure p99 at 70 % of each scenario's peak throughput (paced wrk);
+7. print the table, the ratios against the targets, and write ``results.json``;
+8. ``--scaling``: tenant-count scaling, migrate-all and tenant creation (``bench.scaling``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench import machine, preflight
+from bench.dataset import DataSpec, load
+from bench.postgres import Cluster
+from bench.scenarios import SCENARIOS
+from bench.servers import BASELINE, TENANTRY, TENANTRY_NO_RLS, running
+from bench.settings import app_settings
+from bench.suite import Suite, SuiteOptions
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    data = parser.add_argument_group("data set")
+    data.add_argument("--tenants", type=int, default=1000)
+    data.add_argument("--products", type=int, default=200, help="per tenant")
+    data.add_argument("--cases", type=int, default=20, help="per tenant")
+    data.add_argument("--sales", type=int, default=30, help="fulfilled sales per tenant")
+    load_group = parser.add_argument_group("load")
+    load_group.add_argument("--duration", type=float, default=10, help="seconds per run")
+    load_group.add_argument("--warmup", type=float, default=2, help="seconds, not measured")
+    load_group.add_argument("--repeats", type=int, default=3, help="runs per measurement")
+    load_group.add_argument("--connections", type=int, default=12, help="wrk connections")
+    load_group.add_argument("--wrk-threads", type=int, default=1)
+    load_group.add_argument("--workers", type=int, default=multiprocessing.cpu_count() + 1,
+                            help="gunicorn sync workers (default: cpu count + 1, as deploy/)")
+    load_group.add_argument("--scenarios", default=",".join(SCENARIOS),
+                            help="comma-separated, of: " + ", ".join(SCENARIOS))
+    load_group.add_argument("--no-baselines", action="store_true",
+                            help="only Tenantry (no bare Flask, no RLS-off copy, no pgbench)")
+    load_group.add_argument("--no-paced", action="store_true",
+                            help="skip the p99-at-70%%-of-peak runs")
+    parser.add_argument("--scaling", action="store_true",
+                        help="also run the scaling suite (tenant counts, migrate-all, "
+                             "tenant creation); takes much longer")
+    parser.add_argument("--scaling-only", action="store_true", help="only the scaling suite")
+    parser.add_argument("--profile", metavar="SCENARIO",
+                        help="profile one scenario in-process (pyinstrument) and stop")
+    parser.add_argument("--profile-requests", type=int, default=500)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny and short: 50 tenants, 3 s runs, 1 repeat (checks the harness)")
+    parser.add_argument("--admin-url", help="superuser URL of a PostgreSQL server to use "
+                        "instead of the embedded one")
+    parser.add_argument("--workdir", type=Path, help="logs, credentials and results.json "
+                        "(default: a new temporary folder)")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.tenants, args.duration, args.warmup, args.repeats = 50, 3, 1, 1
+    unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def echo(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="tenantry-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    spec = DataSpec(tenants=args.tenants, products=args.products, cases=args.cases,
+                    sales=args.sales)
+    description = machine.describe(args.workers)
+    echo("# Tenantry benchmark")
+    echo(f"workdir: {workdir}")
+    cluster = Cluster(admin_url=args.admin_url)
+    results: dict = {"machine": description, "args": {k: str(v) for k, v in vars(args).items()},
+                     "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    try:
+        results["machine"]["postgres"] = cluster.version()
+        results["machine"]["postgres_settings"] = cluster.settings()
+        for line in machine.lines(results["machine"]):
+            echo(line)
+        if args.scaling_only:
+            from bench import scaling
+
+            results["scaling"] = scaling.run_all(cluster, args, workdir, echo)
+            return _finish(results, workdir)
+        database = cluster.create_database("tenantry_bench")
+        loaded = load(database, spec, workdir, echo)
+        results["load"] = asdict(loaded)
+        if args.profile:
+            from bench.profile import profile
+
+            profile(database, workdir, args.profile, requests=args.profile_requests,
+                    products=spec.products, echo=echo)
+            return 0
+        scenario_keys = [k for k in args.scenarios.split(",") if k in SCENARIOS]
+        servers = {"tenantry": (TENANTRY, database)}
+        if not args.no_baselines:
+            from bench.norls_app import disable_rls
+
+            norls = cluster.clone(database, "tenantry_bench_norls")
+            disable_rls(norls.libpq(norls.owner_url))
+            servers["baseline"] = (BASELINE, database)
+            servers["tenantry-no-rls"] = (TENANTRY_NO_RLS, norls)
+        cluster.checkpoint()
+        options = SuiteOptions(duration=args.duration, warmup=args.warmup,
+                               repeats=args.repeats, connections=args.connections,
+                               threads=args.wrk_threads, workers=args.workers,
+                               products=spec.products, tenants=spec.tenants,
+                               paced=not args.no_paced, pgbench=not args.no_baselines)
+        with _servers(servers, workdir, args.workers) as started:
+            suite = Suite(options, workdir, started, set(loaded.modules), echo)
+            preflight.check(suite, scenario_keys, echo)
+            results["main"] = suite.run(scenario_keys, database)
+        if args.scaling:
+            from bench import scaling
+
+            results["scaling"] = scaling.run_all(cluster, args, workdir, echo)
+        return _finish(results, workdir)
+    finally:
+        cluster.stop()
+
+
+def _finish(results: dict, workdir: Path) -> int:
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    results["machine"]["load_average_end"] = machine.load_average()
+    path = workdir / "results.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    echo(f"\nresults: {path}  (load average at the end: {results['machine']['load_average_end']})")
+    return 0
+
+
+class _servers:
+    """Start every server (idle until measured), stop them all at the end."""
+
+    def __init__(self, servers: dict, workdir: Path, workers: int) -> None:
+        self.servers, self.workdir, self.workers = servers, workdir, workers
+        self._contexts: list = []
+
+    def __enter__(self) -> dict:
+        started = {}
+        try:
+            for name, (app, database) in self.servers.items():
+                context = running(name, app, app_settings(database), self.workdir,
+                                  workers=self.workers)
+                started[name] = context.__enter__()
+                self._contexts.append(context)
+                echo(f"started {name}: {started[name].url} ({self.workers} sync workers)")
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return started
+
+    def __exit__(self, *exc) -> None:
+        while self._contexts:
+            self._contexts.pop().__exit__(*exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
