@@ -9,7 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fixtures.inventory import balance, make_product, post_moves, receive_stock
+from tests.fixtures.inventory import (
+    assert_module_guard,
+    assert_needs_credentials,
+    balance,
+    make_product,
+    post_moves,
+    receive_stock,
+)
 
 MOVES = "/api/v1/stock/moves"
 
@@ -256,16 +263,14 @@ def test_other_tenant_roles_credentials_and_module_guard(shop, other_shop, make_
     assert cashier.get(MOVES).status_code == 403
     for path in (MOVES, "/api/v1/stock/adjustments", "/api/v1/stock/transfers"):
         assert cashier.post(path, json={}).status_code == 403
-    posting = {"moves": [{"product_id": product["id"], "quantity": "1", "reason": "receipt"}]}
-    for method, path in (("GET", MOVES), ("POST", MOVES), ("GET", f"{MOVES}/{uuid.uuid4()}"),
-                         ("GET", "/api/v1/stock/balances"),
-                         ("GET", f"/api/v1/stock/products/{product['id']}"),
-                         ("POST", "/api/v1/stock/adjustments"),
-                         ("POST", "/api/v1/stock/transfers")):
-        assert shop.tenant.anonymous().open(method, path, json=posting).status_code == 401
-    catalog_only = make_tenant(modules=["catalog"]).as_role("owner")
-    assert catalog_only.post(MOVES, json=posting).status_code == 403
-    assert catalog_only.get("/api/v1/stock/balances").status_code == 403
+    routes = [("GET", MOVES), ("POST", MOVES), ("GET", f"{MOVES}/{uuid.uuid4()}"),
+              ("GET", "/api/v1/stock/balances"),
+              ("GET", f"/api/v1/stock/products/{product['id']}"),
+              ("POST", "/api/v1/stock/adjustments"), ("POST", "/api/v1/stock/transfers")]
+    assert_needs_credentials(shop.admin, routes)
+    assert_module_guard(make_tenant(modules=["catalog"]).as_role("owner"), "stock", routes)
+    for query in ("product_id=nope", "location_id=1", "nonzero=perhaps"):
+        assert shop.admin.get(f"/api/v1/stock/balances?{query}").status_code == 422, query
 
 
 def test_admin_api_key_posts_and_is_the_actor(shop, issue_key):
