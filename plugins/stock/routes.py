@@ -120,8 +120,7 @@ class Moves(MethodView):
     @blp.paginate(SQLPage)
     @blp.requires_roles(*WRITERS)
     def get(self, args):
-        """List the move ledger (newest first; filter by product, location, reason,
-        document, time)."""
+        """List the move ledger, newest first (filters: product, location, reason, document)."""
         return services.list_moves(args)
 
     @idempotent
