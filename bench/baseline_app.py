@@ -68,6 +68,7 @@ class Baseline:
         self.tenants: dict[str, tuple[float, uuid.UUID | None, str | None]] = {}
         self._connection: psycopg.Connection | None = None
         self._counter: psycopg.Connection | None = None
+        self._claimer: psycopg.Connection | None = None  # Idempotency-Key claims (POS)
         self.metering: bool | None = None
 
     @property

@@ -214,7 +214,7 @@ def migrate(database: BenchDatabase, echo: Echo, extra_plugins=()) -> tuple[floa
 
 def load(database: BenchDatabase, spec: DataSpec, workdir: Path, echo: Echo) -> LoadResult:
     """Migrate, load ``spec`` and write the credential files into ``workdir``."""
-    from bench import sales_history
+    from bench import pos, sales_history
     from core.auth.passwords import hash_password
 
     echo(f"migrate-all on {database.name}")
@@ -225,6 +225,7 @@ def load(database: BenchDatabase, spec: DataSpec, workdir: Path, echo: Echo) -> 
     statements = _core_statements(spec, hash_password(naming.PASSWORD))
     statements += _module_statements(module_set, spec)
     statements += sales_history.statements(module_set, spec, TID, _tenants(spec.tenants))
+    statements += pos.statements(module_set, spec, TID, _tenants(spec.tenants))
     with psycopg.connect(BenchDatabase.libpq(database.owner_url)) as connection:
         with connection.cursor() as cursor, foreign_keys_checked_at_end(cursor):
             for statement, params in statements:
@@ -233,7 +234,8 @@ def load(database: BenchDatabase, spec: DataSpec, workdir: Path, echo: Echo) -> 
                 echo(f"  {time.perf_counter() - t0:6.2f} s {' '.join(statement.split()[:3])}")
             keys = _copy_api_keys(cursor, spec.tenants)
             rows = _count_rows(cursor, ["tenants", "products", "stock_moves", "cases",
-                                        *sales_history.tables(module_set)])
+                                        *sales_history.tables(module_set),
+                                        *pos.tables(module_set)])
         connection.commit()
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()

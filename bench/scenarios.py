@@ -23,10 +23,11 @@ class Scenario:
     label: str
     script: str  # in bench/wrk/
     credentials: str  # file written by bench.dataset
-    module: str  # the module that must be installed
+    module: str  # the module(s) that must be installed, "a+b" for two
     python_request: Callable[[int, str, int, random.Random], Request]
     baseline: bool = False  # the bare Flask baseline implements it
     pgbench: str | None = None  # bench/pgbench/<name>.sql runs the same SQL
+    wrk_env: Callable[[], dict[str, str]] | None = None  # extra environment for the script
 
 
 def _bearer(token: str) -> dict:
@@ -58,6 +59,12 @@ def _sales_report(n: int, token: str, products: int, rng: random.Random) -> Requ
     return reports.python_request(n, token, products, rng)
 
 
+def _report_env() -> dict[str, str]:
+    from bench import reports
+
+    return reports.wrk_env()
+
+
 SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
     Scenario("list_products", "(a) list 20 products", "list_products.lua",
              "tokens-cashier.txt", "catalog", _list_products, baseline=True,
@@ -69,7 +76,7 @@ SCENARIOS: dict[str, Scenario] = {s.key: s for s in (
     Scenario("list_cases", "(d) GET /cases, API key", "list_cases.lua", "apikeys.txt", "cases",
              _list_cases),
     Scenario("sales_report", "(e) sales summary, one month", "sales_report.lua",
-             "tokens-owner.txt", "reports", _sales_report),
+             "tokens-owner.txt", "reports+sales", _sales_report, wrk_env=_report_env),
 )}
 
 

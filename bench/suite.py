@@ -52,8 +52,9 @@ class Suite:
 
     # -- what runs where
     def unavailable(self, scenario: Scenario) -> str | None:
-        if scenario.module not in self.modules:
-            return f"not available: the {scenario.module} module is not installed"
+        missing = [m for m in scenario.module.split("+") if m not in self.modules]
+        if missing:
+            return f"not available: the {', '.join(missing)} module is not installed"
         if not (WRK_DIR / scenario.script).exists():
             return f"not available: no bench/wrk/{scenario.script}"
         return None
@@ -73,7 +74,8 @@ class Suite:
                        self.workdir / scenario.credentials, seconds=seconds,
                        connections=connections or self.options.connections,
                        threads=self.options.threads, products=self.options.products,
-                       delay_ms=delay_ms, seed=seed)
+                       delay_ms=delay_ms, seed=seed,
+                       extra_env=scenario.wrk_env() if scenario.wrk_env else None)
 
     def _pgbench(self, scenario: Scenario, database: BenchDatabase, seconds: float,
                  metering: bool) -> WrkResult:
@@ -117,6 +119,8 @@ class Suite:
                               f"{result.rps:8.1f} req/s  p50 {result.p50_ms:6.2f} ms  "
                               f"p99 {result.p99_ms:7.2f} ms  non-2xx {result.non2xx}  "
                               f"socket errors {result.socket_errors}")
+                    if result.error_sample:
+                        self.echo("  first errors: " + result.error_sample.strip()[:600])
                 if (scenario.key, "pgbench") in measurements:
                     result = self._pgbench(scenario, database, options.duration, metering)
                     measurements[(scenario.key, "pgbench")].runs.append(_run_dict(result))

@@ -36,6 +36,7 @@ class WrkResult:
     non2xx: int
     socket_errors: int  # connect + read + write + timeout
     statuses: dict[str, int]
+    error_sample: str = ""  # the first non-2xx answers, as common.lua prints them
 
     @property
     def rps(self) -> float:
@@ -51,10 +52,11 @@ def wrk_binary() -> str:
 
 def run_wrk(url: str, script: str, credentials: Path, *, seconds: float, connections: int,
             threads: int = 1, products: int = 200, delay_ms: float = 0.0, seed: int = 1,
-            timeout_s: int = 5) -> WrkResult:
-    env = {**os.environ, "BENCH_WRK_DIR": str(WRK_DIR), "BENCH_CREDENTIALS": str(credentials),
-           "BENCH_PRODUCTS": str(products), "BENCH_DELAY_MS": f"{delay_ms:.3f}",
-           "BENCH_SEED": str(seed)}
+            timeout_s: int = 5, extra_env: dict[str, str] | None = None
+            ) -> WrkResult:
+    env = {**os.environ, **(extra_env or {}), "BENCH_WRK_DIR": str(WRK_DIR),
+           "BENCH_CREDENTIALS": str(credentials), "BENCH_PRODUCTS": str(products),
+           "BENCH_DELAY_MS": f"{delay_ms:.3f}", "BENCH_SEED": str(seed)}
     args = [wrk_binary(), "-t", str(threads), "-c", str(max(connections, threads)),
             "-d", f"{max(1, round(seconds))}s", "--timeout", f"{timeout_s}s", "--latency",
             "-s", str(WRK_DIR / script), url]
@@ -73,4 +75,5 @@ def run_wrk(url: str, script: str, credentials: Path, *, seconds: float, connect
         p99_ms=data["p99_us"] / 1000, max_ms=data["max_us"] / 1000,
         non2xx=data["non2xx"],
         socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
-        statuses={str(k): v for k, v in data["statuses"].items()})
+        statuses={str(k): v for k, v in data["statuses"].items()},
+        error_sample=completed.stderr[-1000:] if data["non2xx"] else "")
