@@ -141,7 +141,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CASH_REGISTER_PROVIDER", _text, default="mock"),
     Setting("DISABLED_PLUGINS", _csv, default=()),
     Setting("MAX_CONTENT_LENGTH", _int(1024), default=1024 * 1024),
-    Setting("PAGE_SIZE_MAX", _int(1), default=100),
     Setting("REPORT_STATEMENT_TIMEOUT_MS", _int(1), default=10000),
     Setting("IDEMPOTENCY_RETENTION_HOURS", _int(1), default=24),
 )

@@ -126,10 +126,12 @@ def schema_problems() -> dict[str, str]:
     """
 
     def load() -> dict[str, str]:
-        with db.engine.connect() as connection:
-            installed = set(connection.execute(select(ModuleRecord.key).where(
-                ModuleRecord.installed_version.is_not(None))).scalars())
-            states = branch_states(connection)
+        # The request's own connection: a second one per request would halve what the pool
+        # can serve under load (alembic_version and modules are platform tables: no RLS).
+        connection = db.session.connection()
+        installed = set(connection.execute(select(ModuleRecord.key).where(
+            ModuleRecord.installed_version.is_not(None))).scalars())
+        states = branch_states(connection)
         return {state.branch: f"migrations of '{state.branch}' are behind head {state.head}; "
                               "run `flask migrate-all`"
                 for state in states
