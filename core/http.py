@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask, current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import Page
+from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import Select, func, select
 
 from core.auth.identity import authenticate_request
@@ -170,6 +171,10 @@ class Blueprint(SmorestBlueprint):
                 "schema": {"type": "string"},
                 "description": "ETag from a GET; a stale one answers 412"}
         return doc
+
+    def error(self, status: int, description: str):
+        """Document an error answer of a view (flask-smorest's error body)."""
+        return self.alt_response(status, schema=ErrorSchema, description=description)
 
     def _document_auth(self, view, security, roles) -> Callable:
         # flask-smorest's doc decorators return a new wrapper carrying the documentation (the

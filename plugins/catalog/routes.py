@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 
 from core.extensions import db
 from core.http import Blueprint, SQLPage
@@ -29,9 +28,6 @@ READERS = ("owner", "admin", "cashier")
 WRITERS = ("owner", "admin")
 
 
-def _error(status: int, description: str):
-    return blp.alt_response(status, schema=ErrorSchema, description=description)
-
 
 # --------------------------------------------------------------------------- categories
 
@@ -48,8 +44,8 @@ class Categories(MethodView):
 
     @blp.arguments(CategorySchema)
     @blp.response(201, CategorySchema)
-    @_error(409, "A sibling category has this name")
-    @_error(422, "Invalid fields, or the parent category does not exist")
+    @blp.error(409, "A sibling category has this name")
+    @blp.error(422, "Invalid fields, or the parent category does not exist")
     @blp.requires_roles(*WRITERS)
     def post(self, data):
         """Create a category."""
@@ -62,7 +58,7 @@ class Categories(MethodView):
 class CategoryById(MethodView):
     @blp.etag
     @blp.response(200, CategorySchema)
-    @_error(404, "No such category")
+    @blp.error(404, "No such category")
     @blp.requires_roles(*READERS)
     def get(self, category_id):
         """Get a category."""
@@ -71,10 +67,10 @@ class CategoryById(MethodView):
     @blp.etag
     @blp.arguments(CategoryUpdateSchema)
     @blp.response(200, CategorySchema)
-    @_error(404, "No such category")
-    @_error(409, "A sibling category has this name")
-    @_error(412, "If-Match does not match the current ETag")
-    @_error(422, "Invalid fields; unknown parent; or the new parent is the category itself or "
+    @blp.error(404, "No such category")
+    @blp.error(409, "A sibling category has this name")
+    @blp.error(412, "If-Match does not match the current ETag")
+    @blp.error(422, "Invalid fields; unknown parent; or the new parent is the category itself or "
                  "one of its descendants")
     @blp.requires_roles(*WRITERS)
     def patch(self, changes, category_id):
@@ -87,9 +83,9 @@ class CategoryById(MethodView):
 
     @blp.etag
     @blp.response(204)
-    @_error(404, "No such category")
-    @_error(409, "The category has subcategories or products")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such category")
+    @blp.error(409, "The category has subcategories or products")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*WRITERS)
     def delete(self, category_id):
         """Delete an empty category."""
@@ -114,8 +110,8 @@ class Products(MethodView):
 
     @blp.arguments(ProductSchema)
     @blp.response(201, ProductSchema)
-    @_error(409, "The SKU or barcode is used by another product")
-    @_error(422, "Invalid fields, or the category does not exist")
+    @blp.error(409, "The SKU or barcode is used by another product")
+    @blp.error(422, "Invalid fields, or the category does not exist")
     @blp.requires_roles(*WRITERS)
     def post(self, data):
         """Create a product."""
@@ -128,7 +124,7 @@ class Products(MethodView):
 class ProductById(MethodView):
     @blp.etag
     @blp.response(200, ProductSchema)
-    @_error(404, "No such product")
+    @blp.error(404, "No such product")
     @blp.requires_roles(*READERS)
     def get(self, product_id):
         """Get a product."""
@@ -137,10 +133,10 @@ class ProductById(MethodView):
     @blp.etag
     @blp.arguments(ProductUpdateSchema)
     @blp.response(200, ProductSchema)
-    @_error(404, "No such product")
-    @_error(409, "The SKU or barcode is used by another product")
-    @_error(412, "If-Match does not match the current ETag")
-    @_error(422, "Invalid fields, or the category does not exist")
+    @blp.error(404, "No such product")
+    @blp.error(409, "The SKU or barcode is used by another product")
+    @blp.error(412, "If-Match does not match the current ETag")
+    @blp.error(422, "Invalid fields, or the category does not exist")
     @blp.requires_roles(*WRITERS)
     def patch(self, changes, product_id):
         """Update a product; {"active": false} deactivates it (ETag: send If-Match)."""
@@ -152,9 +148,9 @@ class ProductById(MethodView):
 
     @blp.etag
     @blp.response(204)
-    @_error(404, "No such product")
-    @_error(409, "The product has history (stock moves, documents): deactivate it instead")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such product")
+    @blp.error(409, "The product has history (stock moves, documents): deactivate it instead")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*WRITERS)
     def delete(self, product_id):
         """Delete a product that has no history."""

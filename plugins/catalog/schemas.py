@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from core.queries import sort_choices
 from core.schemas import FixedDecimal, money_field
 
 # Text that is not blank and carries no leading or trailing whitespace (codes people type).
@@ -13,10 +14,6 @@ _TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end
 
 PRODUCT_SORTS = ("name", "sku", "sale_price", "created_at", "updated_at")
 CATEGORY_SORTS = ("name", "created_at")
-
-
-def _sort_choices(names: tuple[str, ...]) -> list[str]:
-    return [*names, *(f"-{name}" for name in names)]
 
 
 def tax_rate(**kwargs) -> FixedDecimal:
@@ -47,7 +44,7 @@ class CategoryQueryArgsSchema(Schema):
     q = fields.String(validate=validate.Length(max=120),
                       metadata={"description": "Name contains (case-insensitive)"})
     sort = fields.String(load_default="name", validate=validate.OneOf(
-        _sort_choices(CATEGORY_SORTS)), metadata={"description": "Field, '-' for descending"})
+        sort_choices(*CATEGORY_SORTS)), metadata={"description": "Field, '-' for descending"})
 
 
 class ProductSchema(Schema):
@@ -85,4 +82,4 @@ class ProductQueryArgsSchema(Schema):
     category_id = fields.UUID()
     active = fields.Boolean()
     sort = fields.String(load_default="name", validate=validate.OneOf(
-        _sort_choices(PRODUCT_SORTS)), metadata={"description": "Field, '-' for descending"})
+        sort_choices(*PRODUCT_SORTS)), metadata={"description": "Field, '-' for descending"})

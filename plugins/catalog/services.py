@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.queries import by_id, contains_pattern, ordered
 from plugins.catalog.models import Category, Product
 
 # Serialises changes to one tenant's category tree, so that two concurrent moves cannot
@@ -26,17 +27,6 @@ _ANCESTORS = text("""
     )
     SELECT 1 FROM ancestors WHERE id = :category LIMIT 1
 """)
-
-
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _order(statement: Select, model, sort: str) -> Select:
-    column = getattr(model, sort.lstrip("-"))
-    primary = column.desc() if sort.startswith("-") else column.asc()
-    return statement.order_by(primary, model.id)  # id: a stable order across pages
 
 
 def _foreign_key_violation(exc: IntegrityError) -> bool:
@@ -53,27 +43,19 @@ def list_categories(args: dict[str, Any]) -> Select:
     if args.get("roots"):
         statement = statement.where(Category.parent_id.is_(None))
     if args.get("q"):
-        statement = statement.where(Category.name.ilike(_like(args["q"])))
-    return _order(statement, Category, args["sort"])
-
-
-def _by_id(model, row_id: uuid.UUID, lock: bool = False):
-    # Primary keys are (tenant_id, id); RLS confines the look-up to the tenant.
-    statement = select(model).where(model.id == row_id)
-    if lock:  # an update that checked an ETag must not race another update
-        statement = statement.with_for_update()
-    return db.session.execute(statement).scalar_one_or_none()
+        statement = statement.where(Category.name.ilike(contains_pattern(args["q"])))
+    return ordered(statement, Category, args["sort"])
 
 
 def get_category(category_id: uuid.UUID, lock: bool = False) -> Category:
-    category = _by_id(Category, category_id, lock)
+    category = by_id(Category, category_id, lock)
     if category is None:
         raise NotFound("category not found")
     return category
 
 
 def _require_parent(parent_id: uuid.UUID | None) -> None:
-    if parent_id is not None and _by_id(Category, parent_id) is None:
+    if parent_id is not None and by_id(Category, parent_id) is None:
         raise Unprocessable("unknown parent category", {"parent_id": ["no such category"]})
 
 
@@ -134,25 +116,25 @@ def delete_category(category: Category) -> None:
 def list_products(args: dict[str, Any]) -> Select:
     statement = select(Product)
     if args.get("q"):
-        pattern = _like(args["q"])
+        pattern = contains_pattern(args["q"])
         statement = statement.where(or_(Product.name.ilike(pattern), Product.sku.ilike(pattern),
                                         Product.barcode.ilike(pattern)))
     if "category_id" in args:
         statement = statement.where(Product.category_id == args["category_id"])
     if "active" in args:
         statement = statement.where(Product.active.is_(args["active"]))
-    return _order(statement, Product, args["sort"])
+    return ordered(statement, Product, args["sort"])
 
 
 def get_product(product_id: uuid.UUID, lock: bool = False) -> Product:
-    product = _by_id(Product, product_id, lock)
+    product = by_id(Product, product_id, lock)
     if product is None:
         raise NotFound("product not found")
     return product
 
 
 def _require_category(category_id: uuid.UUID | None) -> None:
-    if category_id is not None and _by_id(Category, category_id) is None:
+    if category_id is not None and by_id(Category, category_id) is None:
         raise Unprocessable("unknown category", {"category_id": ["no such category"]})
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 
 from core.extensions import db
 from core.http import Blueprint, SQLPage
@@ -43,9 +42,6 @@ IDEMPOTENCY_HEADER = [{"name": "Idempotency-Key", "in": "header", "required": Fa
                                       "stored response again"}]
 
 
-def _error(status: int, description: str):
-    return blp.alt_response(status, schema=ErrorSchema, description=description)
-
 
 def _settings_view(tenant_id):
     row = fiscal.settings_row(tenant_id)
@@ -64,7 +60,7 @@ class Settings(MethodView):
 
     @blp.arguments(PosSettingsSchema)
     @blp.response(200, PosSettingsSchema)
-    @_error(422, "Unknown provider")
+    @blp.error(422, "Unknown provider")
     @blp.requires_roles(*OWNER)
     def put(self, data):
         """Choose the tenant's cash-register provider (null: the deployment's default)."""
@@ -88,7 +84,7 @@ class Registers(MethodView):
 
     @blp.arguments(PosRegisterSchema)
     @blp.response(201, PosRegisterSchema)
-    @_error(409, "Another register has this code")
+    @blp.error(409, "Another register has this code")
     @blp.requires_roles(*OWNER)
     def post(self, data):
         """Create a cash register (owners)."""
@@ -101,7 +97,7 @@ class Registers(MethodView):
 class RegisterById(MethodView):
     @blp.etag
     @blp.response(200, PosRegisterSchema)
-    @_error(404, "No such register")
+    @blp.error(404, "No such register")
     @blp.requires_roles(*STAFF)
     def get(self, register_id):
         """Get a cash register."""
@@ -110,9 +106,9 @@ class RegisterById(MethodView):
     @blp.etag
     @blp.arguments(PosRegisterUpdateSchema)
     @blp.response(200, PosRegisterSchema)
-    @_error(404, "No such register")
-    @_error(409, "The code is taken, or deactivating a register with an open shift")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such register")
+    @blp.error(409, "The code is taken, or deactivating a register with an open shift")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*OWNER)
     def patch(self, changes, register_id):
         """Rename, relocate or deactivate a register (owners; ETag: send If-Match)."""
@@ -124,9 +120,9 @@ class RegisterById(MethodView):
 
     @blp.etag
     @blp.response(204)
-    @_error(404, "No such register")
-    @_error(409, "The register has shifts: deactivate it instead")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such register")
+    @blp.error(409, "The register has shifts: deactivate it instead")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*OWNER)
     def delete(self, register_id):
         """Delete a register that never had a shift (owners)."""
@@ -143,8 +139,8 @@ class RegisterById(MethodView):
 class RegisterShifts(MethodView):
     @blp.arguments(PosShiftSchema)
     @blp.response(201, PosShiftSchema)
-    @_error(404, "No such register")
-    @_error(409, "The register already has an open shift, or is inactive")
+    @blp.error(404, "No such register")
+    @blp.error(409, "The register already has an open shift, or is inactive")
     @blp.requires_roles(*STAFF)
     def post(self, data, register_id):
         """Open a shift on a register with an opening float."""
@@ -167,7 +163,7 @@ class Shifts(MethodView):
 @blp.route("/shifts/<uuid:shift_id>")
 class ShiftById(MethodView):
     @blp.response(200, PosShiftSchema)
-    @_error(404, "No such shift")
+    @blp.error(404, "No such shift")
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """Get a shift."""
@@ -178,7 +174,7 @@ class ShiftById(MethodView):
 class ShiftCashMovements(MethodView):
     @blp.response(200, PosCashMovementSchema(many=True))
     @blp.paginate(SQLPage)
-    @_error(404, "No such shift")
+    @blp.error(404, "No such shift")
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """List the cash put in and taken out during a shift."""
@@ -186,8 +182,8 @@ class ShiftCashMovements(MethodView):
 
     @blp.arguments(PosCashMovementSchema)
     @blp.response(201, PosCashMovementSchema)
-    @_error(404, "No such shift")
-    @_error(409, "The shift is closed")
+    @blp.error(404, "No such shift")
+    @blp.error(409, "The shift is closed")
     @blp.requires_roles(*STAFF)
     def post(self, data, shift_id):
         """Put cash into (in) or take it out of (out) the drawer."""
@@ -199,8 +195,8 @@ class ShiftCashMovements(MethodView):
 @blp.route("/shifts/<uuid:shift_id>/x-report")
 class ShiftXReport(MethodView):
     @blp.response(200, PosShiftReportSchema)
-    @_error(404, "No such shift")
-    @_error(409, "The shift is closed (see its Z report)")
+    @blp.error(404, "No such shift")
+    @blp.error(409, "The shift is closed (see its Z report)")
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """X report: the open shift's totals so far."""
@@ -211,8 +207,8 @@ class ShiftXReport(MethodView):
 class CloseShift(MethodView):
     @blp.arguments(PosCloseShiftSchema)
     @blp.response(200, PosShiftReportSchema)
-    @_error(404, "No such shift")
-    @_error(409, "The shift is closed already")
+    @blp.error(404, "No such shift")
+    @blp.error(409, "The shift is closed already")
     @blp.requires_roles(*STAFF)
     def post(self, data, shift_id):
         """Close a shift with the counted cash; answers its Z report."""
@@ -224,8 +220,8 @@ class CloseShift(MethodView):
 @blp.route("/shifts/<uuid:shift_id>/z-report")
 class ShiftZReport(MethodView):
     @blp.response(200, PosShiftReportSchema)
-    @_error(404, "No such shift")
-    @_error(409, "The shift is still open (see its X report)")
+    @blp.error(404, "No such shift")
+    @blp.error(409, "The shift is still open (see its X report)")
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """Z report: the closed shift's totals, expected and counted cash."""
@@ -240,10 +236,10 @@ class RegisterReceipts(MethodView):
     @idempotent
     @blp.arguments(PosReceiptSchema)
     @blp.response(201, PosReceiptSchema)
-    @_error(404, "No such register")
-    @_error(409, "The register has no open shift; not enough stock; or a request with this "
+    @blp.error(404, "No such register")
+    @blp.error(409, "The register has no open shift; not enough stock; or a request with this "
                  "Idempotency-Key is still running")
-    @_error(422, "Invalid fields; unknown or inactive product; payments short of the total or "
+    @blp.error(422, "Invalid fields; unknown or inactive product; payments short of the total or "
                  "change not in cash; an Idempotency-Key reused with another body")
     @blp.doc(parameters=IDEMPOTENCY_HEADER)
     @blp.requires_roles(*STAFF)
@@ -266,7 +262,7 @@ class Receipts(MethodView):
 @blp.route("/receipts/<uuid:receipt_id>")
 class ReceiptById(MethodView):
     @blp.response(200, PosReceiptSchema)
-    @_error(404, "No such receipt")
+    @blp.error(404, "No such receipt")
     @blp.requires_roles(*STAFF)
     def get(self, receipt_id):
         """Get a receipt with its lines, payments and fiscal status."""
@@ -277,7 +273,7 @@ class ReceiptById(MethodView):
 class ReceiptRefunds(MethodView):
     @blp.response(200, PosRefundSchema(many=True))
     @blp.paginate(SQLPage)
-    @_error(404, "No such receipt")
+    @blp.error(404, "No such receipt")
     @blp.requires_roles(*STAFF)
     def get(self, receipt_id):
         """List the refunds of a receipt."""
@@ -286,10 +282,10 @@ class ReceiptRefunds(MethodView):
     @idempotent
     @blp.arguments(PosRefundSchema)
     @blp.response(201, PosRefundSchema)
-    @_error(404, "No such receipt")
-    @_error(409, "The receipt's register has no open shift; everything was refunded; or a "
+    @blp.error(404, "No such receipt")
+    @blp.error(409, "The receipt's register has no open shift; everything was refunded; or a "
                  "request with this Idempotency-Key is still running")
-    @_error(422, "Invalid fields; a line not of this receipt; more than remains to refund")
+    @blp.error(422, "Invalid fields; a line not of this receipt; more than remains to refund")
     @blp.doc(parameters=IDEMPOTENCY_HEADER)
     @blp.requires_roles(*STAFF)
     def post(self, data, receipt_id):
@@ -300,7 +296,7 @@ class ReceiptRefunds(MethodView):
 @blp.route("/refunds/<uuid:refund_id>")
 class RefundById(MethodView):
     @blp.response(200, PosRefundSchema)
-    @_error(404, "No such refund")
+    @blp.error(404, "No such refund")
     @blp.requires_roles(*STAFF)
     def get(self, refund_id):
         """Get a refund."""

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.queries import by_id
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.pos import fiscal
@@ -45,15 +46,6 @@ RECEIPT_REFERENCE = "pos_receipt"
 REFUND_REFERENCE = "pos_refund"
 ZERO = pricing.ZERO
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-
-
-def _by_id(model, row_id: uuid.UUID, lock: str | None = None):
-    statement = select(model).where(model.id == row_id)  # RLS confines it to the tenant
-    if lock == "update":
-        statement = statement.with_for_update()
-    elif lock == "share":
-        statement = statement.with_for_update(read=True)
-    return db.session.execute(statement).scalar_one_or_none()
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -88,7 +80,7 @@ def list_registers(args: dict[str, Any]) -> Select:
 
 
 def get_register(register_id: uuid.UUID, lock: str | None = None) -> Register:
-    register = _by_id(Register, register_id, lock)
+    register = by_id(Register, register_id, lock)
     if register is None:
         raise NotFound("register not found")
     return register
@@ -144,7 +136,7 @@ def list_shifts(args: dict[str, Any]) -> Select:
 
 
 def get_shift(shift_id: uuid.UUID, lock: str | None = None) -> Shift:
-    shift = _by_id(Shift, shift_id, lock)
+    shift = by_id(Shift, shift_id, lock)
     if shift is None:
         raise NotFound("shift not found")
     return shift
@@ -304,7 +296,7 @@ def list_receipts(args: dict[str, Any]) -> Select:
 
 
 def get_receipt(receipt_id: uuid.UUID) -> Receipt:
-    receipt = _by_id(Receipt, receipt_id)
+    receipt = by_id(Receipt, receipt_id)
     if receipt is None:
         raise NotFound("receipt not found")
     return receipt
@@ -501,7 +493,7 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
 
 
 def get_refund(refund_id: uuid.UUID) -> Refund:
-    refund = _by_id(Refund, refund_id)
+    refund = by_id(Refund, refund_id)
     if refund is None:
         raise NotFound("refund not found")
     return refund

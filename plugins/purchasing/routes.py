@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 
 from core.extensions import db
 from core.http import Blueprint, SQLPage
@@ -31,9 +30,6 @@ blp = Blueprint("purchasing", __name__, url_prefix="/api/v1/purchasing",
 
 ROLES = ("owner", "admin")
 
-
-def _error(status: int, description: str):
-    return blp.alt_response(status, schema=ErrorSchema, description=description)
 
 
 # --------------------------------------------------------------------------- suppliers
@@ -63,7 +59,7 @@ class Suppliers(MethodView):
 class SupplierById(MethodView):
     @blp.etag
     @blp.response(200, SupplierSchema)
-    @_error(404, "No such supplier")
+    @blp.error(404, "No such supplier")
     @blp.requires_roles(*ROLES)
     def get(self, supplier_id):
         """Get a supplier."""
@@ -72,8 +68,8 @@ class SupplierById(MethodView):
     @blp.etag
     @blp.arguments(SupplierUpdateSchema)
     @blp.response(200, SupplierSchema)
-    @_error(404, "No such supplier")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such supplier")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*ROLES)
     def patch(self, changes, supplier_id):
         """Update or deactivate a supplier (ETag: send If-Match)."""
@@ -99,7 +95,7 @@ class Orders(MethodView):
 
     @blp.arguments(PurchaseOrderSchema)
     @blp.response(201, PurchaseOrderSchema)
-    @_error(422, "Invalid fields; unknown or inactive supplier or product")
+    @blp.error(422, "Invalid fields; unknown or inactive supplier or product")
     @blp.requires_roles(*ROLES)
     def post(self, data):
         """Create a draft purchase order with its lines."""
@@ -112,7 +108,7 @@ class Orders(MethodView):
 class OrderById(MethodView):
     @blp.etag
     @blp.response(200, PurchaseOrderSchema)
-    @_error(404, "No such purchase order")
+    @blp.error(404, "No such purchase order")
     @blp.requires_roles(*ROLES)
     def get(self, order_id):
         """Get a purchase order with its lines."""
@@ -121,10 +117,10 @@ class OrderById(MethodView):
     @blp.etag
     @blp.arguments(PurchaseOrderUpdateSchema)
     @blp.response(200, PurchaseOrderSchema)
-    @_error(404, "No such purchase order")
-    @_error(409, "The order is not a draft")
-    @_error(412, "If-Match does not match the current ETag")
-    @_error(422, "Invalid fields; unknown or inactive supplier or product")
+    @blp.error(404, "No such purchase order")
+    @blp.error(409, "The order is not a draft")
+    @blp.error(412, "If-Match does not match the current ETag")
+    @blp.error(422, "Invalid fields; unknown or inactive supplier or product")
     @blp.requires_roles(*ROLES)
     def patch(self, changes, order_id):
         """Edit a draft order; `lines` replaces every line (ETag: send If-Match)."""
@@ -138,9 +134,9 @@ class OrderById(MethodView):
 @blp.route("/orders/<uuid:order_id>/order")
 class PlaceOrder(MethodView):
     @blp.response(200, PurchaseOrderSchema)
-    @_error(404, "No such purchase order")
-    @_error(409, "The order is not a draft")
-    @_error(422, "The order has no lines, or its supplier is inactive")
+    @blp.error(404, "No such purchase order")
+    @blp.error(409, "The order is not a draft")
+    @blp.error(422, "The order has no lines, or its supplier is inactive")
     @blp.requires_roles(*ROLES)
     def post(self, order_id):
         """Send a draft to the supplier: draft -> ordered."""
@@ -152,8 +148,8 @@ class PlaceOrder(MethodView):
 @blp.route("/orders/<uuid:order_id>/cancel")
 class CancelOrder(MethodView):
     @blp.response(200, PurchaseOrderSchema)
-    @_error(404, "No such purchase order")
-    @_error(409, "Goods were received already, or the order is closed")
+    @blp.error(404, "No such purchase order")
+    @blp.error(409, "Goods were received already, or the order is closed")
     @blp.requires_roles(*ROLES)
     def post(self, order_id):
         """Cancel a draft or ordered purchase order."""
@@ -166,7 +162,7 @@ class CancelOrder(MethodView):
 class OrderReceipts(MethodView):
     @blp.response(200, PurchaseReceiptSchema(many=True))
     @blp.paginate(SQLPage)
-    @_error(404, "No such purchase order")
+    @blp.error(404, "No such purchase order")
     @blp.requires_roles(*ROLES)
     def get(self, order_id):
         """List the receipts of an order."""
@@ -175,11 +171,11 @@ class OrderReceipts(MethodView):
     @idempotent
     @blp.arguments(PurchaseReceiptInputSchema)
     @blp.response(201, PurchaseReceiptResultSchema)
-    @_error(404, "No such purchase order")
-    @_error(409, "The order is not open for receiving, nothing is outstanding, more than "
+    @blp.error(404, "No such purchase order")
+    @blp.error(409, "The order is not open for receiving, nothing is outstanding, more than "
                  "ordered without allow_over_receipt, or a request with this Idempotency-Key "
                  "is still running")
-    @_error(422, "Invalid fields; a line not of this order; an unknown location; or an "
+    @blp.error(422, "Invalid fields; a line not of this order; an unknown location; or an "
                  "Idempotency-Key reused with another body")
     @blp.doc(parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
                           "schema": {"type": "string", "maxLength": 255}}])

@@ -6,16 +6,13 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from core.queries import sort_choices
 from core.schemas import FixedDecimal, money_field, quantity_field
 from plugins.purchasing.models import ORDER_STATUSES
 
 _TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 MAX_LINES = 500
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
-
-
-def _sorts(*names: str) -> list[str]:
-    return [*names, *(f"-{name}" for name in names)]
 
 
 class SupplierSchema(Schema):
@@ -43,7 +40,7 @@ class SupplierQueryArgsSchema(Schema):
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "Name or e-mail contains (case-insensitive)"})
     active = fields.Boolean()
-    sort = fields.String(load_default="name", validate=validate.OneOf(_sorts("name",
+    sort = fields.String(load_default="name", validate=validate.OneOf(sort_choices("name",
                                                                              "created_at")))
 
 
@@ -98,7 +95,7 @@ class PurchaseOrderQueryArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     supplier_id = fields.UUID()
     sort = fields.String(load_default="-number", validate=validate.OneOf(
-        _sorts("number", "created_at", "expected_date", "total")))
+        sort_choices("number", "created_at", "expected_date", "total")))
 
 
 class PurchaseReceiptLineInputSchema(Schema):

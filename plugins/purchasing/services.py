@@ -20,6 +20,7 @@ from sqlalchemy import Select, func, or_, select, text
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.queries import by_id, contains_pattern, ordered
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.purchasing.models import (
@@ -46,40 +47,22 @@ def over_receipt_allowed(tenant_id: uuid.UUID) -> bool:
     return bool(module_state(tenant_id, MODULE_KEY).features.get("allow_over_receipt", False))
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _order_by(statement: Select, model, sort: str) -> Select:
-    column = getattr(model, sort.lstrip("-"))
-    primary = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
-    return statement.order_by(primary, model.id)
-
-
-def _by_id(model, row_id: uuid.UUID, lock: bool = False):
-    statement = select(model).where(model.id == row_id)  # RLS confines it to the tenant
-    if lock:
-        statement = statement.with_for_update()
-    return db.session.execute(statement).scalar_one_or_none()
-
-
 # --------------------------------------------------------------------------- suppliers
 
 
 def list_suppliers(args: dict[str, Any]) -> Select:
     statement = select(Supplier)
     if args.get("q"):
-        pattern = _like(args["q"])
+        pattern = contains_pattern(args["q"])
         statement = statement.where(or_(Supplier.name.ilike(pattern),
                                         Supplier.email.ilike(pattern)))
     if "active" in args:
         statement = statement.where(Supplier.active.is_(args["active"]))
-    return _order_by(statement, Supplier, args["sort"])
+    return ordered(statement, Supplier, args["sort"])
 
 
 def get_supplier(supplier_id: uuid.UUID, lock: bool = False) -> Supplier:
-    supplier = _by_id(Supplier, supplier_id, lock)
+    supplier = by_id(Supplier, supplier_id, lock)
     if supplier is None:
         raise NotFound("supplier not found")
     return supplier
@@ -107,19 +90,19 @@ def list_orders(args: dict[str, Any]) -> Select:
     for field in ("status", "supplier_id"):
         if field in args:
             statement = statement.where(getattr(PurchaseOrder, field) == args[field])
-    return _order_by(statement, PurchaseOrder, args["sort"])
+    return ordered(statement, PurchaseOrder, args["sort"])
 
 
 def get_order(order_id: uuid.UUID, lock: bool = False) -> PurchaseOrder:
     """The order; ``lock`` serialises changes to it (receipts, edits, transitions)."""
-    order = _by_id(PurchaseOrder, order_id, lock)
+    order = by_id(PurchaseOrder, order_id, lock)
     if order is None:
         raise NotFound("purchase order not found")
     return order
 
 
 def _require_supplier(supplier_id: uuid.UUID) -> None:
-    supplier = _by_id(Supplier, supplier_id)
+    supplier = by_id(Supplier, supplier_id)
     if supplier is None:
         raise Unprocessable("unknown supplier", {"supplier_id": ["no such supplier"]})
     if not supplier.active:

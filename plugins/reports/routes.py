@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, request
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 
 from core.errors import Forbidden, Unprocessable
 from core.http import Blueprint
@@ -65,12 +64,9 @@ class ReportByName(MethodView):
                      "schema": {"type": "string", "enum": ["json", "csv"]},
                      "description": "Overrides the Accept header"}],
         responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}})
-    @blp.alt_response(404, schema=ErrorSchema,
-                      description="No such report, or its module is not enabled")
-    @blp.alt_response(422, schema=ErrorSchema,
-                      description="Invalid parameters (field errors under errors.query)")
-    @blp.alt_response(503, schema=ErrorSchema,
-                      description="The report ran longer than the statement timeout")
+    @blp.error(404, "No such report, or its module is not enabled")
+    @blp.error(422, "Invalid parameters (field errors under errors.query)")
+    @blp.error(503, "The report ran longer than the statement timeout")
     @blp.requires_roles()
     def get(self, name):
         """Run a report."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 
 from core.extensions import db
 from core.http import Blueprint, SQLPage
@@ -35,9 +34,6 @@ IDEMPOTENCY_HEADER = [{"name": "Idempotency-Key", "in": "header", "required": Fa
                        "description": "Retry-safe creation: the same key and body answer the "
                                       "stored response again"}]
 
-
-def _error(status: int, description: str):
-    return blp.alt_response(status, schema=ErrorSchema, description=description)
 
 
 # --------------------------------------------------------------------------- customers
@@ -67,7 +63,7 @@ class Customers(MethodView):
 class CustomerById(MethodView):
     @blp.etag
     @blp.response(200, CustomerSchema)
-    @_error(404, "No such customer")
+    @blp.error(404, "No such customer")
     @blp.requires_roles(*ROLES)
     def get(self, customer_id):
         """Get a customer."""
@@ -76,8 +72,8 @@ class CustomerById(MethodView):
     @blp.etag
     @blp.arguments(CustomerUpdateSchema)
     @blp.response(200, CustomerSchema)
-    @_error(404, "No such customer")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such customer")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*ROLES)
     def patch(self, changes, customer_id):
         """Update or deactivate a customer (ETag: send If-Match)."""
@@ -104,8 +100,8 @@ class Orders(MethodView):
     @idempotent
     @blp.arguments(SalesOrderSchema)
     @blp.response(201, SalesOrderSchema)
-    @_error(409, "A request with this Idempotency-Key is still running")
-    @_error(422, "Invalid fields; unknown or inactive customer or product; a discount larger "
+    @blp.error(409, "A request with this Idempotency-Key is still running")
+    @blp.error(422, "Invalid fields; unknown or inactive customer or product; a discount larger "
                  "than the amount; an Idempotency-Key reused with another body")
     @blp.doc(parameters=IDEMPOTENCY_HEADER)
     @blp.requires_roles(*ROLES)
@@ -118,7 +114,7 @@ class Orders(MethodView):
 class OrderById(MethodView):
     @blp.etag
     @blp.response(200, SalesOrderSchema)
-    @_error(404, "No such sales order")
+    @blp.error(404, "No such sales order")
     @blp.requires_roles(*ROLES)
     def get(self, order_id):
         """Get a sales order with its lines."""
@@ -127,10 +123,10 @@ class OrderById(MethodView):
     @blp.etag
     @blp.arguments(SalesOrderUpdateSchema)
     @blp.response(200, SalesOrderSchema)
-    @_error(404, "No such sales order")
-    @_error(409, "The order is not a draft")
-    @_error(412, "If-Match does not match the current ETag")
-    @_error(422, "Invalid fields; unknown or inactive customer or product; a discount larger "
+    @blp.error(404, "No such sales order")
+    @blp.error(409, "The order is not a draft")
+    @blp.error(412, "If-Match does not match the current ETag")
+    @blp.error(422, "Invalid fields; unknown or inactive customer or product; a discount larger "
                  "than the amount")
     @blp.requires_roles(*ROLES)
     def patch(self, changes, order_id):
@@ -145,8 +141,8 @@ class OrderById(MethodView):
 @blp.route("/orders/<uuid:order_id>/confirm")
 class ConfirmOrder(MethodView):
     @blp.response(200, SalesOrderSchema)
-    @_error(404, "No such sales order")
-    @_error(409, "The order is not a draft")
+    @blp.error(404, "No such sales order")
+    @blp.error(409, "The order is not a draft")
     @blp.requires_roles(*ROLES)
     def post(self, order_id):
         """Confirm a draft: draft -> confirmed (lines are frozen)."""
@@ -158,8 +154,8 @@ class ConfirmOrder(MethodView):
 @blp.route("/orders/<uuid:order_id>/cancel")
 class CancelOrder(MethodView):
     @blp.response(200, SalesOrderSchema)
-    @_error(404, "No such sales order")
-    @_error(409, "The order is fulfilled or cancelled already")
+    @blp.error(404, "No such sales order")
+    @blp.error(409, "The order is fulfilled or cancelled already")
     @blp.requires_roles(*ROLES)
     def post(self, order_id):
         """Cancel a draft or confirmed order."""
@@ -173,10 +169,10 @@ class FulfilOrder(MethodView):
     @idempotent
     @blp.arguments(SalesFulfilSchema)
     @blp.response(200, SalesOrderSchema)
-    @_error(404, "No such sales order")
-    @_error(409, "The order is not confirmed; not enough stock; or a request with this "
+    @blp.error(404, "No such sales order")
+    @blp.error(409, "The order is not confirmed; not enough stock; or a request with this "
                  "Idempotency-Key is still running")
-    @_error(422, "Invalid fields or an unknown stock location")
+    @blp.error(422, "Invalid fields or an unknown stock location")
     @blp.doc(parameters=IDEMPOTENCY_HEADER)
     @blp.requires_roles(*ROLES)
     def post(self, data, order_id):
@@ -188,7 +184,7 @@ class FulfilOrder(MethodView):
 class OrderReturns(MethodView):
     @blp.response(200, SalesReturnSchema(many=True))
     @blp.paginate(SQLPage)
-    @_error(404, "No such sales order")
+    @blp.error(404, "No such sales order")
     @blp.requires_roles(*ROLES)
     def get(self, order_id):
         """List the returns of an order."""
@@ -197,10 +193,10 @@ class OrderReturns(MethodView):
     @idempotent
     @blp.arguments(SalesReturnSchema)
     @blp.response(201, SalesReturnSchema)
-    @_error(404, "No such sales order")
-    @_error(409, "The order is not fulfilled, or a request with this Idempotency-Key is "
+    @blp.error(404, "No such sales order")
+    @blp.error(409, "The order is not fulfilled, or a request with this Idempotency-Key is "
                  "still running")
-    @_error(422, "Invalid fields; a line not of this order; more than remains to return")
+    @blp.error(422, "Invalid fields; a line not of this order; more than remains to return")
     @blp.doc(parameters=IDEMPOTENCY_HEADER)
     @blp.requires_roles(*ROLES)
     def post(self, data, order_id):
@@ -211,7 +207,7 @@ class OrderReturns(MethodView):
 @blp.route("/returns/<uuid:return_id>")
 class ReturnById(MethodView):
     @blp.response(200, SalesReturnSchema)
-    @_error(404, "No such return")
+    @blp.error(404, "No such return")
     @blp.requires_roles(*ROLES)
     def get(self, return_id):
         """Get a return with its lines."""

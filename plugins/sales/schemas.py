@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core.queries import sort_choices
 from core.schemas import FixedDecimal, money_field, quantity_field
 from plugins.sales.models import ORDER_STATUSES
 from plugins.sales.pricing import DISCOUNT_KINDS, PERCENT
@@ -11,10 +12,6 @@ from plugins.sales.pricing import DISCOUNT_KINDS, PERCENT
 _TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
-
-
-def _sorts(*names: str) -> list[str]:
-    return [*names, *(f"-{name}" for name in names)]
 
 
 class DiscountSchema(Schema):
@@ -57,7 +54,7 @@ class CustomerQueryArgsSchema(Schema):
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "Name or e-mail contains (case-insensitive)"})
     active = fields.Boolean()
-    sort = fields.String(load_default="name", validate=validate.OneOf(_sorts("name",
+    sort = fields.String(load_default="name", validate=validate.OneOf(sort_choices("name",
                                                                              "created_at")))
 
 
@@ -118,7 +115,7 @@ class SalesOrderQueryArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     customer_id = fields.UUID()
     sort = fields.String(load_default="-number", validate=validate.OneOf(
-        _sorts("number", "created_at", "total")))
+        sort_choices("number", "created_at", "total")))
 
 
 class SalesFulfilSchema(Schema):

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, or_, select, text
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.queries import by_id, contains_pattern, ordered
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.sales import pricing
@@ -33,23 +34,6 @@ from plugins.sales.models import (
 ORDER_REFERENCE = "sales_order"
 RETURN_REFERENCE = "sales_return"
 _NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-
-
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _order_by(statement: Select, model, sort: str) -> Select:
-    column = getattr(model, sort.lstrip("-"))
-    return statement.order_by(column.desc() if sort.startswith("-") else column.asc(), model.id)
-
-
-def _by_id(model, row_id: uuid.UUID, lock: bool = False):
-    statement = select(model).where(model.id == row_id)  # RLS confines it to the tenant
-    if lock:
-        statement = statement.with_for_update()
-    return db.session.execute(statement).scalar_one_or_none()
 
 
 # --------------------------------------------------------------------------- stock and hooks
@@ -93,16 +77,16 @@ def sale_completed(tenant_id: uuid.UUID, sale: dict[str, Any], actor: str) -> No
 def list_customers(args: dict[str, Any]) -> Select:
     statement = select(Customer)
     if args.get("q"):
-        pattern = _like(args["q"])
+        pattern = contains_pattern(args["q"])
         statement = statement.where(or_(Customer.name.ilike(pattern),
                                         Customer.email.ilike(pattern)))
     if "active" in args:
         statement = statement.where(Customer.active.is_(args["active"]))
-    return _order_by(statement, Customer, args["sort"])
+    return ordered(statement, Customer, args["sort"])
 
 
 def get_customer(customer_id: uuid.UUID, lock: bool = False) -> Customer:
-    customer = _by_id(Customer, customer_id, lock)
+    customer = by_id(Customer, customer_id, lock)
     if customer is None:
         raise NotFound("customer not found")
     return customer
@@ -131,11 +115,11 @@ def list_orders(args: dict[str, Any]) -> Select:
         statement = statement.where(SalesOrder.status == args["status"])
     if "customer_id" in args:
         statement = statement.where(SalesOrder.customer_id == args["customer_id"])
-    return _order_by(statement, SalesOrder, args["sort"])
+    return ordered(statement, SalesOrder, args["sort"])
 
 
 def get_order(order_id: uuid.UUID, lock: bool = False) -> SalesOrder:
-    order = _by_id(SalesOrder, order_id, lock)
+    order = by_id(SalesOrder, order_id, lock)
     if order is None:
         raise NotFound("sales order not found")
     return order
@@ -144,7 +128,7 @@ def get_order(order_id: uuid.UUID, lock: bool = False) -> SalesOrder:
 def _require_customer(customer_id: uuid.UUID | None) -> None:
     if customer_id is None:
         return
-    customer = _by_id(Customer, customer_id)
+    customer = by_id(Customer, customer_id)
     if customer is None:
         raise Unprocessable("unknown customer", {"customer_id": ["no such customer"]})
     if not customer.active:
@@ -360,7 +344,7 @@ def list_returns(order_id: uuid.UUID) -> Select:
 
 
 def get_return(return_id: uuid.UUID) -> SalesReturn:
-    document = _by_id(SalesReturn, return_id)
+    document = by_id(SalesReturn, return_id)
     if document is None:
         raise NotFound("return not found")
     return document

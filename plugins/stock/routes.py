@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 
 from core.extensions import db
 from core.http import Blueprint, SQLPage
@@ -40,9 +39,6 @@ READERS = ("owner", "admin", "cashier")
 WRITERS = ("owner", "admin")
 
 
-def _error(status: int, description: str):
-    return blp.alt_response(status, schema=ErrorSchema, description=description)
-
 
 def _posting(view):
     """Document what every posting endpoint may answer besides success."""
@@ -51,7 +47,7 @@ def _posting(view):
                   "a request with this Idempotency-Key is still running"),
             (422, "Invalid fields; unknown or inactive product/location; or an "
                   "Idempotency-Key reused with another body")):
-        view = _error(status, description)(view)
+        view = blp.error(status, description)(view)
     return blp.doc(parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
                                 "schema": {"type": "string", "maxLength": 255}}])(view)
 
@@ -75,7 +71,7 @@ class Locations(MethodView):
 
     @blp.arguments(StockLocationSchema)
     @blp.response(201, StockLocationSchema)
-    @_error(409, "Another location has this code")
+    @blp.error(409, "Another location has this code")
     @blp.requires_roles(*WRITERS)
     def post(self, data):
         """Create a location (is_default: true makes it the default)."""
@@ -88,7 +84,7 @@ class Locations(MethodView):
 class LocationById(MethodView):
     @blp.etag
     @blp.response(200, StockLocationSchema)
-    @_error(404, "No such location")
+    @blp.error(404, "No such location")
     @blp.requires_roles(*READERS)
     def get(self, location_id):
         """Get a location."""
@@ -97,9 +93,9 @@ class LocationById(MethodView):
     @blp.etag
     @blp.arguments(StockLocationUpdateSchema)
     @blp.response(200, StockLocationSchema)
-    @_error(404, "No such location")
-    @_error(409, "The code is taken, or the default location cannot be deactivated")
-    @_error(412, "If-Match does not match the current ETag")
+    @blp.error(404, "No such location")
+    @blp.error(409, "The code is taken, or the default location cannot be deactivated")
+    @blp.error(412, "If-Match does not match the current ETag")
     @blp.requires_roles(*WRITERS)
     def patch(self, changes, location_id):
         """Rename, deactivate or make a location the default (ETag: send If-Match)."""
@@ -139,7 +135,7 @@ class Moves(MethodView):
 @blp.route("/moves/<uuid:move_id>")
 class MoveById(MethodView):
     @blp.response(200, StockMoveSchema)
-    @_error(404, "No such move")
+    @blp.error(404, "No such move")
     @blp.requires_roles(*WRITERS)
     def get(self, move_id):
         """Get one move of the ledger."""
@@ -163,7 +159,7 @@ class Balances(MethodView):
 @blp.route("/products/<uuid:product_id>")
 class ProductStock(MethodView):
     @blp.response(200, ProductStockSchema)
-    @_error(404, "No such product")
+    @blp.error(404, "No such product")
     @blp.requires_roles(*READERS)
     def get(self, product_id):
         """A product's stock per location, in all, and its moving-average cost."""

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.queries import by_id
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.stock.models import Location, StockBalance, StockCost, StockMove
@@ -57,13 +58,6 @@ def negative_stock_allowed(tenant_id: uuid.UUID) -> bool:
 # --------------------------------------------------------------------------- locations
 
 
-def _by_id(model, row_id: uuid.UUID, lock: bool = False):
-    statement = select(model).where(model.id == row_id)  # RLS confines it to the tenant
-    if lock:
-        statement = statement.with_for_update()
-    return db.session.execute(statement).scalar_one_or_none()
-
-
 def list_locations(args: dict[str, Any]) -> Select:
     statement = select(Location)
     if "active" in args:
@@ -72,7 +66,7 @@ def list_locations(args: dict[str, Any]) -> Select:
 
 
 def get_location(location_id: uuid.UUID, lock: bool = False) -> Location:
-    location = _by_id(Location, location_id, lock)
+    location = by_id(Location, location_id, lock)
     if location is None:
         raise NotFound("location not found")
     return location
@@ -285,7 +279,7 @@ def get_location_for_move(location_id: uuid.UUID | None) -> Location:
         if location is None:
             raise Conflict("the tenant has no default stock location; name a location_id")
         return location
-    location = _by_id(Location, location_id)
+    location = by_id(Location, location_id)
     if location is None:
         raise Unprocessable("unknown location", {"location_id": ["unknown location"]})
     if not location.active:
@@ -355,7 +349,7 @@ def list_moves(args: dict[str, Any]) -> Select:
 
 
 def get_move(move_id: uuid.UUID) -> StockMove:
-    move = _by_id(StockMove, move_id)
+    move = by_id(StockMove, move_id)
     if move is None:
         raise NotFound("stock move not found")
     return move
