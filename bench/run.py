@@ -58,6 +58,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="also run the scaling suite (tenant counts, migrate-all, "
                              "tenant creation); takes much longer")
     parser.add_argument("--scaling-only", action="store_true", help="only the scaling suite")
+    parser.add_argument("--scaling-tenants", default="10,1000,10000",
+                        help="tenant counts of the scaling runs (first and last are compared)")
+    parser.add_argument("--create-tenants", type=int, default=1000,
+                        help="tenants created in a row by the scaling suite")
     parser.add_argument("--profile", metavar="SCENARIO",
                         help="profile one scenario in-process (pyinstrument) and stop")
     parser.add_argument("--profile-requests", type=int, default=500)
@@ -70,6 +74,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.tenants, args.duration, args.warmup, args.repeats = 50, 3, 1, 1
+        args.scaling_tenants, args.create_tenants = "5,20,50", 20
     unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def run_wrk(url: str, script: str, credentials: Path, *, seconds: float, connect
             ) -> WrkResult:
     env = {**os.environ, **(extra_env or {}), "BENCH_WRK_DIR": str(WRK_DIR),
            "BENCH_CREDENTIALS": str(credentials), "BENCH_PRODUCTS": str(products),
-           "BENCH_DELAY_MS": f"{delay_ms:.3f}", "BENCH_SEED": str(seed)}
+           "BENCH_DELAY_MS": f"{delay_ms:.3f}", "BENCH_SEED": str(seed),
+           "BENCH_RUN_ID": uuid.uuid4().hex[:12]}
     args = [wrk_binary(), "-t", str(threads), "-c", str(max(connections, threads)),
             "-d", f"{max(1, round(seconds))}s", "--timeout", f"{timeout_s}s", "--latency",
             "-s", str(WRK_DIR / script), url]

@@ -5,6 +5,7 @@
 --   BENCH_PRODUCTS     products per tenant (ids follow bench/naming.py)
 --   BENCH_DELAY_MS     pause after each response on a connection (rate-limited runs), or 0
 --   BENCH_SEED         random seed (each thread adds its own id)
+--   BENCH_RUN_ID       unique per wrk run (keeps Idempotency-Keys unique across runs)
 local M = {}
 
 local hosts, credentials = {}, {}
@@ -38,6 +39,8 @@ end
 function M.random_product(n)
   return M.product_id(n, math.random(products))
 end
+
+M.run_id = os.getenv("BENCH_RUN_ID") or "run"
 
 function M.products()
   return products

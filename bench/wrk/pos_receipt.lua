@@ -31,7 +31,7 @@ function request()
   local body = '{"lines": [' .. table.concat(lines, ", ") ..
                '], "payments": [{"method": "cash", "amount": "10000.00"}]}'
   counter = counter + 1
-  local key = string.format("bench-%d-%d-%08x", id or 0, counter, math.random(0, 0x7fffffff))
+  local key = string.format("bench-%s-%d-%d", common.run_id, id or 0, counter)
   return wrk.format("POST", "/api/v1/pos/registers/" .. register_id(n) .. "/receipts",
                     {Host = host, Authorization = "Bearer " .. token,
                      ["Content-Type"] = "application/json", ["Idempotency-Key"] = key}, body)
