@@ -55,11 +55,16 @@ def hostless(view):
 _AUTH_CHECK_ATTR = "_tenantry_auth_check"
 
 
-def _check_view_credentials() -> None:
+def _view_auth_check() -> Callable[[], None] | None:
+    """The credential check of the view this request goes to, if it requires credentials."""
     view = current_app.view_functions.get(request.endpoint or "")
     view_class = getattr(view, "view_class", None)
     method = getattr(view_class, request.method.lower(), None) if view_class else view
-    check = getattr(method, _AUTH_CHECK_ATTR, None)
+    return getattr(method, _AUTH_CHECK_ATTR, None)
+
+
+def _check_view_credentials() -> None:
+    check = _view_auth_check()
     if check is not None:
         check()
 
@@ -113,8 +118,13 @@ class Blueprint(SmorestBlueprint):
 
         def check() -> None:
             identity = g.get("identity")
-            if identity is None or identity.kind not in allowed_kinds:
+            # No credentials, or platform ones (another audience): not authenticated here.
+            if identity is None or not identity.is_tenant:
                 raise Unauthorized("tenant credentials required")
+            # Valid tenant credentials of a kind this route does not take: not allowed.
+            if identity.kind not in allowed_kinds:
+                kind = "an API key" if identity.kind == "api_key" else "a user login"
+                raise Forbidden(f"this route does not accept {kind}")
             if roles and identity.role not in roles:
                 raise Forbidden(f"role '{identity.role}' may not do this; allowed: "
                                 f"{', '.join(roles)}")
@@ -206,6 +216,9 @@ def _guard_blueprint() -> None:
             raise NotFound("not found")
         return
     if g.tenant is None:
+        if g.host.kind == PLATFORM and g.identity is None and _view_auth_check() is not None:
+            # ClinCore clients call the platform host with X-API-Key naming their tenant.
+            raise Unauthorized("credentials required: send X-API-Key (or use the tenant's host)")
         raise NotFound("this API is served on a tenant's host, or with an API key")
     if guard == GUARD_TENANT:
         return
@@ -289,17 +302,35 @@ def init_request_pipeline(app: Flask) -> None:
 
 
 class SQLPage(Page):
-    """flask-smorest pager for a SQLAlchemy ``Select`` (limit/offset plus a count)."""
+    """flask-smorest pager for a SQLAlchemy ``Select`` (limit/offset plus a count).
+
+    One round trip: the page's rows carry the total as an uncorrelated scalar subquery, which
+    PostgreSQL runs once. Only a page with no rows (past the end, or an empty list) needs the
+    count on its own. flask-smorest asks for ``item_count`` first, then ``items``.
+    """
+
+    _rows: list | None = None
+
+    def _count_statement(self) -> Select:
+        statement: Select = self.collection
+        return select(func.count()).select_from(statement.order_by(None).subquery())
+
+    def _fetch(self) -> list:
+        if self._rows is None:
+            statement: Select = self.collection
+            total = self._count_statement().correlate(None).scalar_subquery()
+            self._rows = db.session.execute(
+                statement.add_columns(total.label("tenantry_total"))
+                .limit(self.page_params.page_size).offset(self.page_params.first_item)).all()
+        return self._rows
 
     @property
     def items(self):
-        statement: Select = self.collection
-        return db.session.execute(
-            statement.limit(self.page_params.page_size).offset(
-                self.page_params.first_item)).scalars().all()
+        return [row[0] for row in self._fetch()]
 
     @property
     def item_count(self):
-        statement: Select = self.collection
-        return db.session.execute(
-            select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+        rows = self._fetch()
+        if rows:
+            return rows[0][-1]
+        return db.session.execute(self._count_statement()).scalar_one()

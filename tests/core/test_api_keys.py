@@ -86,7 +86,10 @@ def test_rotate_invalid_input_is_422_and_keeps_the_key(tenant, issue_key, body):
 
 def test_rotate_needs_an_api_key(tenant):
     assert tenant.anonymous().post("/auth/api-keys/rotate").status_code == 401
-    assert tenant.as_role("owner").post("/auth/api-keys/rotate").status_code == 401
+    # A valid login of the wrong kind is authenticated but not allowed here.
+    owner = tenant.as_role("owner").post("/auth/api-keys/rotate")
+    assert owner.status_code == 403
+    assert owner.json["message"] == "this route does not accept a user login"
 
 
 # --------------------------------------------------------------------------- /admin/api-keys
@@ -162,8 +165,8 @@ def test_admin_paths_refuse_user_keys_and_anonymous(tenant, issue_key, method, p
     assert response.status_code == 403
     assert "admin" in response.json["message"]
     assert tenant.anonymous().open(method, path, json={"label": "x"}).status_code == 401
-    # ClinCore's /admin/* is for API keys; owners use /api/v1/api-keys.
-    assert tenant.as_role("owner").open(method, path, json={"label": "x"}).status_code == 401
+    # ClinCore's /admin/* is for API keys (owners use /api/v1/api-keys): a login is 403.
+    assert tenant.as_role("owner").open(method, path, json={"label": "x"}).status_code == 403
 
 
 # --------------------------------------------------------------------------- owner JWT
@@ -202,7 +205,7 @@ def test_owner_endpoints_refuse_other_roles(tenant, role):
 def test_owner_endpoints_need_a_login(tenant, issue_key):
     assert tenant.anonymous().get("/api/v1/api-keys").status_code == 401
     admin_key = tenant.anonymous().with_api_key(issue_key(tenant, "admin"))
-    assert admin_key.get("/api/v1/api-keys").status_code == 401
+    assert admin_key.get("/api/v1/api-keys").status_code == 403  # a key, not a login
 
 
 def test_owner_cannot_touch_another_tenants_key(tenant, other_tenant, issue_key):

@@ -106,7 +106,7 @@ def test_admin_usage_refuses_user_keys_anonymous_and_logins(bootstrap, tenant):
     response = clinic.clincore(user_key).get("/admin/usage")
     assert response.status_code == 403
     assert clinic.on_host(user_key).anonymous().get("/admin/usage").status_code == 401
-    assert tenant.as_role("owner").get("/admin/usage").status_code == 401
+    assert tenant.as_role("owner").get("/admin/usage").status_code == 403  # keys only
 
 
 def test_admin_usage_with_billing_disabled_is_403_and_not_metered(bootstrap, app):
