@@ -34,18 +34,57 @@ def current_tenant_id() -> uuid.UUID | None:
     return _current_tenant.get()
 
 
+# The value this session's open transaction has set (a Session.info key), so that binding
+# the tenant it already has sends nothing: a request binds its tenant twice (identity, then
+# pipeline) and a savepoint begins with the setting of its transaction. Trusted only inside
+# one transaction: forgotten when it ends, and when a savepoint that switched tenants ends
+# (rolled back, PostgreSQL restores the value from before it, which this cannot see).
+_APPLIED = "tenantry_tenant_setting"
+_SAVEPOINT_START = "tenantry_tenant_setting_at_savepoints"
+
+
+def _setting(tenant_id: uuid.UUID | None) -> str:
+    return str(tenant_id) if tenant_id else ""
+
+
 def apply_tenant_setting(connection: Connection, tenant_id: uuid.UUID | None) -> None:
-    connection.execute(_SET_TENANT, {"tenant_id": str(tenant_id) if tenant_id else ""})
+    connection.execute(_SET_TENANT, {"tenant_id": _setting(tenant_id)})
+
+
+def _apply_in_session(session: Session, tenant_id: uuid.UUID | None) -> None:
+    """Switch the open transaction to ``tenant_id`` unless it is already scoped to it."""
+    if session.info.get(_APPLIED) != _setting(tenant_id):
+        apply_tenant_setting(session.connection(), tenant_id)
+        session.info[_APPLIED] = _setting(tenant_id)
 
 
 def _after_begin(session: Session, transaction, connection: Connection) -> None:
-    apply_tenant_setting(connection, _current_tenant.get())
+    value = _setting(_current_tenant.get())
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINT_START, {})[transaction] = session.info.get(_APPLIED)
+        if session.info.get(_APPLIED) == value:
+            return  # the savepoint already runs under this setting
+    connection.execute(_SET_TENANT, {"tenant_id": value})
+    session.info[_APPLIED] = value
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.nested:
+        started_with = session.info.get(_SAVEPOINT_START, {}).pop(transaction, None)
+        if started_with is None or started_with != session.info.get(_APPLIED):
+            session.info.pop(_APPLIED, None)  # switched inside: unknown after a rollback
+        return
+    if transaction.parent is None:
+        session.info.pop(_APPLIED, None)
+        session.info.pop(_SAVEPOINT_START, None)
 
 
 def install_rls_listener() -> None:
-    """Register the listener once per process (create_app may run many times in tests)."""
+    """Register the listeners once per process (create_app may run many times in tests)."""
     if not event.contains(db.session, "after_begin", _after_begin):
         event.listen(db.session, "after_begin", _after_begin)
+    if not event.contains(db.session, "after_transaction_end", _after_transaction_end):
+        event.listen(db.session, "after_transaction_end", _after_transaction_end)
 
 
 def bind_tenant(tenant_id: uuid.UUID | None):
@@ -56,7 +95,7 @@ def bind_tenant(tenant_id: uuid.UUID | None):
     token = _current_tenant.set(tenant_id)
     session = db.session()
     if session.in_transaction():
-        apply_tenant_setting(session.connection(), tenant_id)
+        _apply_in_session(session, tenant_id)
     return token
 
 
@@ -75,13 +114,13 @@ def tenant_context(tenant_id: uuid.UUID | None) -> Iterator[None]:
     session = db.session()
     switched = session.in_transaction()
     if switched:
-        apply_tenant_setting(session.connection(), tenant_id)
+        _apply_in_session(session, tenant_id)
     try:
         yield
     finally:
         _current_tenant.reset(token)
         if switched and session.in_transaction():
-            apply_tenant_setting(session.connection(), _current_tenant.get())
+            _apply_in_session(session, _current_tenant.get())
 
 
 # --------------------------------------------------------------------------- role check
