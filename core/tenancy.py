@@ -67,7 +67,12 @@ def classify_host(host: str, root_domain: str, platform_hosts: tuple[str, ...],
     return HostMatch(UNKNOWN)
 
 
-def _tenant_info(row: Tenant | None) -> TenantInfo | None:
+# Columns, not entities: a cache miss (most requests, with more tenants than a worker sees in
+# TENANT_CACHE_TTL) then builds no ORM objects.
+_TENANT_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.status_reason)
+
+
+def _tenant_info(row) -> TenantInfo | None:
     if row is None:
         return None
     return TenantInfo(row.id, row.slug, row.name, row.status, row.status_reason)
@@ -82,19 +87,21 @@ class Tenancy:
 
     def by_slug(self, slug: str) -> TenantInfo | None:
         return self.tenants.get_or_load(("slug", slug), lambda: _tenant_info(
-            db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()))
+            db.session.execute(select(*_TENANT_COLUMNS).where(Tenant.slug == slug)).first()))
 
     def by_id(self, tenant_id: uuid.UUID) -> TenantInfo | None:
         return self.tenants.get_or_load(("id", tenant_id), lambda: _tenant_info(
-            db.session.get(Tenant, tenant_id)))
+            db.session.execute(select(*_TENANT_COLUMNS).where(Tenant.id == tenant_id)).first()))
 
     def module_states(self, tenant_id: uuid.UUID) -> dict[str, ModuleState]:
         """Every toggle row of the tenant (caller has bound the tenant: RLS applies)."""
 
         def load() -> dict[str, ModuleState]:
-            rows = db.session.execute(select(TenantModule)).scalars()
-            return {row.module_key: ModuleState(row.enabled, dict(row.features or {}))
-                    for row in rows if row.tenant_id == tenant_id}
+            rows = db.session.execute(
+                select(TenantModule.module_key, TenantModule.enabled, TenantModule.features)
+                .where(TenantModule.tenant_id == tenant_id))
+            return {key: ModuleState(enabled, dict(features or {}))
+                    for key, enabled, features in rows}
 
         return self.toggles.get_or_load(tenant_id, load)
 
