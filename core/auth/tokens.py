@@ -8,8 +8,9 @@ tokens signed with JWT_PREVIOUS_SECRET stay valid while that variable is set.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,11 @@ ALGORITHM = "HS256"
 TENANT_AUDIENCE = "tenantry:tenant"
 PLATFORM_AUDIENCE = "tenantry:platform"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "typ"]
+LEEWAY_SECONDS = 5
+# Tokens already verified by this signer, with their claims: a client sends the same token
+# on every request, and checking an HS256 signature and eight claims each time is most of the
+# cost of authentication. Only verified tokens enter it; "exp" is checked on every use.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class TokenError(Exception):
@@ -35,6 +41,8 @@ class TokenSigner:
     issuer: str
     ttl_seconds: int
     previous_secret: str | None = None
+    _verified: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False,
+                                                 compare=False)
 
     def _secrets(self) -> dict[str, str]:
         secrets = {key_id(self.secret): self.secret}
@@ -64,6 +72,19 @@ class TokenSigner:
 
     def verify(self, token: str) -> dict[str, Any]:
         """Claims of a valid tenant or platform token; TokenError otherwise."""
+        claims = self._verified.get(token)
+        if claims is not None:
+            if claims["exp"] + LEEWAY_SECONDS < time.time():
+                self._verified.pop(token, None)
+                raise TokenError("token expired")
+            return dict(claims)
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude but bounded, like core.cache
+        self._verified[token] = claims
+        return dict(claims)
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -75,7 +96,7 @@ class TokenSigner:
             claims = jwt.decode(
                 token, secret, algorithms=[ALGORITHM], issuer=self.issuer,
                 audience=[TENANT_AUDIENCE, PLATFORM_AUDIENCE],
-                options={"require": REQUIRED_CLAIMS}, leeway=5)
+                options={"require": REQUIRED_CLAIMS}, leeway=LEEWAY_SECONDS)
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("token expired") from exc
         except jwt.InvalidTokenError as exc:
