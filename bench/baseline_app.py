@@ -4,9 +4,10 @@ It answers scenario (a) (list products) and, when the POS module exists, (c) (PO
 ``bench.baseline_pos``) with the SQL Tenantry sends for them: the tenant by host (cached for
 TENANT_CACHE_TTL, as Tenantry does), the JWT verified with PyJWT (same claims checked), one
 transaction per request that starts with ``set_config('app.tenant_id', ..., true)`` as the app
-role under RLS, the user's role/active/token-version row, the query, the count, and the
-billing counter in a one-statement autocommit transaction (``billing_count_call``) when the
-billing module is installed. The JSON body and the X-Pagination header are byte-for-byte what
+role under RLS, the user's role/active/token-version row, the page with its total in one
+statement (a scalar subquery, as ``core.http.SQLPage`` sends it), and the billing counter
+(``billing_count_call``, when the billing module is installed) in the same transaction. The
+JSON body and the X-Pagination header are byte-for-byte what
 Tenantry returns. What it leaves out is what the framework adds: module toggles, the
 migration check, the request id, the access log, OpenAPI-driven parsing and marshmallow.
 
@@ -67,7 +68,6 @@ class Baseline:
         self.ttl = float(os.environ.get("TENANT_CACHE_TTL", "5"))
         self.tenants: dict[str, tuple[float, uuid.UUID | None, str | None]] = {}
         self._connection: psycopg.Connection | None = None
-        self._counter: psycopg.Connection | None = None
         self._claimer: psycopg.Connection | None = None  # Idempotency-Key claims (POS)
         self.metering: bool | None = None
 
@@ -77,14 +77,6 @@ class Baseline:
             self._connection = psycopg.connect(self.dsn)
         return self._connection
 
-    @property
-    def counter(self) -> psycopg.Connection:
-        if self._counter is None or self._counter.closed:
-            self._counter = psycopg.connect(self.dsn, autocommit=True)
-            row = self._counter.execute(
-                "SELECT to_regprocedure('billing_count_call(uuid, text, integer)')").fetchone()
-            self.metering = row[0] is not None
-        return self._counter
 
     def tenant(self) -> uuid.UUID:
         host = request.host.split(":", 1)[0].lower()
@@ -127,10 +119,14 @@ class Baseline:
         if row[0] not in roles:
             raise HttpError(403, "role may not do this")
 
-    def count_call(self, tenant_id: uuid.UUID, label: str) -> None:
-        counter = self.counter
+    def count_call(self, cursor: psycopg.Cursor, tenant_id: uuid.UUID, label: str) -> None:
+        """The billing counter, in the caller's transaction (as plugins.billing does)."""
+        if self.metering is None:
+            self.metering = cursor.execute("SELECT to_regprocedure("
+                                           "'billing_count_call(uuid, text, integer)')"
+                                           ).fetchone()[0] is not None
         if self.metering:
-            counter.execute("SELECT billing_count_call(%s, %s, %s)", (tenant_id, label, 8))
+            cursor.execute("SELECT billing_count_call(%s, %s, %s)", (tenant_id, label, 8))
 
 
 def list_products(state: Baseline) -> Response:
@@ -142,13 +138,15 @@ def list_products(state: Baseline) -> Response:
     with connection.transaction(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
         state.check_user(cursor, claims, ("owner", "admin", "cashier"))
-        total = cursor.execute(f"SELECT count(*) FROM (SELECT {PRODUCT_COLUMNS} FROM products) "
-                               "AS anon_1").fetchone()[0]
-        cursor.execute(f"SELECT {PRODUCT_COLUMNS} FROM products ORDER BY name ASC, id "
-                       "LIMIT %s OFFSET %s", (page_size, (page - 1) * page_size))
+        cursor.execute(f"SELECT {PRODUCT_COLUMNS}, (SELECT count(*) FROM (SELECT "
+                       f"{PRODUCT_COLUMNS} FROM products) AS anon_1) AS total FROM products "
+                       "ORDER BY name ASC NULLS LAST, id LIMIT %s OFFSET %s",
+                       (page_size, (page - 1) * page_size))
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    state.count_call(tenant_id, "GET /api/v1/catalog/products")
+        total = rows[0]["total"] if rows else cursor.execute(
+            "SELECT count(*) FROM products").fetchone()[0]
+        state.count_call(cursor, tenant_id, "GET /api/v1/catalog/products")
     body = [{name: json_value(row[name]) for name in PRODUCT_FIELDS} for row in rows]
     pages = max(1, -(-total // page_size))
     pagination = {"total": total, "total_pages": pages, "first_page": 1, "last_page": pages,

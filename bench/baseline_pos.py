@@ -5,8 +5,9 @@ The same two transactions as Tenantry: the ``Idempotency-Key`` claim committed o
 receipt with its payment and lines, the stock posting in a savepoint (location, products,
 cost rows created if missing and locked in id order, balances moved, costs updated, moves
 inserted), the fiscal record and the mock cash register's numbering in a savepoint, and the
-stored idempotent answer; then the billing counter. Prices: net unit price, 21 % tax rounded
-half-up per line, as ``plugins.sales.pricing`` does without discounts. The JSON answer has
+stored idempotent answer; then the billing counter in a last, short transaction. Prices: net
+unit price, 21 % tax rounded half-up per line, as ``plugins.sales.pricing`` does without
+discounts. The JSON answer has
 the same fields as Tenantry's (its ids and times differ, naturally).
 """
 
@@ -225,7 +226,12 @@ def create_receipt(state: Baseline, register_id: uuid.UUID) -> Response:
                            "WHERE key = %s AND endpoint = %s",
                            (Jsonb(answer), Jsonb({"Content-Type": "application/json"}), key,
                             endpoint))
-    state.count_call(tenant_id, "POST /api/v1/pos/registers/<uuid:register_id>/receipts")
+    # The view's transaction is committed by the idempotency wrapper; the counter follows in
+    # the request's next (last) transaction, as in Tenantry.
+    with connection.transaction(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
+        state.count_call(cursor, tenant_id,
+                         "POST /api/v1/pos/registers/<uuid:register_id>/receipts")
     return Response(dumps(answer) + "\n", 201, mimetype="application/json")
 
 

@@ -5,7 +5,6 @@
 BEGIN;
 SELECT set_config('app.tenant_id', '00000000-0000-4000-8000-' || lpad(to_hex(:t::int), 12, '0'), true);
 SELECT role, active, token_version, email FROM users WHERE id = ('00000002-0000-4000-b000-' || lpad(to_hex(:t::int), 12, '0'))::uuid;
-SELECT count(*) AS count_1 FROM (SELECT tenant_id, id, sku, barcode, name, description, unit, sale_price, tax_rate, category_id, active, created_at, updated_at FROM products) AS anon_1;
-SELECT tenant_id, id, sku, barcode, name, description, unit, sale_price, tax_rate, category_id, active, created_at, updated_at FROM products ORDER BY name ASC, id LIMIT 20 OFFSET 0;
-COMMIT;
+SELECT tenant_id, id, sku, barcode, name, description, unit, sale_price, tax_rate, category_id, active, created_at, updated_at, (SELECT count(*) AS count_1 FROM (SELECT tenant_id, id, sku, barcode, name, description, unit, sale_price, tax_rate, category_id, active, created_at, updated_at FROM products) AS anon_1) AS tenantry_total FROM products ORDER BY name ASC NULLS LAST, id LIMIT 20 OFFSET 0;
 SELECT billing_count_call(('00000000-0000-4000-8000-' || lpad(to_hex(:t::int), 12, '0'))::uuid, 'GET /api/v1/catalog/products', 8); -- billing
+COMMIT;

@@ -54,4 +54,7 @@ UPDATE pos_fiscal_records SET status = 'registered', provider = 'mock', fiscal_n
 SELECT status, provider, fiscal_number, attempts, last_error, registered_at FROM pos_fiscal_records WHERE document_id = :rid;
 UPDATE idempotency_keys SET response_status = 201, response_body = '{"id": "bench"}'::jsonb, response_headers = '{}'::jsonb, completed_at = now() WHERE key = :ikey AND endpoint = 'POST /api/v1/pos/registers/' || :reg || '/receipts';
 COMMIT;
+BEGIN; -- billing
+SELECT set_config('app.tenant_id', :tid, true); -- billing
 SELECT billing_count_call(:tid::uuid, 'POST /api/v1/pos/registers/<uuid' || chr(58) || 'register_id>/receipts', 8); -- billing
+COMMIT; -- billing
