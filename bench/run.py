@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -27,7 +28,14 @@ from bench import machine, preflight
 from bench.dataset import DataSpec, load
 from bench.postgres import Cluster
 from bench.scenarios import SCENARIOS
-from bench.servers import BASELINE, TENANTRY, TENANTRY_NO_RLS, running
+from bench.servers import (
+    BASELINE,
+    PROJECT_ROOT,
+    TENANTRY,
+    TENANTRY_NO_RLS,
+    checkout,
+    running,
+)
 from bench.settings import app_settings
 from bench.suite import Suite, SuiteOptions
 
@@ -62,6 +70,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="tenant counts of the scaling runs (first and last are compared)")
     parser.add_argument("--create-tenants", type=int, default=1000,
                         help="tenants created in a row by the scaling suite")
+    parser.add_argument("--compare", metavar="REF", help="also serve Tenantry as of this git "
+                        "ref (e.g. the commit before an optimisation) on the same data, "
+                        "measured interleaved with the current one: before/after in one run")
     parser.add_argument("--profile", metavar="SCENARIO",
                         help="profile one scenario in-process (pyinstrument) and stop")
     parser.add_argument("--profile-requests", type=int, default=500)
@@ -118,21 +129,25 @@ def main(argv: list[str] | None = None) -> int:
                     products=spec.products, echo=echo)
             return 0
         scenario_keys = [k for k in args.scenarios.split(",") if k in SCENARIOS]
-        servers = {"tenantry": (TENANTRY, database)}
+        servers = {"tenantry": (TENANTRY, database, PROJECT_ROOT)}
         if not args.no_baselines:
             from bench.norls_app import disable_rls
 
             norls = cluster.clone(database, "tenantry_bench_norls")
             disable_rls(norls.libpq(norls.owner_url))
-            servers["baseline"] = (BASELINE, database)
-            servers["tenantry-no-rls"] = (TENANTRY_NO_RLS, norls)
+            servers["baseline"] = (BASELINE, database, PROJECT_ROOT)
+            servers["tenantry-no-rls"] = (TENANTRY_NO_RLS, norls, PROJECT_ROOT)
         cluster.checkpoint()
         options = SuiteOptions(duration=args.duration, warmup=args.warmup,
                                repeats=args.repeats, connections=args.connections,
                                threads=args.wrk_threads, workers=args.workers,
                                products=spec.products, tenants=spec.tenants,
                                paced=not args.no_paced, pgbench=not args.no_baselines)
-        with _servers(servers, workdir, args.workers) as started:
+        with contextlib.ExitStack() as stack:
+            if args.compare:
+                root = stack.enter_context(checkout(args.compare, workdir / "compare-checkout"))
+                servers["tenantry@" + args.compare] = (TENANTRY, database, root)
+            started = stack.enter_context(_servers(servers, workdir, args.workers))
             suite = Suite(options, workdir, started, set(loaded.modules), echo)
             preflight.check(suite, scenario_keys, echo)
             results["main"] = suite.run(scenario_keys, database)
@@ -164,9 +179,9 @@ class _servers:
     def __enter__(self) -> dict:
         started = {}
         try:
-            for name, (app, database) in self.servers.items():
+            for name, (app, database, root) in self.servers.items():
                 context = running(name, app, app_settings(database), self.workdir,
-                                  workers=self.workers)
+                                  workers=self.workers, root=root)
                 started[name] = context.__enter__()
                 self._contexts.append(context)
                 echo(f"started {name}: {started[name].url} ({self.workers} sync workers)")

@@ -24,7 +24,17 @@ from pathlib import Path
 from bench import naming
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONFIG = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
+
+@contextlib.contextmanager
+def checkout(ref: str, folder: Path) -> Iterator[Path]:
+    """A detached git worktree of ``ref`` (for serving an older Tenantry side by side)."""
+    subprocess.run(["git", "worktree", "add", "--detach", "--force", str(folder), ref],
+                   cwd=PROJECT_ROOT, check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=PROJECT_ROOT,
+                       check=False, capture_output=True)
 
 # WSGI entry points of the three servers.
 TENANTRY = "core.wsgi:build_app()"
@@ -84,17 +94,19 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: fl
 
 
 def start_gunicorn(name: str, app: str, env: dict[str, str], workdir: Path, *, workers: int,
-                   timeout: float = 120) -> Server:
-    """Start ``app`` under gunicorn with the deploy config; wait for ``/healthz``."""
+                   timeout: float = 120, root: Path = PROJECT_ROOT) -> Server:
+    """Start ``app`` under gunicorn with the deploy config; wait for ``/healthz``.
+
+    ``root`` is the checkout to serve (another one for ``--compare REF``)."""
     port = free_port()
     log_path = workdir / f"{name}.log"
-    args = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
+    args = [sys.executable, "-m", "gunicorn", "-c", str(root / "deploy" / "gunicorn.conf.py"),
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
             app]
-    full_env = {**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT),
+    full_env = {**os.environ, **env, "PYTHONPATH": str(root),
                 "WEB_CONCURRENCY": str(workers)}
     with log_path.open("w") as log:
-        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=full_env, stdout=log,
+        process = subprocess.Popen(args, cwd=root, env=full_env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -107,8 +119,8 @@ def start_gunicorn(name: str, app: str, env: dict[str, str], workdir: Path, *, w
 
 @contextlib.contextmanager
 def running(name: str, app: str, env: dict[str, str], workdir: Path, *,
-            workers: int) -> Iterator[Server]:
-    server = start_gunicorn(name, app, env, workdir, workers=workers)
+            workers: int, root: Path = PROJECT_ROOT) -> Iterator[Server]:
+    server = start_gunicorn(name, app, env, workdir, workers=workers, root=root)
     try:
         yield server
     finally:

@@ -65,6 +65,7 @@ class Suite:
             names.append("baseline")
         if scenario.baseline and "tenantry-no-rls" in self.servers:
             names.append("tenantry-no-rls")  # RLS cost is measured where targets ask for it
+        names += [name for name in self.servers if name.startswith("tenantry@")]
         return names
 
     # -- single runs
@@ -198,6 +199,12 @@ class Suite:
                 value, detail = self._round_ratio(baseline, measurements[(key, "pgbench")])
                 ratios.append(Ratio(f"{key}: bare Flask req/s / pgbench tx/s", value, "", None,
                                     detail))
+        for (key, server), before in measurements.items():
+            after = measurements.get((key, "tenantry"))
+            if server.startswith("tenantry@") and before.available and after is not None:
+                value, detail = self._round_ratio(after, before)
+                ratios.append(Ratio(f"{key}: tenantry / {server} (after / before)", value, "",
+                                    None, detail))
         return ratios
 
     def _print(self, scenarios, measurements, ratios, paced) -> None:
