@@ -21,7 +21,7 @@ def register_commands(app: Flask) -> None:
     from core.bootstrap import bootstrap_command
 
     for command in (migrate_all_command, serve_command, tenants_group, modules_group,
-                    bootstrap_command):
+                    bootstrap_command, idempotency_group):
         app.cli.add_command(command)
     app.extensions["tenantry"].hook.tenantry_register_commands(cli=app.cli)
 
@@ -201,3 +201,31 @@ def modules_list():
         requires = ", ".join(module.requires) or "-"
         click.echo(f"{module.key:12} {module.version:8} requires: {requires:24} {state}")
 
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+@click.group("idempotency")
+def idempotency_group():
+    """Maintain stored Idempotency-Key responses."""
+
+
+@idempotency_group.command("purge")
+@with_appcontext
+def idempotency_purge():
+    """Delete records older than IDEMPOTENCY_RETENTION_HOURS, for every tenant (as the
+    migration role, which may see every tenant's rows). Run it daily, e.g. from cron."""
+    from sqlalchemy import create_engine, pool
+
+    from core.idempotency import purge_expired
+    from core.schema import migration_url
+
+    app = current_app._get_current_object()
+    engine = create_engine(migration_url(app), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            deleted = purge_expired(connection, app.config["IDEMPOTENCY_RETENTION_HOURS"])
+    finally:
+        engine.dispose()
+    click.echo(f"idempotency records purged: {deleted}")

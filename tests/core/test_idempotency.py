@@ -129,3 +129,19 @@ def test_expired_records_do_not_replay(notes):
     assert fresh.status_code == 201
     assert "Idempotent-Replayed" not in fresh.headers
     assert _count(app, tenant_id) == 2
+
+
+def test_purge_deletes_only_expired_records_of_every_tenant(notes):
+    app = notes["app"]
+    assert _post(notes["a"], "keep", {"title": "k"}).status_code == 201
+    assert _post(notes["b"], "old", {"title": "o"}).status_code == 201
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                           {"t": str(notes["ids"]["idem-b"])})
+        connection.execute(text("UPDATE idempotency_keys SET created_at = now() - interval "
+                                "'25 hours' WHERE key = 'old'"))
+    result = app.test_cli_runner().invoke(args=["idempotency", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "idempotency records purged: 1" in result.output
+    replay = _post(notes["a"], "keep", {"title": "k"})
+    assert replay.headers.get("Idempotent-Replayed") == "true"
