@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         scenario_keys = [k for k in args.scenarios.split(",") if k in SCENARIOS]
         servers = {"tenantry": (TENANTRY, database, PROJECT_ROOT)}
+        norls = None
         if not args.no_baselines:
             from bench.norls_app import disable_rls
 
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 root = stack.enter_context(checkout(args.compare, workdir / "compare-checkout"))
                 servers["tenantry@" + args.compare] = (TENANTRY, database, root)
             started = stack.enter_context(_servers(servers, workdir, args.workers))
-            suite = Suite(options, workdir, started, set(loaded.modules), echo)
+            suite = Suite(options, workdir, started, set(loaded.modules), echo, norls)
             preflight.check(suite, scenario_keys, echo)
             results["main"] = suite.run(scenario_keys, database)
         if args.scaling:

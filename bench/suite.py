@@ -46,9 +46,11 @@ def _run_dict(result: WrkResult) -> dict:
 
 class Suite:
     def __init__(self, options: SuiteOptions, workdir: Path, servers: dict[str, Server],
-                 modules: set[str], echo: Callable[[str], None]) -> None:
+                 modules: set[str], echo: Callable[[str], None],
+                 norls_database: BenchDatabase | None = None) -> None:
         self.options, self.workdir, self.servers = options, workdir, servers
         self.modules, self.echo = modules, echo
+        self.norls_database = norls_database
 
     # -- what runs where
     def unavailable(self, scenario: Scenario) -> str | None:
@@ -79,8 +81,8 @@ class Suite:
                        extra_env=scenario.wrk_env() if scenario.wrk_env else None)
 
     def _pgbench(self, scenario: Scenario, database: BenchDatabase, seconds: float,
-                 metering: bool) -> WrkResult:
-        script = pgbench.effective_script(scenario.pgbench, self.workdir, metering)
+                 metering: bool, suffix: str = "") -> WrkResult:
+        script = pgbench.effective_script(scenario.pgbench + suffix, self.workdir, metering)
         return pgbench.run_pgbench(database, script, seconds=seconds,
                                    clients=self.options.workers,
                                    variables={"tenants": self.options.tenants,
@@ -105,6 +107,10 @@ class Suite:
             if options.pgbench and scenario.pgbench and \
                     (pgbench.SCRIPT_DIR / f"{scenario.pgbench}.sql").exists():
                 measurements[(scenario.key, "pgbench")] = Measurement(scenario.key, "pgbench")
+                if self.norls_database is not None and \
+                        (pgbench.SCRIPT_DIR / f"{scenario.pgbench}_norls.sql").exists():
+                    measurements[(scenario.key, "pgbench-no-rls")] = Measurement(
+                        scenario.key, "pgbench-no-rls")
         metering = pgbench.has_metering(database) if options.pgbench else False
 
         self.echo(f"warm-up: {options.warmup:.0f} s per scenario and server")
@@ -126,6 +132,13 @@ class Suite:
                     result = self._pgbench(scenario, database, options.duration, metering)
                     measurements[(scenario.key, "pgbench")].runs.append(_run_dict(result))
                     self.echo(f"round {round_no} {scenario.key:<13} {'pgbench':<16} "
+                              f"{result.rps:8.1f} tx/s   p50 {result.p50_ms:6.2f} ms  "
+                              f"p99 {result.p99_ms:7.2f} ms  failed {result.non2xx}")
+                if (scenario.key, "pgbench-no-rls") in measurements:
+                    result = self._pgbench(scenario, self.norls_database, options.duration,
+                                           metering, suffix="_norls")
+                    measurements[(scenario.key, "pgbench-no-rls")].runs.append(_run_dict(result))
+                    self.echo(f"round {round_no} {scenario.key:<13} {'pgbench-no-rls':<16} "
                               f"{result.rps:8.1f} tx/s   p50 {result.p50_ms:6.2f} ms  "
                               f"p99 {result.p99_ms:7.2f} ms  failed {result.non2xx}")
         paced = self._paced(runnable, measurements) if options.paced else []
@@ -194,6 +207,12 @@ class Suite:
                           "(RLS <= 5 %)"}.get(other, "")
                 ratios.append(Ratio(f"{key}: {label}", value, wanted,
                                     check(value) if check else None, detail))
+            with_rls, without = (measurements.get((key, "pgbench")),
+                                 measurements.get((key, "pgbench-no-rls")))
+            if with_rls is not None and without is not None and with_rls.available:
+                value, detail = self._round_ratio(with_rls, without)
+                ratios.append(Ratio(f"{key}: pgbench with RLS / without (database only)", value,
+                                    ">= 0.95", value >= 0.95, detail))
             baseline = measurements.get((key, "baseline"))
             if baseline is not None and baseline.available and (key, "pgbench") in measurements:
                 value, detail = self._round_ratio(baseline, measurements[(key, "pgbench")])
