@@ -76,6 +76,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="SCENARIO",
                         help="profile one scenario in-process (pyinstrument) and stop")
     parser.add_argument("--profile-requests", type=int, default=500)
+    parser.add_argument("--cost", action="store_true",
+                        help="measure CPU time and SQL statements per request in-process "
+                             "(with --compare: also at that ref) and stop")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny and short: 50 tenants, 3 s runs, 1 repeat (checks the harness)")
     parser.add_argument("--admin-url", help="superuser URL of a PostgreSQL server to use "
@@ -129,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
                     products=spec.products, echo=echo)
             return 0
         scenario_keys = [k for k in args.scenarios.split(",") if k in SCENARIOS]
+        if args.cost:
+            results["cost"] = _cost(database, workdir, scenario_keys, set(loaded.modules),
+                                    args, spec.products)
+            return _finish(results, workdir)
         servers = {"tenantry": (TENANTRY, database, PROJECT_ROOT)}
         norls = None
         if not args.no_baselines:
@@ -159,6 +166,37 @@ def main(argv: list[str] | None = None) -> int:
         return _finish(results, workdir)
     finally:
         cluster.stop()
+
+
+def _cost(database, workdir: Path, keys: list[str], modules: set[str], args,
+          products: int) -> dict:
+    from bench import cost, report
+
+    keys = [k for k in keys if all(m in modules for m in SCENARIOS[k].module.split("+"))]
+    requests = args.profile_requests
+    echo(f"cost per request, in-process, {requests} requests per scenario")
+    measured = {"current": cost.measure(database, workdir, keys, requests=requests,
+                                        products=products)}
+    if args.compare:
+        with checkout(args.compare, workdir / "compare-checkout") as root:
+            measured[args.compare] = cost.measure_at(root, database, workdir, keys,
+                                                     requests=requests, products=products)
+    rows = []
+    for key in keys:
+        now = measured["current"][key]
+        row = [SCENARIOS[key].label, f"{now['cpu_ms']:.2f}", f"{now['statements']:.1f}"]
+        if args.compare:
+            then = measured[args.compare][key]
+            row += [f"{then['cpu_ms']:.2f}", f"{then['statements']:.1f}",
+                    f"{now['cpu_ms'] / then['cpu_ms']:.3f}"]
+        rows.append(row)
+    headers = ["scenario", "CPU ms/request", "statements/request"]
+    if args.compare:
+        headers += [f"CPU ms at {args.compare}", f"statements at {args.compare}",
+                    "CPU now / then"]
+    for line in report.generic_table(headers, rows):
+        echo(line)
+    return measured
 
 
 def _finish(results: dict, workdir: Path) -> int:
