@@ -84,7 +84,7 @@ def measure_at(root: Path, database: BenchDatabase, workdir: Path, keys: list[st
         args = [sys.executable, "-m", "bench.cost", "--database", json.dumps(database.__dict__),
                 "--workdir", str(workdir), "--scenarios", ",".join(keys),
                 "--requests", str(requests), "--products", str(products)]
-        completed = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True,
+        completed = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True,
                                    check=False, timeout=1800)
     for line in completed.stdout.splitlines():
         if line.startswith(_MARK):
