@@ -11,7 +11,9 @@ installed module enabled (billing on the ``paid`` plan, so the free-tier cap nev
 the default stock location, ``categories`` categories, ``products`` products with stock and a
 receipt move each, ``cases`` cases, one admin API key, and — when the sales module is installed —
 ``sales`` fulfilled sales orders of 3 lines spread over the last 90 days (the history that
-reports read). Ids follow ``bench.naming`` so that wrk and pgbench can compute them.
+reports read, ``bench.sales_history``), and — when the POS module is installed — a register with
+an open shift (``bench.pos``). Ids follow ``bench.naming`` so that wrk and pgbench can compute
+them.
 
 Afterwards ``credentials`` writes one line per tenant for the Lua scripts: the host and a JWT
 minted with the bench secret (``TokenSigner``, as login would), or the host and the API key.
@@ -229,9 +231,11 @@ def load(database: BenchDatabase, spec: DataSpec, workdir: Path, echo: Echo) -> 
     with psycopg.connect(BenchDatabase.libpq(database.owner_url)) as connection:
         with connection.cursor() as cursor, foreign_keys_checked_at_end(cursor):
             for statement, params in statements:
-                t0 = time.perf_counter()
+                statement_started = time.perf_counter()
                 cursor.execute(statement, params or None)
-                echo(f"  {time.perf_counter() - t0:6.2f} s {' '.join(statement.split()[:3])}")
+                seconds = time.perf_counter() - statement_started
+                if seconds >= 1:  # the big tables, so that a slow load says where it is slow
+                    echo(f"    {seconds:6.2f} s {' '.join(statement.split()[:3])}")
             keys = _copy_api_keys(cursor, spec.tenants)
             rows = _count_rows(cursor, ["tenants", "products", "stock_moves", "cases",
                                         *sales_history.tables(module_set),
