@@ -143,6 +143,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", _int(1024), default=1024 * 1024),
     Setting("REPORT_STATEMENT_TIMEOUT_MS", _int(1), default=10000),
     Setting("IDEMPOTENCY_RETENTION_HOURS", _int(1), default=24),
+    # The database path in production (docs/operations.md, "Database connections").
+    Setting("DATABASE_POOLER", _choice("none", "transaction"), default="none",
+            help="'transaction' when DATABASE_URL goes through pgbouncer in transaction mode: "
+                 "no server-side prepared statements, no session state"),
+    Setting("DB_POOL_SIZE", _int(1), default=5,
+            help="connections each worker process keeps open"),
+    Setting("DB_MAX_OVERFLOW", _int(0), default=5,
+            help="extra connections a worker may open under load beyond DB_POOL_SIZE"),
+    Setting("DB_POOL_TIMEOUT", _int(1), default=5,
+            help="seconds a request waits for a pooled connection before answering 503"),
+    Setting("STATEMENT_TIMEOUT_MS", _int(0), default=5000,
+            help="longest statement of a request (0 = no limit); reports use "
+                 "REPORT_STATEMENT_TIMEOUT_MS"),
+    Setting("LOCK_TIMEOUT_MS", _int(0), default=2000,
+            help="longest wait for a row or table lock (0 = no limit)"),
+    Setting("METRICS_TOKEN", _secret, secret=True,
+            help="bearer token /metrics requires when set"),
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
