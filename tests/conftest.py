@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.plugins",
     "tests.fixtures.commerce",
     "tests.fixtures.inventory",
+    "tests.fixtures.pgbouncer",
 ]

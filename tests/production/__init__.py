@@ -1,0 +1,1 @@
+"""Tests against the real production parts: pgbouncer, gunicorn, PostgreSQL restarts, crashes."""
