@@ -1,17 +1,21 @@
-"""``flask`` commands: migrate-all, setup-db, serve, tenants, modules (plus plugins' commands).
+"""The ``tenantry`` command line: migrate-all, setup-db, serve, tenants, modules, db,
+platform-admins, idempotency (plus plugins' commands, e.g. bootstrap, billing, pos).
 
-``setup-db`` is registered through the ``flask.commands`` entry point so that it works before
-the app can start (no DATABASE_URL yet); the rest are registered on the app.
+``tenantry`` is a FlaskGroup over ``core.create_app``, so no FLASK_APP is needed; ``flask --app
+core ...`` and ``python -m core ...`` run the same commands (``python -m core.cli`` too).
+``setup-db`` is registered on the group itself and through the ``flask.commands`` entry point so
+that it works before the app can start (no database, no settings yet); every other command is
+registered on the app by ``register_commands``.
 """
 
 from __future__ import annotations
 
-import secrets
+import os
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
 
 from core.extensions import db
@@ -19,16 +23,61 @@ from core.extensions import db
 
 def register_commands(app: Flask) -> None:
     from core.bootstrap import bootstrap_command
+    from core.revisions import db_group
 
-    for command in (migrate_all_command, serve_command, tenants_group, modules_group,
-                    bootstrap_command, idempotency_group):
+    for command in (migrate_all_command, setup_db_command, serve_command, tenants_group,
+                    modules_group, bootstrap_command, idempotency_group,
+                    platform_admins_group):
         app.cli.add_command(command)
+    # Flask-Migrate's `db` (added by init_schema), with `revision --module KEY`.
+    if "db" in app.cli.commands:
+        app.cli.add_command(db_group(app.cli.commands["db"]))
     app.extensions["tenantry"].hook.tenantry_register_commands(cli=app.cli)
 
 
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
+
+
+# --------------------------------------------------------------------------- the entry point
+
+
+def _load_app() -> Flask:
+    from core import create_app
+    from core.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # The operator's settings, not a crash: the message names every problem.
+        raise click.ClickException(
+            f"{exc}\n(`tenantry setup-db` runs without these settings)") from exc
+
+
+class TenantryGroup(FlaskGroup):
+    """FlaskGroup whose listing reports an invalid configuration in one message instead of
+    a traceback (the commands that need no app are still listed)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except click.ClickException as exc:
+            click.secho(f"Error: {exc.format_message()}\n", err=True, fg="red")
+            self._load_plugin_commands()
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+cli = TenantryGroup(
+    name="tenantry", create_app=_load_app,
+    help="Tenantry operations. Settings come from the environment (DATABASE_URL, ...; see the "
+         "README). setup-db works before the app can start; every other command loads the app.")
+
+
+def main() -> None:
+    """The ``tenantry`` console script (and ``python -m core``)."""
+    cli.main()
 
 
 # --------------------------------------------------------------------------- migrations
@@ -45,36 +94,81 @@ def migrate_all_command():
 
 @click.command("setup-db")
 @click.option("--admin-url", required=True, envvar="ADMIN_DATABASE_URL",
-              help="URL of a role that may create databases and roles (e.g. postgres).")
-@click.option("--database", default="tenantry", show_default=True)
-@click.option("--owner-role", default="tenantry_owner", show_default=True)
-@click.option("--app-role", default="tenantry_app", show_default=True)
+              help="URL of a role that may create databases and roles (e.g. postgres); "
+                   "env ADMIN_DATABASE_URL.")
+@click.option("--database", default=None,
+              help="Default: the database of DATABASE_URL / MIGRATION_DATABASE_URL, else "
+                   "'tenantry'.")
+@click.option("--owner-role", default=None,
+              help="Default: the user of MIGRATION_DATABASE_URL, else 'tenantry_owner'.")
+@click.option("--app-role", default=None,
+              help="Default: the user of DATABASE_URL, else 'tenantry_app'.")
 @click.option("--owner-password", envvar="OWNER_PASSWORD", default=None,
-              help="Default: generated and printed once.")
+              help="Default: the password in MIGRATION_DATABASE_URL; else generated (and "
+                   "printed once) for a new role, kept for an existing one.")
 @click.option("--app-password", envvar="APP_PASSWORD", default=None,
-              help="Default: generated and printed once.")
+              help="Default: the password in DATABASE_URL; else generated (and printed once) "
+                   "for a new role, kept for an existing one.")
 @click.option("--no-passwords", is_flag=True,
-              help="Leave passwords unset (trust or peer authentication).")
+              help="Generate no passwords (trust or peer authentication).")
 def setup_db_command(admin_url, database, owner_role, app_role, owner_password, app_password,
                      no_passwords):
-    """Create the database, the owner (migration) role and the app role; idempotent."""
-    from sqlalchemy.engine import make_url
+    """Create the database, the owner (migration) role and the app role; idempotent.
 
-    from core.dbsetup import RolePlan, provision
+    Names and passwords come from the options, else from DATABASE_URL (app role) and
+    MIGRATION_DATABASE_URL (owner role) when they are set, so that one environment file
+    drives this command and the app. Only passwords generated by this run are printed.
+    """
+    import psycopg
 
-    if not no_passwords:
-        owner_password = owner_password or secrets.token_urlsafe(24)
-        app_password = app_password or secrets.token_urlsafe(24)
-    for line in provision(admin_url, RolePlan(database, owner_role, app_role,
-                                              owner_password, app_password)):
+    from core.dbsetup import SetupError, plan_from_urls, provision_database
+
+    env_urls = {name: os.environ.get(name) or None
+                for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL")}
+    try:
+        plan = plan_from_urls(database_url=env_urls["DATABASE_URL"],
+                              migration_url=env_urls["MIGRATION_DATABASE_URL"],
+                              database=database, owner_role=owner_role, app_role=app_role,
+                              owner_password=owner_password, app_password=app_password)
+        done = provision_database(admin_url, plan, generate_passwords=not no_passwords)
+    except SetupError as exc:
+        _fail(str(exc))
+    except psycopg.OperationalError as exc:
+        _fail(f"cannot connect with --admin-url: {str(exc).strip()}")
+    for line in done.lines:
         click.echo(line)
-    base = make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
-        database=database)
-    click.echo("\nSet these (shown once; store them in your secret manager):")
-    click.echo("DATABASE_URL=" + base.set(username=app_role, password=app_password)
-               .render_as_string(hide_password=False))
-    click.echo("MIGRATION_DATABASE_URL=" + base.set(username=owner_role, password=owner_password)
-               .render_as_string(hide_password=False))
+    click.echo("")
+    notes = []
+    for name, role, given in (("DATABASE_URL", plan.app_role, plan.app_password),
+                              ("MIGRATION_DATABASE_URL", plan.owner_role, plan.owner_password)):
+        generated = done.generated.get(role)
+        click.echo(f"{name}=" + _settings_url(admin_url, plan.database, env_urls[name], role,
+                                              given, generated))
+        if generated:
+            notes.append(f"the password of {role} was generated now and is shown only this "
+                         "once: store it in your secret manager")
+        elif given:
+            notes.append(f"*** is the password given for {role} (not shown)")
+        elif not no_passwords:
+            notes.append(f"{role} kept its password: add it to {name} (or pass "
+                         f"--{'app' if role == plan.app_role else 'owner'}-password to set one)")
+    for note in notes:
+        click.echo(f"- {note}")
+
+
+def _settings_url(admin_url: str, database: str, from_env: str | None, role: str,
+                  given: str | None, generated: str | None) -> str:
+    """The URL the app should use for ``role``: the one in the environment, else the admin
+    URL's server with the role and database. Shows a password only if this run generated it."""
+    from core.dbsetup import parse_url
+
+    if from_env:
+        url = parse_url(from_env)
+    else:
+        url = parse_url(admin_url).set(database=database, username=role, password=given)
+    if generated:
+        return url.set(password=generated).render_as_string(hide_password=False)
+    return url.render_as_string(hide_password=True)
 
 
 # --------------------------------------------------------------------------- dev server
@@ -197,7 +291,7 @@ def modules_list():
     installed = installed_versions()
     for module in registry().modules.values():
         state = f"installed {installed[module.key]}" if module.key in installed else \
-            "available (run flask migrate-all)"
+            "available (run tenantry migrate-all)"
         requires = ", ".join(module.requires) or "-"
         click.echo(f"{module.key:12} {module.version:8} requires: {requires:24} {state}")
 
@@ -229,3 +323,101 @@ def idempotency_purge():
     finally:
         engine.dispose()
     click.echo(f"idempotency records purged: {deleted}")
+
+
+# --------------------------------------------------------------------------- platform admins
+
+
+@click.group("platform-admins")
+def platform_admins_group():
+    """Create platform admins, set their passwords, list them."""
+
+
+_password_options = [
+    click.option("--password-env", metavar="VAR", default=None,
+                 help="Read the password from this environment variable."),
+    click.option("--password-stdin", is_flag=True,
+                 help="Read the password from the first line of standard input."),
+]
+
+
+def _with_password_options(function):
+    for option in reversed(_password_options):
+        function = option(function)
+    return function
+
+
+def _read_password(password_env: str | None, password_stdin: bool) -> str:
+    """From the named variable, stdin, or a hidden prompt asked twice: never from an option
+    value (it would sit in the shell history and the process list)."""
+    if password_env and password_stdin:
+        _fail("give --password-env or --password-stdin, not both")
+    if password_env:
+        value = os.environ.get(password_env)
+        if not value:
+            _fail(f"environment variable {password_env} is not set or empty")
+        return value
+    if password_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            _fail("no password on standard input")
+        return value
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _run_service(action):
+    from core.errors import DomainError
+
+    try:
+        result = action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        details = "; ".join(f"{field}: {', '.join(map(str, messages))}"
+                            for field, messages in (exc.errors or {}).items())
+        _fail(f"{exc.message}" + (f" ({details})" if details else ""))
+    return result
+
+
+@platform_admins_group.command("create")
+@click.argument("email")
+@_with_password_options
+@with_appcontext
+def platform_admins_create(email, password_env, password_stdin):
+    """Create a platform admin (password prompted for unless read from a variable or stdin)."""
+    from core.platform_admins import create_admin
+
+    password = _read_password(password_env, password_stdin)
+    admin = _run_service(lambda: create_admin(email, password))
+    click.echo(f"platform admin {admin.email} created: {admin.id}")
+
+
+@platform_admins_group.command("set-password")
+@click.argument("email")
+@_with_password_options
+@with_appcontext
+def platform_admins_set_password(email, password_env, password_stdin):
+    """Set a platform admin's password (e.g. to rotate FIRST_OWNER_PASSWORD's owner)."""
+    from core.platform_admins import set_password
+
+    password = _read_password(password_env, password_stdin)
+    admin = _run_service(lambda: set_password(email, password))
+    click.echo(f"platform admin {admin.email}: password set")
+
+
+@platform_admins_group.command("list")
+@with_appcontext
+def platform_admins_list():
+    """List platform admins: e-mail, active or inactive, id."""
+    from core.platform_admins import list_admins
+
+    for admin in list_admins():
+        click.echo(f"{admin.email:40} {'active' if admin.active else 'inactive':8} {admin.id}")
+
+
+if __name__ == "__main__":
+    # `python -m core.cli ...` runs this file as __main__, a second copy of the module: hand
+    # over to the real one so that the same command objects are used.
+    from core.cli import main as _main
+
+    _main()

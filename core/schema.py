@@ -7,7 +7,6 @@ Migrations connect as the owner role (MIGRATION_DATABASE_URL), never as the app 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,11 +22,11 @@ from flask import Flask, current_app
 from sqlalchemy import create_engine, pool, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from core.auth.passwords import hash_password
 from core.cache import TTLCache
 from core.config import PROJECT_ROOT
 from core.extensions import db, migrate
-from core.models import ModuleRecord, PlatformUser
+from core.models import ModuleRecord
+from core.platform_admins import seed_first_owner
 
 log = logging.getLogger("tenantry.schema")
 
@@ -166,7 +165,7 @@ def migrate_all(echo: Callable[[str], None] = print) -> list[str]:
             changed.append(branch)
         with engine.begin() as connection:
             _record_modules(connection, registry)
-            _seed_platform_owner(connection, app.config, echo)
+            seed_first_owner(connection, app.config, echo)
     finally:
         engine.dispose()
     current_app.extensions["tenantry_schema_cache"].invalidate()
@@ -187,20 +186,6 @@ def _record_modules(connection, registry) -> None:
                   "installed_at": text("COALESCE(modules.installed_at, excluded.installed_at)"),
                   "updated_at": now},
             where=ModuleRecord.installed_version.is_distinct_from(module.version)))
-
-
-def _seed_platform_owner(connection, config, echo) -> None:
-    email, password = config.get("FIRST_OWNER_EMAIL"), config.get("FIRST_OWNER_PASSWORD")
-    if not email or not password:
-        return
-    exists = connection.execute(select(PlatformUser.id).where(PlatformUser.email == email)).first()
-    if exists:
-        return
-    now = datetime.now(UTC)
-    connection.execute(insert(PlatformUser).values(
-        id=uuid.uuid4(), email=email, password_hash=hash_password(password),
-        created_at=now, updated_at=now))
-    echo(f"platform owner {email} created")
 
 
 def plugin_folder(module_file: str) -> Path:

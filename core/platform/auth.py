@@ -1,13 +1,22 @@
-"""``POST /api/v1/platform/auth/login``: platform admins get a platform JWT."""
+"""Platform admins' own credentials: ``POST /api/v1/platform/auth/login`` (a platform JWT) and
+``POST /api/v1/platform/auth/password`` (change one's own password)."""
 
 from __future__ import annotations
 
+import uuid
+
+from flask import g
 from flask.views import MethodView
 
+from core import platform_admins
 from core.auth import services
+from core.auth.identity import PLATFORM_ADMIN
 from core.auth.routes import LoginSchema, TokenSchema
+from core.errors import Forbidden
+from core.extensions import db
 from core.http import login_endpoint
 from core.platform.blueprint import blp
+from core.platform.schemas import PlatformPasswordChangeSchema
 
 
 @blp.route("/auth/login")
@@ -22,3 +31,25 @@ class PlatformLogin(MethodView):
         token, expires = services.login_platform_user(credentials["email"],
                                                       credentials["password"])
         return {"access_token": token, "token_type": "bearer", "expires_at": expires}
+
+
+@blp.route("/auth/password")
+class PlatformOwnPassword(MethodView):
+    @blp.arguments(PlatformPasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(403, description="Not a platform admin's login (e.g. the bootstrap token)")
+    @blp.alt_response(422, description="Current password wrong, or new password invalid")
+    @blp.alt_response(429, description="Too many wrong passwords for this account (shared with "
+                                       "login); see Retry-After")
+    @blp.requires_platform
+    def post(self, data):
+        """Change your own password (platform admin login only).
+
+        Tokens issued before stay valid until they expire (JWT_TTL_SECONDS). A wrong current
+        password counts as a failed login of the account.
+        """
+        if g.identity.kind != PLATFORM_ADMIN:
+            raise Forbidden("only a platform admin's own login can change its password")
+        platform_admins.change_own_password(uuid.UUID(g.identity.subject_id),
+                                            data["current_password"], data["new_password"])
+        db.session.commit()

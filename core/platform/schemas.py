@@ -1,4 +1,5 @@
-"""Marshmallow schemas of the platform API: tenants, their modules, modules, templates."""
+"""Marshmallow schemas of the platform API: tenants, their modules, modules, templates, and a
+platform admin's own password."""
 
 from __future__ import annotations
 
@@ -178,3 +179,15 @@ class TemplateUpdateSchema(Schema):
 
 class TemplateAppliedSchema(TenantModulesSchema):
     template = fields.String()
+
+
+# --------------------------------------------------------------------------- platform admins
+
+
+class PlatformPasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(min=1, max=MAX_LENGTH))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(min=MIN_LENGTH, max=MAX_LENGTH),
+                                 metadata={"description": f"{MIN_LENGTH} to {MAX_LENGTH} "
+                                                          "characters, not the current one"})

@@ -105,7 +105,9 @@ def test_setup_db_creates_database_and_roles_idempotently(server_admin_url):
             ([f"own_{suffix}", f"app_{suffix}"],)).fetchall()}
     assert flags[f"app_{suffix}"] == (False, False)
     assert flags[f"own_{suffix}"] == (False, True)
-    app_url = next(line.split("=", 1)[1] for line in second.output.splitlines()
+    # The second run keeps the passwords the first one generated (and printed once).
+    assert "password unchanged" in second.output
+    app_url = next(line.split("=", 1)[1] for line in first.output.splitlines()
                    if line.startswith("DATABASE_URL="))
     with psycopg.connect(make_url(app_url).set(drivername="postgresql")
                          .render_as_string(hide_password=False)) as conn:
