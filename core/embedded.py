@@ -1,6 +1,6 @@
 """The embedded PostgreSQL used by the dev server and the tests when no DATABASE_URL is given.
 
-Facts this launcher is built around (DESIGN.md §7):
+Facts this launcher is built around (docs/architecture.md, "Configuration and running"):
 - initdb/postgres refuse to run as root, and CI runs as root: we run them as an unprivileged
   user (``postgres`` where it exists, else ``nobody``) that owns the data folder.
 - Binaries come from PG_BINDIR, ``pg_config --bindir``, the usual system folders, or, failing

@@ -1,8 +1,9 @@
 """Catalog tables: ``categories`` (a tree through ``parent_id``) and ``products``.
 
-Both are tenant-owned (DESIGN.md §3): ``(tenant_id, id)`` primary keys, unique constraints that
-start with ``tenant_id``, composite foreign keys. Foreign keys from other modules' tables to
-``products`` are ``ON DELETE NO ACTION``: the database itself says whether a product has history.
+Both are tenant-owned (docs/architecture.md, "Tenancy and isolation"): ``(tenant_id, id)``
+primary keys, unique constraints that start with ``tenant_id``, composite foreign keys. Foreign
+keys from other modules' tables to ``products`` are ``ON DELETE NO ACTION``: the database itself
+says whether a product has history.
 """
 
 from __future__ import annotations
