@@ -321,13 +321,21 @@ def test_a_short_secret_is_named_with_the_command_that_makes_a_good_one(name, tm
     assert command in README.read_text(), "README should show the same generation command"
 
 
-def test_a_short_bootstrap_token_stops_a_command_with_that_message(tmp_path):
+TENANTRY = Path(sys.executable).parent / "tenantry"  # the console script, beside this Python
+
+
+@pytest.mark.parametrize("argv", [
+    [str(TENANTRY), "migrate-all"],
+    [sys.executable, "-m", "flask", "--app", "core:create_app", "routes"],
+], ids=["tenantry migrate-all", "flask --app core routes"])
+def test_a_short_bootstrap_token_stops_a_command_with_that_message(argv, tmp_path):
     """Through the real command line: the error reaches the operator, and the exit is not 0."""
     environ = {"PATH": str(Path(sys.executable).parent), "TENANTRY_INSTANCE_PATH": str(tmp_path),
                **VALID_PRODUCTION, "BOOTSTRAP_TOKEN": "too-short-token"}
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "core:create_app", "routes"],
-                            capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
+    result = subprocess.run(argv, capture_output=True, text=True, env=environ, cwd=ROOT,
+                            timeout=120)
+    output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "BOOTSTRAP_TOKEN: must be at least 32 characters" in result.stdout + result.stderr
-    assert "secrets.token_urlsafe" in result.stdout + result.stderr
-    assert "too-short-token" not in result.stdout + result.stderr
+    assert "BOOTSTRAP_TOKEN: must be at least 32 characters" in output
+    assert "secrets.token_urlsafe" in output
+    assert "too-short-token" not in output
