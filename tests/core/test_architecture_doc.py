@@ -77,5 +77,6 @@ def test_where_is_x_has_every_core_module():
 def test_links_into_the_page_land_on_a_heading(document):
     anchors = {_slug(line.lstrip("#")) for line in ARCHITECTURE.read_text().splitlines()
                if line.startswith("#")}
-    for anchor in re.findall(r"architecture\.md#([\w-]+)", document.read_text()):
+    pattern = r"\]\(#([\w-]+)\)" if document == ARCHITECTURE else r"architecture\.md#([\w-]+)"
+    for anchor in re.findall(pattern, document.read_text()):
         assert anchor in anchors, f"{document.name} links to a missing heading #{anchor}"
