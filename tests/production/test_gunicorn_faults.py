@@ -178,7 +178,7 @@ def served():
                "LOCK_TIMEOUT_MS": "20000"}
         log_path = base / "gunicorn.log"
         with log_path.open("w") as log:
-            process = subprocess.Popen(  # noqa: S603 - our gunicorn, our config
+            process = subprocess.Popen(
                 [_gunicorn(), "-c", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"),
                  "core:create_app()"], cwd=PROJECT_ROOT, env=env, stdout=log,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -309,6 +309,12 @@ def _wait_until(admin: psycopg.Connection, query: str, timeout: float = 10) -> N
 
 LOCK_WAITER = ("SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = 'tenantry' "
                "AND wait_event_type = 'Lock'")
+HALF_WRITTEN_RECEIPTS = """
+    SELECT r.id FROM pos_receipts r
+     WHERE NOT EXISTS (SELECT 1 FROM stock_moves m
+                        WHERE m.tenant_id = r.tenant_id AND m.reference_id = r.id)
+        OR NOT EXISTS (SELECT 1 FROM pos_payments p
+                        WHERE p.tenant_id = r.tenant_id AND p.receipt_id = r.id)"""
 NO_APP_WORK_LEFT = ("SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'tenantry' "
                     "AND usename = 'tenantry_app' AND state NOT IN ('idle')")
 
@@ -348,12 +354,7 @@ def test_a_worker_killed_mid_receipt_leaves_no_stuck_key_and_no_half_receipt(ser
     assert replay.headers.get("idempotent-replayed") == "true"
 
     with served.admin(dbname="tenantry") as admin:
-        half_written = admin.execute("""
-            SELECT r.id FROM pos_receipts r
-             WHERE NOT EXISTS (SELECT 1 FROM stock_moves m WHERE m.tenant_id = r.tenant_id
-                                                             AND m.reference_id = r.id)
-                OR NOT EXISTS (SELECT 1 FROM pos_payments p WHERE p.tenant_id = r.tenant_id
-                                                              AND p.receipt_id = r.id)""").fetchall()
+        half_written = admin.execute(HALF_WRITTEN_RECEIPTS).fetchall()
         receipts = admin.execute("SELECT count(*) FROM pos_receipts WHERE shift_id = %s",
                                  (shift["id"],)).fetchone()[0]
     assert half_written == []
