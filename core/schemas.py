@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 import decimal
+import re
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class StatusSchema(Schema):
     status = fields.String(required=True)
 
 
+# The one text form of a decimal in this API. ASCII only: Python's Decimal() also takes other
+# scripts' digits (Arabic-Indic one, U+0661; mathematical one, U+1D7D9), underscores ("1_0"),
+# exponents ("1E+999999999999"), "+", spaces and a bare "." -- forms a client never means to
+# send and that once reached the database as 1, 1 and 10, or overflowed the decimal context
+# (a 500).
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
+
+
 class FixedDecimal(fields.Decimal):
     """A ``numeric(digits, places)`` value: ``Decimal`` in Python, a string in JSON.
 
-    Input with more fractional digits than ``places`` is refused rather than rounded (a client
-    sending 0.005 of a currency unit has a bug worth reporting), and so is input too large for
-    the column, so that the database never has to reject it. Output always has ``places``
-    decimals ("10.000"), whether the value was just computed or read back from the database.
+    Input is a string matching :data:`DECIMAL_PATTERN` ("12.50", "-3") or a JSON number
+    (12.5). Input with more fractional digits than ``places`` is refused rather than rounded
+    (a client sending 0.005 of a currency unit has a bug worth reporting), and so is input too
+    large for the column, so that the database never has to reject it. Output always has
+    ``places`` decimals ("10.000"), whether the value was just computed or read back from the
+    database. OpenAPI: ``type: string, format: decimal`` with the pattern and the bounds
+    (core.openapi documents them).
     """
 
     default_error_messages = {
         "places": "At most {places} decimal places.",
         "digits": "Must be less than {limit} in absolute value.",
+        "format": "Not a valid decimal: use ASCII digits with an optional '.' and fraction, "
+                  "e.g. \"12.50\" or \"-3\".",
     }
 
     def __init__(self, digits: int = 14, places: int = 2, **kwargs) -> None:
@@ -33,8 +48,14 @@ class FixedDecimal(fields.Decimal):
         self.step = decimal.Decimal(1).scaleb(-places)
 
     def _validated(self, value) -> decimal.Decimal:
+        if isinstance(value, str) and not _DECIMAL_TEXT.match(value):
+            raise self.make_error("format")
+        if isinstance(value, bool):  # an int to Python, never a number to a client
+            raise self.make_error("invalid")
         number = super()._validated(value)
-        if abs(number) >= self.limit:
+        # copy_abs() and comparisons are exact and context-free: abs() would round to the
+        # context and raise Overflow on a huge exponent (a float such as 1e308 gets here).
+        if number.copy_abs() >= self.limit:
             raise self.make_error("digits", limit=self.limit)
         if number != number.quantize(self.step):
             raise self.make_error("places", places=self.decimal_places)
@@ -44,6 +65,24 @@ class FixedDecimal(fields.Decimal):
         if value is not None:
             value = decimal.Decimal(value).quantize(self.step)
         return super()._serialize(value, attr, obj, **kwargs)
+
+    def bounds(self) -> tuple[tuple[decimal.Decimal, bool], tuple[decimal.Decimal, bool]]:
+        """``((lowest, inclusive), (highest, inclusive))`` this field accepts: the column's
+        range narrowed by any ``Range`` validators. For documentation (core.openapi)."""
+        low, low_inclusive = -(self.limit - self.step), True
+        high, high_inclusive = self.limit - self.step, True
+        for validator in self.validators:
+            if not isinstance(validator, validate.Range):
+                continue
+            if validator.min is not None:
+                candidate = decimal.Decimal(validator.min)
+                if candidate > low or (candidate == low and not validator.min_inclusive):
+                    low, low_inclusive = candidate, validator.min_inclusive
+            if validator.max is not None:
+                candidate = decimal.Decimal(validator.max)
+                if candidate < high or (candidate == high and not validator.max_inclusive):
+                    high, high_inclusive = candidate, validator.max_inclusive
+        return (low, low_inclusive), (high, high_inclusive)
 
 
 def money_field(**kwargs) -> FixedDecimal:
