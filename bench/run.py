@@ -9,6 +9,8 @@
 6. measure p99 at 70 % of each scenario's peak throughput (paced wrk);
 7. print the table, the ratios against the targets, and write ``results.json``;
 8. ``--scaling``: tenant-count scaling, migrate-all and tenant creation (``bench.scaling``).
+
+``--soak`` instead runs only the soak through pgbouncer (``bench.soak``).
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cost", action="store_true",
                         help="measure CPU time and SQL statements per request in-process "
                              "(with --compare: also at that ref) and stop")
+    soak = parser.add_argument_group("soak (bench/soak.py)")
+    soak.add_argument("--soak", action="store_true",
+                      help="only the soak: --soak-requests requests to random tenants through "
+                           "pgbouncer in transaction mode, every answer checked for leaks")
+    soak.add_argument("--soak-requests", type=int, default=10_000)
+    soak.add_argument("--soak-clients", type=int, default=8, help="concurrent client threads")
+    soak.add_argument("--soak-pool", type=int, default=2,
+                      help="pgbouncer server connections (default_pool_size)")
+    soak.add_argument("--soak-tenants", type=int, default=20)
+    soak.add_argument("--soak-products", type=int, default=50, help="per tenant")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny and short: 50 tenants, 3 s runs, 1 repeat (checks the harness)")
     parser.add_argument("--admin-url", help="superuser URL of a PostgreSQL server to use "
@@ -117,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"]["postgres_settings"] = cluster.settings()
         for line in machine.lines(results["machine"]):
             echo(line)
+        if args.soak:
+            from bench import soak
+
+            results["soak"] = soak.run(cluster, args, workdir, echo)
+            _finish(results, workdir)
+            return 1 if results["soak"]["failed"] else 0
         if args.scaling_only:
             from bench import scaling
 
