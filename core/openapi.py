@@ -1,5 +1,6 @@
-"""flask-smorest set-up: OpenAPI 3 at /api/v1/openapi.json, Swagger UI at /api/v1/docs, the
-security schemes, and error bodies that always carry a message.
+"""flask-smorest set-up: OpenAPI 3 at /api/v1/openapi.json, Swagger UI at /api/v1/docs (served
+from packaged assets, core.api_docs), the security schemes, decimals documented as strings,
+and error bodies that always carry a message.
 
 One Api per app (not a module global): an Api keeps the spec of the app it was last bound to,
 so a process with two apps (tests, multi-app WSGI) would otherwise serve the wrong document.
@@ -7,9 +8,12 @@ so a process with two apps (tests, multi-app WSGI) would otherwise serve the wro
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, g, url_for
 from flask_smorest import Api
 from werkzeug.exceptions import InternalServerError
+
+from core import api_docs
+from core.schemas import DECIMAL_PATTERN, FixedDecimal
 
 OPENAPI_SETTINGS = {
     "API_TITLE": "Tenantry",
@@ -18,8 +22,16 @@ OPENAPI_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Our own route (core.api_docs), never a CDN: the docs must work without internet.
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1" + api_docs.ASSETS_PATH + "/",
 }
+
+# No absolute server: "Try it out" calls the host the docs were opened on, and the host
+# chooses the tenant (core.api_docs explains; README "API" says it to users).
+SERVERS = [{"url": "/", "description": (
+    "The host this page was opened on. Tenant APIs answer on the tenant's host "
+    "(<tenant>.<ROOT_DOMAIN>, e.g. http://demo.localhost:8000/api/v1/docs to try the tenant "
+    "'demo'); platform APIs on a platform host (PLATFORM_HOSTS).")}]
 
 
 class TenantryApi(Api):
@@ -35,6 +47,54 @@ class TenantryApi(Api):
             headers = {**headers, "WWW-Authenticate": 'Bearer realm="tenantry"'}
         return payload, code, headers
 
+    # Swagger UI from the swagger-ui-bundle wheel with a CSP-safe page, instead of
+    # flask-smorest's template (CDN-style asset URL plus an inline script).
+    def _register_swagger_ui_rule(self, blueprint):
+        super()._register_swagger_ui_rule(blueprint)
+        api_docs.add_asset_routes(blueprint)
+
+    def _openapi_swagger_ui(self):
+        return api_docs.swagger_ui_page(
+            title=self.spec.title,
+            spec_url=url_for(f"{self._make_doc_blueprint_name()}.openapi_json"),
+            overrides=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}))
+
+
+def _number_text(field: FixedDecimal, value) -> str:
+    return field._serialize(value, None, None)
+
+
+def decimal2properties(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a FixedDecimal is a decimal string with a pattern.
+
+    JSON Schema's minimum/maximum apply to numbers only, so the bounds go into the description
+    and into ``x-minimum``/``x-maximum`` (apispec's names for bounds of non-numbers), with
+    ``x-exclusiveMinimum``/``x-exclusiveMaximum`` when a bound is exclusive.
+    """
+    if not isinstance(field, FixedDecimal):
+        return {}
+    (low, low_inclusive), (high, high_inclusive) = field.bounds()
+    low_text, high_text = _number_text(field, low), _number_text(field, high)
+    properties = {"pattern": DECIMAL_PATTERN, "x-minimum": low_text, "x-maximum": high_text,
+                  "example": _number_text(field, max(low, min(high, 1)))}
+    if not low_inclusive:
+        properties["x-exclusiveMinimum"] = True
+    if not high_inclusive:
+        properties["x-exclusiveMaximum"] = True
+    if field.dump_only:
+        rule = f"Decimal string with {field.decimal_places} decimal places."
+    else:
+        low_words = "at least" if low_inclusive else "greater than"
+        high_words = "at most" if high_inclusive else "less than"
+        rule = (f"Decimal string, at most {field.decimal_places} decimal places, {low_words} "
+                f"{low_text} and {high_words} {high_text}. A JSON number in that range is "
+                "accepted too.")
+    described = ret.get("description")
+    if described:
+        rule = f"{described.rstrip('.')}. {rule}"
+    properties["description"] = rule
+    return properties
+
 
 def init_api(app: Flask) -> Api:
     for key, value in OPENAPI_SETTINGS.items():
@@ -42,9 +102,13 @@ def init_api(app: Flask) -> Api:
     app.config.setdefault("API_SPEC_OPTIONS", {
         "info": {"description": "Plugin-based multi-tenant business platform. Tenant APIs "
                                 "answer on <tenant>.<ROOT_DOMAIN>; platform APIs on "
-                                "PLATFORM_HOSTS."},
+                                "PLATFORM_HOSTS. Money and quantities are decimal strings "
+                                "(\"12.50\")."},
+        "servers": SERVERS,
     })
     api = TenantryApi(app)
+    api.register_field(FixedDecimal, "string", "decimal")
+    api.ma_plugin.converter.add_attribute_function(decimal2properties)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "Tenant user JWT from POST /api/v1/auth/login"})
