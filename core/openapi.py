@@ -13,6 +13,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import InternalServerError
 
 from core import api_docs
+from core.json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH
 from core.schemas import DECIMAL_PATTERN, FixedDecimal
 
 OPENAPI_SETTINGS = {
@@ -28,10 +29,16 @@ OPENAPI_SETTINGS = {
 
 # No absolute server: "Try it out" calls the host the docs were opened on, and the host
 # chooses the tenant (core.api_docs explains; README "API" says it to users).
-SERVERS = [{"url": "/", "description": (
-    "The host this page was opened on. Tenant APIs answer on the tenant's host "
-    "(<tenant>.<ROOT_DOMAIN>, e.g. http://demo.localhost:8000/api/v1/docs to try the tenant "
-    "'demo'); platform APIs on a platform host (PLATFORM_HOSTS).")}]
+SERVERS = [{"url": "/", "description": "This page's host (a tenant's host picks the tenant)"}]
+# Markdown (Swagger UI renders it): angle brackets inside code spans, or they vanish as HTML.
+DESCRIPTION = (
+    "Plugin-based multi-tenant business platform. Tenant APIs answer on the tenant's host "
+    "(`<tenant>.<ROOT_DOMAIN>`), platform APIs on `PLATFORM_HOSTS`. To try a tenant's API "
+    "from this page, open the page on that tenant's host (in development "
+    "`http://demo.localhost:8000/api/v1/docs`), log in with `POST /api/v1/auth/login` and "
+    "give the token to Authorize. Money and quantities are decimal strings (`\"12.50\"`). "
+    f"JSON bodies nested deeper than {MAX_DEPTH} levels or with a number literal longer than "
+    f"{MAX_NUMBER_LENGTH} characters are refused with 422.")
 
 
 class TenantryApi(Api):
@@ -99,13 +106,8 @@ def decimal2properties(self, field, ret, **kwargs) -> dict:
 def init_api(app: Flask) -> Api:
     for key, value in OPENAPI_SETTINGS.items():
         app.config.setdefault(key, value)
-    app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": "Plugin-based multi-tenant business platform. Tenant APIs "
-                                "answer on <tenant>.<ROOT_DOMAIN>; platform APIs on "
-                                "PLATFORM_HOSTS. Money and quantities are decimal strings "
-                                "(\"12.50\")."},
-        "servers": SERVERS,
-    })
+    app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": DESCRIPTION},
+                                               "servers": SERVERS})
     api = TenantryApi(app)
     api.register_field(FixedDecimal, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(decimal2properties)
