@@ -167,13 +167,12 @@ def test_a_concurrent_duplicate_is_409_at_once(app, database, pos_store, till):
         with psycopg.connect(database.admin_url.replace("+psycopg", ""),
                              autocommit=True) as watcher:
             _wait_for_lock_waiter(watcher, database_name)
-        started = time.monotonic()
         duplicate = cashier.post(_receipt_url(register), json=body, headers=headers)
-        answered_in = time.monotonic() - started
+        first_still_running = "first" not in results
         blocker.rollback()
     worker.join(30)
     assert duplicate.status_code == 409, duplicate.json
-    assert answered_in < 1.5  # at once, not after the first request finished
+    assert first_still_running  # answered at once, not after the first request finished
     assert results["first"].status_code == 201, results["first"].json
     replay = cashier.post(_receipt_url(register), json=body, headers=headers)
     assert replay.status_code == 201 and replay.json == results["first"].json
