@@ -1,16 +1,28 @@
-"""``Idempotency-Key`` for create endpoints (DESIGN.md §5).
+"""``Idempotency-Key`` for create endpoints (DESIGN.md §5, IETF draft
+"The Idempotency-Key HTTP Header Field").
 
 Same key + same body → the stored response again, with ``Idempotent-Replayed: true``.
-Same key + different body → 422. Same key while the first request still runs → 409.
-Keys are scoped per tenant and endpoint (method + path) and kept IDEMPOTENCY_RETENTION_HOURS.
+Same key + different body → 422. Same key while the first request still runs → 409 at once.
+Keys are scoped per tenant, **caller** (the user of a JWT, or the API key) and endpoint
+(method + path), and kept IDEMPOTENCY_RETENTION_HOURS: two callers of one tenant never see
+each other's keys.
 
-How it stays exactly-once:
-1. The key is *claimed* in its own short committed transaction (INSERT ... ON CONFLICT DO
-   NOTHING), so a concurrent duplicate sees the claim at once and gets 409 instead of running.
-2. The view runs and **does not commit** (it flushes); this decorator stores the response on
-   the claim row and commits the work and the stored response in one transaction. A crash in
-   between commits neither, and the abandoned claim expires after ``STALE_CLAIM``.
-3. A non-2xx answer changed nothing (house rule), so its claim is released: a retry runs again.
+How it stays exactly-once with one database connection per request:
+1. In the request's own transaction, a transaction-scoped advisory lock is taken on the key
+   (``pg_try_advisory_xact_lock``, never waiting): if another transaction holds it, the same
+   request is running now → 409. PostgreSQL releases the lock when that transaction ends, by
+   commit, rollback, or a crashed worker's connection closing, so no key is ever left stuck.
+2. Holding the lock, a stored response of the key is looked up (the previous holder committed
+   before it let go, so it is visible) and replayed, or refused with 422 for another body.
+3. Otherwise the view runs and does not commit (it flushes). A 2xx answer is stored in the same
+   transaction, and the request pipeline's one final commit (core.http) commits the work, the
+   stored response and the usage count together. Nothing of a failed (non-2xx) answer is kept,
+   so a retry runs again.
+
+Advisory lock key space: Tenantry takes only single-``bigint`` advisory locks, each on
+``hashtextextended('<module key>.<purpose>:<ids>', 0)``. This module owns the prefix
+``core.idempotency:``; other code must use its own prefix (DESIGN.md §3 conventions, see
+docs/plugin-authoring.md), so two locks meet only by a 64-bit hash collision.
 
 Put ``@idempotent`` first (outermost) so it sees the final response, status and headers.
 """
@@ -21,12 +33,11 @@ import functools
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime, timedelta
 
 from flask import Response, current_app, g, request
-from sqlalchemy import delete, text, update
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
 
-from core.db import apply_tenant_setting
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
 from core.models import IdempotencyRecord
@@ -35,23 +46,20 @@ log = logging.getLogger("tenantry.idempotency")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-STALE_CLAIM = timedelta(minutes=5)
+LOCK_PREFIX = "core.idempotency:"
+# Records kept from before keys were scoped to callers (migration c0a1f0000003) answer for
+# every caller of their tenant until they expire, as they did when they were stored.
+LEGACY_CALLER = "*"
 _STORED_HEADERS = ("Location", "ETag", "Content-Type")
 
-_CLAIM = text("""
-    INSERT INTO idempotency_keys (key, endpoint, request_hash, created_at)
-    VALUES (:key, :endpoint, :request_hash, now())
-    ON CONFLICT (tenant_id, key, endpoint) DO UPDATE
-       SET request_hash = EXCLUDED.request_hash, created_at = now(), completed_at = NULL,
-           response_status = NULL, response_body = NULL, response_headers = NULL
-     WHERE idempotency_keys.created_at < :expired_before
-        OR (idempotency_keys.completed_at IS NULL
-            AND idempotency_keys.created_at < :stale_before)
-    RETURNING key
-""")
-_EXISTING = text("""
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))")
+_STORED = text("""
     SELECT request_hash, response_status, response_body, response_headers
-      FROM idempotency_keys WHERE key = :key AND endpoint = :endpoint
+      FROM idempotency_keys
+     WHERE tenant_id = :tenant_id AND caller IN (:caller, :legacy)
+       AND key = :key AND endpoint = :endpoint
+       AND created_at >= now() - make_interval(hours => :retention_hours)
+     ORDER BY created_at DESC LIMIT 1
 """)
 
 
@@ -60,7 +68,7 @@ def _request_hash() -> str:
     try:
         canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True,
                                separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
 
@@ -69,28 +77,9 @@ def _valid_key(key: str) -> bool:
     return 1 <= len(key) <= 255 and all(33 <= ord(ch) <= 126 for ch in key)
 
 
-def _claim(key: str, endpoint: str, request_hash: str):
-    """Claim the key in a separate committed transaction; returns None if claimed, else the
-    existing record's (hash, status, body, headers)."""
-    now = datetime.now(UTC)
-    retention = timedelta(hours=current_app.config["IDEMPOTENCY_RETENTION_HOURS"])
-    with db.engine.connect() as connection:
-        apply_tenant_setting(connection, g.tenant.id)
-        claimed = connection.execute(_CLAIM, {
-            "key": key, "endpoint": endpoint, "request_hash": request_hash,
-            "expired_before": now - retention, "stale_before": now - STALE_CLAIM}).first()
-        existing = None if claimed else connection.execute(
-            _EXISTING, {"key": key, "endpoint": endpoint}).first()
-        connection.commit()
-    return existing
-
-
-def _release(key: str, endpoint: str) -> None:
-    db.session.rollback()
-    db.session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.key == key, IdempotencyRecord.endpoint == endpoint,
-        IdempotencyRecord.completed_at.is_(None)))
-    db.session.commit()
+def lock_name(tenant_id, caller: str, endpoint: str, key: str) -> str:
+    """The advisory lock's name; the endpoint's length keeps ``endpoint:key`` unambiguous."""
+    return f"{LOCK_PREFIX}{tenant_id}:{caller}:{len(endpoint)}:{endpoint}:{key}"
 
 
 def _replay(status: int, body, headers: dict | None) -> Response:
@@ -102,49 +91,58 @@ def _replay(status: int, body, headers: dict | None) -> Response:
     return response
 
 
+def _store(scope: dict, request_hash: str, response: Response) -> None:
+    """Write the answer in the request's transaction. A row of the key still present is an
+    expired one (the look-up ignored it, and nobody else can write the key while this
+    transaction holds its lock): it is replaced."""
+    values = {
+        "request_hash": request_hash, "response_status": response.status_code,
+        "response_body": response.get_json(silent=True),
+        "response_headers": {h: response.headers[h] for h in _STORED_HEADERS
+                             if h in response.headers},
+        "created_at": text("now()")}
+    statement = insert(IdempotencyRecord).values(**scope, **values)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["tenant_id", "caller", "key", "endpoint"], set_=values))
+
+
 def idempotent(view):
     """Honour ``Idempotency-Key`` on this view (see the module docstring)."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)
-        if key is None:
-            response = current_app.make_response(view(*args, **kwargs))
-            if response.status_code < 400:
-                db.session.commit()
-            return response
+        identity = g.get("identity")
+        if key is None or identity is None or not identity.is_tenant:
+            # No key; or no tenant credentials, which the view's own check refuses (401/403).
+            return view(*args, **kwargs)
         if not _valid_key(key):
             raise Unprocessable("invalid Idempotency-Key", {"headers": {HEADER: [
                 "1 to 255 visible ASCII characters"]}})
-        endpoint = f"{request.method} {request.path}"[:200]
+        scope = {"tenant_id": g.tenant.id, "caller": identity.actor,
+                 "endpoint": f"{request.method} {request.path}"[:200], "key": key}
         request_hash = _request_hash()
-        existing = _claim(key, endpoint, request_hash)
-        if existing is not None:
-            stored_hash, status, body, headers = existing
+        if not db.session.execute(_TRY_LOCK, {"name": lock_name(**scope)}).scalar_one():
+            raise Conflict("a request with this Idempotency-Key is still being processed; "
+                           "retry shortly")
+        stored = db.session.execute(_STORED, {
+            **scope, "legacy": LEGACY_CALLER,
+            "retention_hours": current_app.config["IDEMPOTENCY_RETENTION_HOURS"]}).first()
+        if stored is not None:
+            stored_hash, status, body, headers = stored
             if stored_hash != request_hash:
                 raise Unprocessable(
                     "Idempotency-Key was already used with a different request body",
                     {"headers": {HEADER: ["reused with a different body"]}})
-            if status is None:
-                raise Conflict("a request with this Idempotency-Key is still being processed; "
-                               "retry shortly")
-            log.info("idempotent replay endpoint=%s status=%s", endpoint, status)
+            log.info("idempotent replay endpoint=%s status=%s", scope["endpoint"], status)
             return _replay(status, body, headers)
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except Exception:
-            _release(key, endpoint)
-            raise
+        response = current_app.make_response(view(*args, **kwargs))
         if not 200 <= response.status_code < 300:
-            _release(key, endpoint)
+            # A failed answer changes nothing (house rule) and uses no key up; the rollback
+            # also lets the lock go at once.
+            db.session.rollback()
             return response
-        db.session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.key == key, IdempotencyRecord.endpoint == endpoint).values(
-            response_status=response.status_code, response_body=response.get_json(silent=True),
-            response_headers={h: response.headers[h] for h in _STORED_HEADERS
-                              if h in response.headers},
-            completed_at=datetime.now(UTC)))
-        db.session.commit()
+        _store(scope, request_hash, response)
         return response
 
     return wrapper
@@ -156,4 +154,3 @@ def purge_expired(connection, retention_hours: int) -> int:
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :h)"),
         {"h": retention_hours})
     return result.rowcount
-

@@ -178,16 +178,20 @@ class ApiKey(TenantMixin, db.Model):
 
 
 class IdempotencyRecord(TenantMixin, db.Model):
-    """A create request seen with an Idempotency-Key, and the response it got."""
+    """The stored 2xx answer to a create request sent with an Idempotency-Key, per tenant,
+    caller and endpoint (core.idempotency). A request still running has no row: an advisory
+    lock of its own transaction marks it."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
 
+    # Identity.actor ("user:<id>", "api_key:<id>"); "*" for records stored before keys were
+    # scoped to callers.
+    caller: Mapped[str] = mapped_column(String(100), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     endpoint: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    response_status: Mapped[int | None]
+    response_status: Mapped[int]
     response_body: Mapped[dict | list | None] = mapped_column(JSONB)
     response_headers: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
-    completed_at: Mapped[datetime | None]
