@@ -2,7 +2,8 @@
 
 Counters live in the database (``login_throttle``), so every worker and pod shares them. They
 are keyed by a SHA-256 of (scope, e-mail): the scope is the tenant id or "platform". Failures
-are recorded in their own short transaction because the login request itself rolls back.
+are committed at once, on the request's own connection, because the login request itself rolls
+back (a second pooled connection would wait forever on a bounded pool).
 Locking an account name (not an IP) is deliberate: it stops password guessing against one
 account from any number of addresses; the lock is short so it cannot deny service for long.
 """
@@ -54,12 +55,14 @@ def check_allowed(key: str) -> None:
 
 
 def record_failure(key: str) -> None:
-    with db.engine.begin() as connection:
-        failures = connection.execute(_RECORD_FAILURE, {"key": key, "window": WINDOW}).scalar()
-        if failures >= MAX_FAILURES:
-            connection.execute(text(
-                "UPDATE login_throttle SET locked_until = now() + :lock, failures = 0, "
-                "window_started_at = now() WHERE key = :key"), {"key": key, "lock": LOCK})
+    """Count a failed login and commit it: the 401 that follows rolls the request back. The
+    login has written nothing else by now, so the commit carries the counter only."""
+    failures = db.session.execute(_RECORD_FAILURE, {"key": key, "window": WINDOW}).scalar()
+    if failures >= MAX_FAILURES:
+        db.session.execute(text(
+            "UPDATE login_throttle SET locked_until = now() + :lock, failures = 0, "
+            "window_started_at = now() WHERE key = :key"), {"key": key, "lock": LOCK})
+    db.session.commit()
 
 
 def record_success(key: str) -> None:
