@@ -87,9 +87,20 @@ def main() -> None:
 @with_appcontext
 def migrate_all_command():
     """Apply core then every installed plugin's migrations, as the migration role."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
     from core.schema import migrate_all
 
-    migrate_all(echo=click.echo)
+    try:
+        migrate_all(echo=click.echo)
+    except (DBAPIError, CommandError) as exc:
+        # The database's reason, not a traceback; the statement would add nothing an
+        # operator can act on. Branches upgraded before the failure stay upgraded.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"migrate-all stopped: {reason}\nIt connects as MIGRATION_DATABASE_URL, which "
+              "must be the owner role that `tenantry setup-db` creates; run migrate-all "
+              "again once this is fixed (finished branches are kept).")
 
 
 @click.command("setup-db")

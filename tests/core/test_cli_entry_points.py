@@ -74,3 +74,12 @@ def test_invalid_settings_are_one_message_not_a_traceback(tmp_path):
     assert listing.returncode == 0
     assert "Traceback" not in listing.stderr
     assert "setup-db" in listing.stdout
+
+
+def test_migrate_all_as_the_wrong_role_is_one_message(fresh_database, tmp_path):
+    # The app role may not create tables: a misconfigured MIGRATION_DATABASE_URL.
+    env = app_env(fresh_database, tmp_path, MIGRATION_DATABASE_URL=fresh_database.app_url)
+    result = tenantry("migrate-all", env=env)
+    assert result.returncode == 1
+    assert "migrate-all stopped: permission denied for schema public" in result.stderr
+    assert "Traceback" not in result.stderr
