@@ -4,8 +4,11 @@ console script (no FLASK_APP), ``flask --app core``, ``python -m core`` and ``py
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from core.config import PROJECT_ROOT
 from tests.core.commandline import FLASK, PYTHON, TENANTRY, app_env, base_env, run, tenantry
 
 OPERATOR_COMMANDS = ("migrate-all", "setup-db", "tenants", "modules", "db", "bootstrap",
@@ -83,3 +86,10 @@ def test_migrate_all_as_the_wrong_role_is_one_message(fresh_database, tmp_path):
     assert result.returncode == 1
     assert "migrate-all stopped: permission denied for schema public" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_quick_start_leaves_no_untracked_venv_file():
+    # Newer tox writes a *file* named .venv; the ignore rule once matched only a folder.
+    result = subprocess.run(["git", "check-ignore", "--no-index", "-q", ".venv"],
+                            cwd=PROJECT_ROOT, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
