@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.http import init_request_pipeline
     from core.json_limits import init_json_limits
     from core.logs import configure_logging
+    from core.metrics import init_metrics
     from core.openapi import init_api
     from core.plugins import build_registry
     from core.routing import register_blueprints
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_tenancy(app)  # host resolution caches
     api = init_api(app)  # flask-smorest, OpenAPI at /api/v1/openapi.json
     register_blueprints(app, api)  # core routes + every plugin's, with their guards
+    init_metrics(app)  # /metrics; request counters whose hooks wrap the pipeline's
     init_request_pipeline(app)  # request id, tenant, identity, transaction, access log
     init_json_limits(app)  # JSON depth/number limits: 422 before the view (after auth)
     register_error_handlers(app)

@@ -96,3 +96,20 @@ def tenantry_request_authenticated(tenant_id, identity, endpoint, method):
 
     Used by billing to meter usage. ``identity`` is a ``core.auth.identity.Identity``.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_metrics_collectors(app):
+    """prometheus-client collectors whose values are read when ``/metrics`` is scraped.
+
+    Called on every scrape, in the scrape's request (no tenant bound; its one database
+    transaction). Return an iterable of objects with ``collect()`` yielding metric families;
+    give them a ``describe()`` too, so that registering one does not run it. For values that
+    only the database knows across tenants (a backlog), read through one narrow SECURITY
+    DEFINER function that returns aggregates, never a tenant's rows or ids. See core.metrics.
+    """

@@ -58,3 +58,10 @@ def tenantry_reports_definitions():
     from plugins.pos.reports import definitions
 
     return definitions()
+
+
+@hookimpl
+def tenantry_metrics_collectors(app):
+    from plugins.pos.metrics import FiscalBacklogCollector
+
+    return [FiscalBacklogCollector()]

@@ -13,7 +13,8 @@ from core.extensions import db
 from core.schema import alembic_config, deployment_tables
 
 # The only functions allowed to look across tenants (each one narrow, each one reviewed).
-SECURITY_DEFINER_FUNCTIONS = {"tenantry_find_api_key"}
+# tenantry_pos_fiscal_backlog: a count and the oldest time, no argument, no tenant (/metrics).
+SECURITY_DEFINER_FUNCTIONS = {"tenantry_find_api_key", "tenantry_pos_fiscal_backlog"}
 TENANT_SETTING = "NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid"
 
 
