@@ -4,12 +4,15 @@
   the example (only addresses, files and user names are this test's own) and the app role
   queries through it in transaction mode;
 - deploy/k8s: the ConfigMap declares DATABASE_POOLER=transaction and the pgbouncer Service
-  listens on the example's port.
+  listens on the example's port;
+- the soak command docs/operations.md shows has the options it names.
 """
 
 from __future__ import annotations
 
 import configparser
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -59,3 +62,14 @@ def test_the_k8s_manifests_put_the_app_behind_pgbouncer():
     assert service["spec"]["ports"][0]["port"] == int(_example()["pgbouncer"]["listen_port"])
     deployment = next(d for d in documents if d["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_the_soak_command_of_the_docs_exists():
+    """docs/operations.md shows ``python3 dev.py bench --soak``: dev.py hands ``--soak`` to
+    ``python -m bench.run``, whose options are checked here through the real command line."""
+    shown = subprocess.run([sys.executable, "-m", "bench.run", "--help"], capture_output=True,
+                           text=True, cwd=DEPLOY.parent, timeout=120, check=True).stdout
+    for option in ("--soak", "--soak-requests", "--soak-clients", "--soak-pool",
+                   "--soak-tenants", "--workers"):
+        assert option in shown, option
+    assert "python3 dev.py bench --soak" in (DEPLOY.parent / "docs" / "operations.md").read_text()
