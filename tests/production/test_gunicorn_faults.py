@@ -4,8 +4,9 @@ One durable embedded PostgreSQL (fsync on, so a restart keeps every committed ro
 gunicorn (``deploy/gunicorn.conf.py``, ``WEB_CONCURRENCY=2``, ``core:create_app()``) serve the
 whole module; real HTTP from threads.
 
-- **PostgreSQL restart mid-load**: writers create products while the server is stopped and
-  started again. Every acknowledged (2xx) write exists afterwards, no answer is a 500 (503s with
+- **PostgreSQL restart mid-load**, straight and through pgbouncer in transaction mode (a second
+  gunicorn, started only for that test): writers create products while the server is stopped
+  and started again. Every acknowledged (2xx) write exists afterwards, no answer is a 500 (503s with
   ``Retry-After`` during the outage are the contract), the first 2xx after the server is back
   comes within 5 s, and nothing fails after that.
 - **A worker SIGKILLed in the middle of an idempotent POS receipt** (the request is held on a
@@ -20,6 +21,7 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -29,15 +31,18 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
-from core.embedded import EmbeddedPostgres
+from core.embedded import APP_ROLE, EmbeddedPostgres
 from tests.fixtures.app import BOOTSTRAP_TOKEN, JWT_SECRET, PLATFORM_PASSWORD
-from tests.fixtures.pgbouncer import free_port
+from tests.fixtures.pgbouncer import PgBouncer, free_port, require_pgbouncer
 from tests.fixtures.tenants import PASSWORD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -157,33 +162,57 @@ def _wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout=60
     raise AssertionError(f"gunicorn not ready within {timeout} s:\n" + log_path.read_text()[-3000:])
 
 
+@dataclass
+class Cluster:
+    """The module's PostgreSQL, seeded, and the folder it lives in."""
+
+    server: EmbeddedPostgres
+    base: Path
+    app_password: str
+
+
 @pytest.fixture(scope="module")
-def served():
+def cluster():
     base = Path(tempfile.mkdtemp(prefix="tenantry-faults-", dir="/tmp"))
-    cluster = EmbeddedPostgres(base / "postgres", durable=True).start()
-    process = None
+    server = EmbeddedPostgres(base / "postgres", durable=True).start()
     try:
         (base / "instance").mkdir()
-        _seed(cluster, base / "instance")
-        port = free_port()
-        env = {**os.environ, "TENANTRY_ENV": "production", "DATABASE_URL": cluster.app_url,
-               "MIGRATION_DATABASE_URL": cluster.owner_url, "JWT_SECRET": JWT_SECRET,
-               "ROOT_DOMAIN": ROOT_DOMAIN, "PLATFORM_HOSTS": PLATFORM_HOST,
-               "RESERVED_SUBDOMAINS": "www,api,admin,platform",
-               "FIRST_OWNER_EMAIL": "root@faults.test", "FIRST_OWNER_PASSWORD": PLATFORM_PASSWORD,
-               "BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN, "TENANTRY_INSTANCE_PATH": str(base / "instance"),
-               "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2", "APP_HOST": "127.0.0.1",
-               "APP_PORT": str(port),
-               # The SIGKILL test holds a request on a lock for a moment; it must still wait.
-               "LOCK_TIMEOUT_MS": "20000"}
-        log_path = base / "gunicorn.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [_gunicorn(), "-c", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"),
-                 "core:create_app()"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _seed(server, base / "instance")
+        # The embedded server trusts its socket; pgbouncer asks the app role for a password.
+        password = secrets.token_urlsafe(16)
+        with psycopg.connect(server.admin_url.replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                sql.Identifier(APP_ROLE), sql.Literal(password)))
+        yield Cluster(server, base, password)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _serve(cluster: Cluster, name: str, **settings: str) -> Iterator[Served]:
+    """gunicorn with the deploy config on ``cluster``; ``settings`` override the environment."""
+    port = free_port()
+    env = {**os.environ, "TENANTRY_ENV": "production", "DATABASE_URL": cluster.server.app_url,
+           "MIGRATION_DATABASE_URL": cluster.server.owner_url, "JWT_SECRET": JWT_SECRET,
+           "ROOT_DOMAIN": ROOT_DOMAIN, "PLATFORM_HOSTS": PLATFORM_HOST,
+           "RESERVED_SUBDOMAINS": "www,api,admin,platform",
+           "FIRST_OWNER_EMAIL": "root@faults.test", "FIRST_OWNER_PASSWORD": PLATFORM_PASSWORD,
+           "BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
+           "TENANTRY_INSTANCE_PATH": str(cluster.base / "instance"),
+           "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2", "APP_HOST": "127.0.0.1",
+           "APP_PORT": str(port),
+           # The SIGKILL test holds a request on a lock for a moment; it must still wait.
+           "LOCK_TIMEOUT_MS": "20000", **settings}
+    log_path = cluster.base / f"{name}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [_gunicorn(), "-c", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"),
+             "core:create_app()"], cwd=PROJECT_ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
         _wait_ready(port, process, log_path)
-        server = Served(port, process, cluster, log_path)
+        server = Served(port, process, cluster.server, log_path)
         for role in ("admin", "cashier", "owner"):
             login = server.call("POST", "/api/v1/auth/login", body={
                 "email": f"{role}@{SLUG}.test", "password": PASSWORD})
@@ -191,15 +220,34 @@ def served():
             server.tokens[role] = login.body["access_token"]
         yield server
     finally:
-        if process is not None and process.poll() is None:
+        if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
-        cluster.stop()
-        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served(cluster):
+    """gunicorn straight on PostgreSQL."""
+    with _serve(cluster, "gunicorn-direct") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served_through_pgbouncer(cluster):
+    """gunicorn through pgbouncer (transaction mode) on the same PostgreSQL."""
+    require_pgbouncer()
+    app_url = make_url(cluster.server.app_url).set(password=cluster.app_password)
+    bouncer = PgBouncer(app_url.render_as_string(hide_password=False)).start()
+    try:
+        with _serve(cluster, "gunicorn-pgbouncer", DATABASE_URL=bouncer.url,
+                    DATABASE_POOLER="transaction") as server:
+            yield server
+    finally:
+        bouncer.cleanup()
 
 
 # --------------------------------------------------------------------------- restart
@@ -216,6 +264,15 @@ def _create_products(served: Served, stop: threading.Event, answers: list, failu
 
 
 def test_a_postgres_restart_under_load_loses_no_acknowledged_write(served):
+    _restart_under_load(served, "direct")
+
+
+def test_a_postgres_restart_through_pgbouncer_loses_no_acknowledged_write(
+        served_through_pgbouncer):
+    _restart_under_load(served_through_pgbouncer, "through pgbouncer")
+
+
+def _restart_under_load(served: Served, path: str) -> None:
     stop, answers, failures = threading.Event(), [], []
     writers = [threading.Thread(target=_create_products, args=(served, stop, answers, failures))
                for _ in range(WRITERS)]
@@ -249,7 +306,7 @@ def test_a_postgres_restart_under_load_loses_no_acknowledged_write(served):
         found = admin.execute("SELECT count(*) FROM products WHERE id = ANY(%s::uuid[])",
                               (acknowledged,)).fetchone()[0]
     assert found == len(acknowledged), f"{len(acknowledged) - found} acknowledged writes lost"
-    print(f"restart under load: {dict(statuses)}, recovery {recovery:.2f} s, "  # -rP shows it
+    print(f"restart under load, {path}: {dict(statuses)}, recovery {recovery:.2f} s, "  # -rP
           f"{len(acknowledged)} acknowledged writes all present")
 
 
