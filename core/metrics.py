@@ -50,7 +50,6 @@ from core.tenancy import PLATFORM, classify_host
 
 log = logging.getLogger("tenantry.metrics")
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_PATH = "/metrics"
 REPLAYED_HEADER = "Idempotent-Replayed"  # set by core.idempotency on a stored response
 
@@ -244,7 +243,7 @@ def _authorized() -> bool:
 def exposition(app: Flask) -> bytes:
     """Every metric in the Prometheus text format: this process's (or all workers') values,
     then what plugins read from the database now."""
-    if os.environ.get(MULTIPROC_ENV):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
