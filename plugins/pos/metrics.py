@@ -46,6 +46,8 @@ class FiscalBacklogCollector:
             with db.session.begin_nested():
                 pending, oldest = db.session.execute(_BACKLOG).one()
         except SQLAlchemyError as exc:
+            # The connection itself may be gone: leave the session clean for the scrape's end.
+            db.session.rollback()
             log.warning("fiscal backlog not read: %s", type(exc).__name__)
             return
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0

@@ -89,6 +89,31 @@ def test_requests_are_counted_by_module_endpoint_method_and_status_class(client,
     assert not {"/api/v1/no-such-route", "BREW", shop.slug, str(shop.id)} & label_values
 
 
+@pytest.mark.parametrize("propagate", [False, True])
+def test_an_exception_in_a_view_counts_as_5xx(app, database, propagate):
+    """The server's 500 (or, in tests, the exception reaching the client) is counted once."""
+    from core.http import hostless
+
+    crashing = create_app(app_config(database, PROPAGATE_EXCEPTIONS=propagate))
+
+    def boom():
+        raise RuntimeError("unexpected")
+
+    crashing.add_url_rule("/boom", endpoint="boom", view_func=hostless(boom))
+    client = crashing.test_client()
+    labels = {"module": "core", "endpoint": "boom", "method": "GET"}
+    before = scrape(client)
+    if propagate:
+        with pytest.raises(RuntimeError):
+            HostClient(client, PLATFORM_HOST).get("/boom")
+    else:
+        assert HostClient(client, PLATFORM_HOST).get("/boom").status_code == 500
+    after = scrape(client)
+    assert requests_total(after, **labels, status_class="5xx") - requests_total(
+        before, **labels, status_class="5xx") == 1
+    assert requests_total(after, **labels) - requests_total(before, **labels) == 1
+
+
 def test_latency_histograms_by_module_and_method(client, make_tenant):
     owner = make_tenant(modules=["catalog"]).as_role("owner")
     before = scrape(client)
@@ -187,6 +212,23 @@ def test_fiscal_backlog_is_read_across_tenants(client, pos_owner, pos_cashier, p
     assert pending >= 1
     assert value(families, "tenantry_pos_fiscal_pending") == pending
     assert value(families, "tenantry_pos_fiscal_oldest_pending_age_seconds") >= 0
+
+
+def test_a_backlog_that_cannot_be_read_leaves_its_gauges_out_not_the_scrape(
+        client, database, admin_connection):
+    from sqlalchemy.engine import make_url
+
+    app_role = make_url(database.app_url).username
+    admin_connection.execute(
+        f'REVOKE EXECUTE ON FUNCTION tenantry_pos_fiscal_backlog() FROM "{app_role}"')
+    try:
+        families = scrape(client)
+    finally:
+        admin_connection.execute(
+            f'GRANT EXECUTE ON FUNCTION tenantry_pos_fiscal_backlog() TO "{app_role}"')
+    assert "tenantry_pos_fiscal_pending" not in families
+    assert "tenantry_http_requests" in families
+    assert "tenantry_pos_fiscal_pending" in scrape(client)
 
 
 # --------------------------------------------------------------------------- who may scrape
