@@ -199,10 +199,16 @@ def _time_checkouts(pool, max_overflow: int) -> None:
 
 
 def _instrument_engine(engine, max_overflow: int) -> None:
-    size = engine.pool.size() if hasattr(engine.pool, "size") else 0
+    pool = engine.pool
+    size = pool.size() if hasattr(pool, "size") else 0
     counts = _PoolCounts(size)
     POOL_SIZE.inc(size)
-    _time_checkouts(engine.pool, max_overflow)
+    # Connections made before these listeners (start-up checks) will be closed and checked in
+    # under them: count them now so that the gauges never go below the truth.
+    if hasattr(pool, "checkedin") and hasattr(pool, "checkedout"):
+        counts.opened(pool.checkedin() + pool.checkedout())
+        POOL_CHECKED_OUT.inc(pool.checkedout())
+    _time_checkouts(pool, max_overflow)
 
     # Pool events are registered on the engine, so they follow it to the new pool that
     # ``engine.dispose()`` creates; the connect wrapper is put on that pool again.

@@ -132,12 +132,10 @@ def test_latency_histograms_by_module_and_method(client, make_tenant):
 
 
 def test_pool_gauges_and_checkout_timings(client, app):
+    assert HostClient(client, PLATFORM_HOST).get("/readyz").status_code == 200  # uses the pool
     families = scrape(client)
     assert value(families, "tenantry_db_pool_size") >= app.config["DB_POOL_SIZE"]
     assert value(families, "tenantry_db_pool_connections") >= 1
-    # The scrape's own request holds a connection while the page is built (readiness below).
-    HostClient(client, PLATFORM_HOST).get("/readyz")
-    families = scrape(client)
     for gauge in ("tenantry_db_pool_checked_out", "tenantry_db_pool_overflow"):
         assert families[gauge].type == "gauge"
         assert value(families, gauge) >= 0
@@ -158,18 +156,25 @@ def test_a_pool_wait_and_timeout_are_counted(app_context, app):
                            pool_timeout=0.2)
     metrics._instrument_engine(engine, max_overflow=0)
     names = ("tenantry_db_pool_waits_total", "tenantry_db_pool_timeouts_total",
-             "tenantry_db_pool_checked_out")
+             "tenantry_db_pool_checked_out", "tenantry_db_pool_connections")
 
     def now():
         return [REGISTRY.get_sample_value(name) for name in names]
 
-    waits, timeouts, checked_out = now()
+    waits, timeouts, checked_out, connections = now()
     try:
         with engine.connect():
-            assert now() == [waits, timeouts, checked_out + 1]
+            assert now() == [waits, timeouts, checked_out + 1, connections + 1]
             with pytest.raises(PoolTimeoutError):
                 engine.connect()
-        assert now() == [waits + 1, timeouts + 1, checked_out]
+        assert now() == [waits + 1, timeouts + 1, checked_out, connections + 1]  # kept open
+        # After a dispose (a new pool behind the same engine), checkouts are still timed.
+        engine.dispose()
+        assert now()[3] == connections
+        timed = REGISTRY.get_sample_value("tenantry_db_pool_checkout_seconds_count")
+        with engine.connect():
+            pass
+        assert REGISTRY.get_sample_value("tenantry_db_pool_checkout_seconds_count") == timed + 1
     finally:
         engine.dispose()
         metrics.POOL_SIZE.dec(1)
