@@ -35,7 +35,7 @@ from core.auth.identity import signer
 from core.auth.tokens import TokenError
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized, Unprocessable
 from core.extensions import db
-from core.http import Blueprint, hostless
+from core.http import Blueprint, hostless, needs_schema
 from core.models import Tenant
 from core.modules import registry, tenant_modules
 from core.tenancy import PLATFORM, classify_host
@@ -147,6 +147,7 @@ def _token_first(view):
     return wrapper
 
 
+@needs_schema
 @hostless
 class Bootstrap(MethodView):
     @_token_first

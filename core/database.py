@@ -1,15 +1,27 @@
-"""Database connection set-up: DATABASE_URL, or the embedded PostgreSQL in development/tests."""
+"""Database connection set-up: DATABASE_URL, or the embedded PostgreSQL in development/tests.
+
+The app never needs the database to start: a pod whose PostgreSQL is down boots, answers
+liveness, and answers 503 (readiness and requests) until the database is back. In production
+the role check runs at start-up when the database answers, so an unsafe role stops the server
+before it serves anything (``core.db.RoleCheck`` keeps checking new connections otherwise).
+"""
 
 from __future__ import annotations
 
 import logging
 
+import click
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import install_rls_listener
+from core.db import REQUEST_LIMITS, install_rls_listener, install_role_check
 from core.extensions import db
+from core.pooler import install_pooler_detector
 
 log = logging.getLogger("tenantry.database")
+
+ROLE_CHECK = "tenantry_role_check"
 
 
 def _start_embedded(app: Flask) -> None:
@@ -38,8 +50,16 @@ def engine_options(config) -> dict:
         "pool_timeout": config["DB_POOL_TIMEOUT"],
         "pool_recycle": 1800,
     }
+    connect_args: dict = {}
     if config["DATABASE_POOLER"] == "transaction":
-        options["connect_args"] = {"prepare_threshold": None}
+        connect_args["prepare_threshold"] = None
+    # An unreachable host (packets dropped) must fail within the pool timeout too, not after the
+    # kernel's TCP timeout of minutes; a URL that sets connect_timeout itself keeps its value.
+    url = config.get("DATABASE_URL")
+    if url and "connect_timeout" not in make_url(url).query:
+        connect_args["connect_timeout"] = config["DB_POOL_TIMEOUT"]
+    if connect_args:
+        options["connect_args"] = connect_args
     return options
 
 
@@ -55,3 +75,46 @@ def connect_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     install_rls_listener()
+    app.extensions[REQUEST_LIMITS] = {
+        "statement_timeout": str(app.config["STATEMENT_TIMEOUT_MS"]),
+        "lock_timeout": str(app.config["LOCK_TIMEOUT_MS"])}
+    with app.app_context():
+        app.extensions[ROLE_CHECK] = install_role_check(db.engine)
+    install_pooler_detector(app)  # warns about an undeclared transaction pooler
+    check_database_when_serving(app)  # last: every connect listener is in place
+
+
+def check_database_at_start(app: Flask) -> None:
+    """Run the role check now if the database answers (raises ``UnsafeDatabaseRole``).
+
+    A database that does not answer is logged and left to the first request: the app boots,
+    liveness answers, readiness and requests answer 503 until it is back.
+    """
+    if app.extensions[ROLE_CHECK].passed:
+        return
+    with app.app_context():
+        try:
+            with db.engine.connect():
+                pass  # the engine's connect listener runs the role check
+        except SQLAlchemyError as exc:
+            log.warning("the database does not answer at start-up (%s); serving 503 until it "
+                        "does", type(getattr(exc, "orig", None) or exc).__name__)
+        finally:
+            # Nothing pooled survives start-up: a server that forks workers after loading the
+            # app (gunicorn --preload) must not share a connection between processes.
+            db.engine.dispose()
+
+
+def check_database_when_serving(app: Flask) -> None:
+    """create_app's start-up check: in production, unless a command line runs the factory.
+
+    Under ``gunicorn 'core:create_app()'`` an unsafe role stops the worker (and so the server)
+    before it serves. CLI commands (``tenantry migrate-all`` and friends, ``flask run``) load
+    the app inside a click context; they are checked when they first connect instead, so a
+    migration is not refused for what the app role will be.
+    """
+    if app.config["TENANTRY_ENV"] != "production":
+        return
+    if click.get_current_context(silent=True) is not None:
+        return
+    check_database_at_start(app)

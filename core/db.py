@@ -6,6 +6,14 @@ first statement of every transaction, from a context variable. The setting is tr
 carry one tenant's scope into another's transaction, and a commit in the middle of a request
 cannot drop the scope: the next transaction sets it again. No tenant → empty setting → the
 policies match no row (fail closed).
+
+In a web request the same statement also sets the request's time limits, transaction-locally
+(STATEMENT_TIMEOUT_MS, LOCK_TIMEOUT_MS): a stuck or locked database answers 503/409 long before
+gunicorn's worker timeout, at no extra round trip and with nothing left on the connection.
+
+The role check: the app's engine checks the role of its connections (superuser, BYPASSRLS or a
+table owner is refused) until one passes, whatever serves the app (gunicorn, ``flask run``,
+tests); ``core.database`` also runs it eagerly at start-up in production.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from flask import current_app, has_request_context
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -24,6 +33,13 @@ from core.extensions import db
 _current_tenant: ContextVar[uuid.UUID | None] = ContextVar("tenantry_tenant_id", default=None)
 
 _SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
+# A request's transaction: its tenant and its time limits in the one statement sent at begin.
+_SET_TENANT_AND_LIMITS = text(
+    "SELECT set_config('app.tenant_id', :tenant_id, true), "
+    "set_config('statement_timeout', :statement_timeout, true), "
+    "set_config('lock_timeout', :lock_timeout, true)")
+# app.extensions key: {"statement_timeout": "<ms>", "lock_timeout": "<ms>"} (core.database).
+REQUEST_LIMITS = "tenantry_request_limits"
 
 
 class UnsafeDatabaseRole(RuntimeError):
@@ -58,13 +74,25 @@ def _apply_in_session(session: Session, tenant_id: uuid.UUID | None) -> None:
         session.info[_APPLIED] = _setting(tenant_id)
 
 
+def _request_limits() -> dict[str, str] | None:
+    """The time limits of a web request; None for CLI and background work (no limit)."""
+    if not has_request_context():
+        return None
+    return current_app.extensions.get(REQUEST_LIMITS)
+
+
 def _after_begin(session: Session, transaction, connection: Connection) -> None:
     value = _setting(_current_tenant.get())
     if transaction.nested:
+        # A savepoint inherits its transaction's time limits; only the tenant may differ.
         session.info.setdefault(_SAVEPOINT_START, {})[transaction] = session.info.get(_APPLIED)
         if session.info.get(_APPLIED) == value:
             return  # the savepoint already runs under this setting
-    connection.execute(_SET_TENANT, {"tenant_id": value})
+        connection.execute(_SET_TENANT, {"tenant_id": value})
+    elif (limits := _request_limits()) is not None:
+        connection.execute(_SET_TENANT_AND_LIMITS, {"tenant_id": value, **limits})
+    else:
+        connection.execute(_SET_TENANT, {"tenant_id": value})
     session.info[_APPLIED] = value
 
 
@@ -125,7 +153,7 @@ def tenant_context(tenant_id: uuid.UUID | None) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- role check
 
-_ROLE_FACTS = text("""
+_ROLE_FACTS_SQL = """
     SELECT r.rolname, r.rolsuper, r.rolbypassrls,
            (SELECT count(*) FROM pg_class c
               JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -134,13 +162,13 @@ _ROLE_FACTS = text("""
                AND n.nspname NOT LIKE 'pg_toast%'
                AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) AS owned_tables
       FROM pg_roles r WHERE r.rolname = current_user
-""")
+"""
+_ROLE_FACTS = text(_ROLE_FACTS_SQL)
+
+SETUP_DB_COMMAND = "tenantry setup-db --admin-url URL"
 
 
-def role_problems(engine: Engine) -> list[str]:
-    """What makes the connected role unfit to serve tenants (empty list = fit)."""
-    with engine.connect() as connection:
-        name, superuser, bypass, owned = connection.execute(_ROLE_FACTS).one()
+def _problems(name: str, superuser: bool, bypass: bool, owned: int) -> list[str]:
     problems = []
     if superuser:
         problems.append(f"role {name} is a superuser (ALTER ROLE {name} NOSUPERUSER)")
@@ -152,10 +180,55 @@ def role_problems(engine: Engine) -> list[str]:
     return problems
 
 
+def refusal_message(problems: list[str]) -> str:
+    """The one refusal text: what is wrong, how to fix the role, and the command that sets up
+    correct roles."""
+    return ("refusing to serve: DATABASE_URL must name an unprivileged app role so that row "
+            "level security applies; " + "; ".join(problems) + f". `{SETUP_DB_COMMAND}` creates "
+            "a correct owner role and app role.")
+
+
+def role_problems(engine: Engine) -> list[str]:
+    """What makes the connected role unfit to serve tenants (empty list = fit)."""
+    with engine.connect() as connection:
+        return _problems(*connection.execute(_ROLE_FACTS).one())
+
+
 def verify_app_role(engine: Engine) -> None:
     problems = role_problems(engine)
     if problems:
-        raise UnsafeDatabaseRole(
-            "refusing to serve: DATABASE_URL must name an unprivileged app role so that row "
-            "level security applies; " + "; ".join(problems) + ". `flask setup-db --admin-url "
-            "URL` creates a correct owner role and app role.")
+        raise UnsafeDatabaseRole(refusal_message(problems))
+
+
+class RoleCheck:
+    """A pool ``connect`` listener: checks the role of each new connection until one passes.
+
+    A refused connection is closed by the pool and the error reaches the caller (a request
+    answers 503 with the refusal), so every new attempt checks again and the app serves as soon
+    as the role is fixed, without a restart. Once a connection passed, the engine trusts its
+    role: one query per engine, not one per connection.
+    """
+
+    def __init__(self) -> None:
+        self.passed = False
+
+    def __call__(self, dbapi_connection, connection_record) -> None:
+        if self.passed:
+            return
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(_ROLE_FACTS_SQL)
+            facts = cursor.fetchone()
+        finally:
+            cursor.close()
+            dbapi_connection.rollback()  # hand the pool a connection with no transaction open
+        problems = _problems(*facts)
+        if problems:
+            raise UnsafeDatabaseRole(refusal_message(problems))
+        self.passed = True
+
+
+def install_role_check(engine: Engine) -> RoleCheck:
+    check = RoleCheck()
+    event.listen(engine, "connect", check)
+    return check

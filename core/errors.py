@@ -2,6 +2,10 @@
 
 Services raise these; they never know about HTTP. Every error body has flask-smorest's shape
 ``{"code", "status", "message", "errors"?}`` and never contains a stack trace or SQL.
+
+A database that cannot answer (down, restarting, an admin shutdown, a pooler error, no pooled
+connection free in time, a statement cancelled by its timeout, an unsafe app role) is a 503 with
+``Retry-After``, never a 500: the request may be retried as it is.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from flask import Flask, g, jsonify
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask import Flask, current_app, g, jsonify
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from core.db import UnsafeDatabaseRole
 from core.extensions import db
 
 log = logging.getLogger("tenantry.errors")
@@ -68,6 +74,11 @@ class ServiceUnavailable(DomainError):
     status = 503
 
 
+# Seconds a client should wait before retrying a 503: about the time a restarting PostgreSQL, a
+# failed-over pooler or an expired TTL cache (TENANT_CACHE_TTL) needs.
+RETRY_AFTER_SECONDS = 5
+
+
 def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase,
                             "message": message}
@@ -84,6 +95,8 @@ def error_response(status: int, message: str, errors: dict[str, Any] | None = No
         response.headers[name] = value
     if status == 401 and "WWW-Authenticate" not in response.headers:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tenantry"'
+    if status == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -99,27 +112,115 @@ _SQLSTATE_ANSWERS = {
     "40001": (409, "concurrent update; retry the request"),
     "40P01": (409, "concurrent update; retry the request"),
     "55P03": (409, "the record is locked by another request; retry"),
-    "57014": (503, "the query took too long and was cancelled"),
     "42501": (403, "not allowed on this data"),
 }
 
 
-def _database_error(exc: DBAPIError):
-    db.session.rollback()
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+# Why a database could not answer, by SQLSTATE (class 08 is "connection exception").
+_UNAVAILABLE_REASONS = {
+    "57P01": "the database was shut down by an administrator",
+    "57P02": "the database crashed",
+    "57P03": "the database is starting up",
+    "53300": "the database has no connection slot free",
+}
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database could not serve this request (a 503), or None for any other error.
+
+    Shared by the error handlers, the pipeline's final commit and readiness. Never contains
+    SQL, a URL or a credential: only a category.
+    """
+    if isinstance(exc, UnsafeDatabaseRole):
+        return str(exc)
+    if isinstance(exc, PoolTimeout):
+        return "the database is busy: no pooled connection became free in time"
+    if not isinstance(exc, DBAPIError):
+        return None
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate == "57014":
+        return "the query took too long and was cancelled"
+    if sqlstate in _UNAVAILABLE_REASONS:
+        return _UNAVAILABLE_REASONS[sqlstate]
+    if sqlstate in _SQLSTATE_ANSWERS:
+        return None  # a conflict with data (e.g. a lock timeout: 409), not an outage
+    if isinstance(exc, OperationalError | InterfaceError) or sqlstate.startswith("08"):
+        # Connection refused or lost, a closed connection, a pooler's protocol error.
+        return "the database is unavailable"
+    return None
+
+
+def rollback_quietly() -> None:
+    """Roll the session back; on a connection that is already gone there is nothing to undo."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.debug("rollback after a database error failed too", exc_info=True)
+
+
+def database_unavailable_response(exc: BaseException):
+    """The 503 for an exception that ``unavailable_reason`` recognises (else None)."""
+    reason = unavailable_reason(exc)
+    if reason is None:
+        return None
+    cause = getattr(exc, "orig", None) or exc
+    log.error("database unavailable: %s (%s, sqlstate=%s) request_id=%s", reason,
+              type(cause).__name__, getattr(cause, "sqlstate", None), g.get("request_id"))
+    if isinstance(exc, UnsafeDatabaseRole):
+        return error_response(503, reason)  # retrying will not help until an operator acts
+    return error_response(503, reason + "; retry shortly")
+
+
+# A table, column, function or schema the code expects does not exist: the database is behind
+# the code (the pipeline checks before each request, but its answer is cached for a few seconds
+# and a hostless view may not ask).
+_SCHEMA_SQLSTATES = frozenset({"42P01", "42703", "42883", "3F000"})
+
+
+def _schema_not_ready_response():
+    from core.schema import schema_problems
+
+    current_app.extensions["tenantry_schema_cache"].invalidate()
+    try:
+        problems = schema_problems()
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        rollback_quietly()
+        return None
+    if not problems:
+        return None
+    message = "not ready: " + "; ".join(problems.values())
+    log.warning("%s request_id=%s", message, g.get("request_id"))
+    return error_response(503, message)
+
+
+def database_error_response(exc: BaseException):
+    """The clean answer for an error raised by the database layer, or None when it is not one
+    this module knows (a bug: the caller re-raises, and it is a 500). The session is rolled
+    back first: nothing of the failed transaction is kept."""
+    rollback_quietly()
+    unavailable = database_unavailable_response(exc)
+    if unavailable is not None or not isinstance(exc, DBAPIError):
+        return unavailable
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _SCHEMA_SQLSTATES and (not_ready := _schema_not_ready_response()):
+        return not_ready
     if sqlstate in _SQLSTATE_ANSWERS:
         status, message = _SQLSTATE_ANSWERS[sqlstate]
         log.warning("database refused the request: sqlstate=%s request_id=%s", sqlstate,
                     g.get("request_id"))
         return error_response(status, message)
-    if sqlstate is None and isinstance(getattr(exc, "orig", None), psycopg.DataError):
+    if sqlstate is None and isinstance(exc.orig, psycopg.DataError):
         # Refused by the driver before reaching the server (e.g. a NUL character in text).
         return error_response(422, "a value cannot be stored: text must not contain NUL "
                                    "(\\u0000) characters and numbers must be finite")
-    if isinstance(exc, OperationalError):
-        log.error("database unavailable: %s", type(exc.orig).__name__)
-        return error_response(503, "the database is unavailable; retry shortly")
-    raise exc
+    return None
+
+
+def _database_error(exc: DBAPIError | PoolTimeout | UnsafeDatabaseRole):
+    response = database_error_response(exc)
+    if response is None:
+        raise exc
+    return response
 
 
 def _domain_error(exc: DomainError):
@@ -129,3 +230,5 @@ def _domain_error(exc: DomainError):
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
+    app.register_error_handler(UnsafeDatabaseRole, _database_error)

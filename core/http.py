@@ -21,15 +21,21 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import Page
 from flask_smorest.error_handler import ErrorSchema
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 
 from core.auth.identity import authenticate_request
 from core.db import bind_tenant, unbind_tenant
-from core.errors import Forbidden, NotFound, Unauthorized
+from core.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    database_error_response,
+    rollback_quietly,
+)
 from core.extensions import db
 from core.tenancy import PLATFORM, module_state, require_schema_ready, resolve_request_tenant
 
@@ -46,6 +52,18 @@ _HOSTLESS_ATTR = "_tenantry_hostless"
 def hostless(view):
     """Mark a view (function or MethodView class) as served before host resolution."""
     setattr(view, _HOSTLESS_ATTR, True)
+    return view
+
+
+# Hostless views need no database unless marked: probes, docs and metrics must answer while
+# it is down or unmigrated. A hostless view that reads tables gets the schema check that
+# every other route gets (503 naming what is missing), instead of a query on a missing table.
+_NEEDS_SCHEMA_ATTR = "_tenantry_needs_schema"
+
+
+def needs_schema(view):
+    """Mark a hostless view that uses the database: the schema is checked before it runs."""
+    setattr(view, _NEEDS_SCHEMA_ATTR, True)
     return view
 
 
@@ -99,14 +117,17 @@ def _login_email() -> str:
     return _UNSAFE_LOG_CHARS.sub("?", email)[:254] if isinstance(email, str) else "-"
 
 
+def _view_object():
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "view_class", view)
+
+
 def _is_hostless() -> bool:
     if request.endpoint is None:
         return False
     if request.endpoint.startswith("api-docs.") or request.endpoint == "static":
         return True
-    view = current_app.view_functions.get(request.endpoint)
-    view = getattr(view, "view_class", view)
-    return bool(getattr(view, _HOSTLESS_ATTR, False))
+    return bool(getattr(_view_object(), _HOSTLESS_ATTR, False))
 
 
 class Blueprint(SmorestBlueprint):
@@ -248,11 +269,18 @@ def _start_request():
                       _UNSAFE_LOG_CHARS.sub("?", request.host)[:255], g.login_email)
     g.tenant = None
     g.identity = None
+    g.pop(_COMMIT_CALLBACKS, None)
+    g.pop(_COMMITTED, None)
     # Start every request unscoped, whatever this thread's context held before (gunicorn's
     # sync workers reuse threads); teardown restores the value from before the request.
     g.tenant_token = bind_tenant(None)
     if _is_hostless():
-        return None
+        if getattr(_view_object(), _NEEDS_SCHEMA_ATTR, False):
+            require_schema_ready()
+        return None  # probes and docs: no database at all
+    # Before the first query that needs a table: an unmigrated, partly migrated or unreadable
+    # schema answers 503 naming the command that fixes it, on every route (cached per TTL).
+    require_schema_ready()
     resolve_request_tenant()
     authenticate_request()
     if g.tenant is not None:
@@ -266,11 +294,55 @@ def _start_request():
     return None
 
 
+# The request's final commit. What runs after the response is built must never turn work
+# that is committed into an error answer, and must never answer success for work that is not:
+# - work left open by the view (and what ``before_request_commit`` adds, e.g. usage counting)
+#   commits here; if that fails and nothing of the request was committed before, the answer
+#   becomes the 503 of a database that could not answer (nothing was kept, a retry is safe);
+# - if the view had already committed its work, a later failure (counting after it) is logged
+#   and the view's answer stands.
+_COMMIT_CALLBACKS = "tenantry_before_commit"
+_COMMITTED = "tenantry_committed"
+commit_log = logging.getLogger("tenantry.commit")
+
+
+def before_request_commit(callback: Callable[[Response], None]) -> None:
+    """Run ``callback(response)`` in the request's transaction just before the pipeline commits
+    it, for answers below 400 only (e.g. usage counting). A failure there is a failure of the
+    commit: see above."""
+    g.setdefault(_COMMIT_CALLBACKS, []).append(callback)
+
+
+def _note_commit(session) -> None:
+    if has_request_context():
+        g.setdefault(_COMMITTED, True)
+
+
+def _commit_request(response: Response) -> Response:
+    callbacks = g.pop(_COMMIT_CALLBACKS, [])
+    if response.status_code >= 400:
+        return response  # nothing of a failed request is kept: teardown rolls back
+    try:
+        for callback in callbacks:
+            callback(response)
+        if db.session().in_transaction():
+            db.session.commit()
+    except Exception as exc:
+        rollback_quietly()
+        if g.get(_COMMITTED):
+            commit_log.exception("the request's work is committed; finishing it failed "
+                                 "afterwards (%s), the answer stands: request_id=%s",
+                                 type(exc).__name__, g.get("request_id"))
+            return response
+        answer = database_error_response(exc)
+        if answer is None:
+            raise
+        return answer
+    return response
+
+
 def _finish_request(response):
-    # One transaction per request: what the view did not commit (usage counters, last-used
-    # times) commits with a successful answer; failures roll back at teardown.
-    if response.status_code < 400 and db.session().in_transaction():
-        db.session.commit()
+    response = _commit_request(response)
     response.headers["X-Request-ID"] = g.get("request_id", "")
     tenant = g.get("tenant")
     if g.get("login"):
@@ -296,6 +368,9 @@ def init_request_pipeline(app: Flask) -> None:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.teardown_request(_teardown)
+    # Once per process (create_app may run many times in tests), as core.db's listeners.
+    if not event.contains(db.session, "after_commit", _note_commit):
+        event.listen(db.session, "after_commit", _note_commit)
 
 
 # --------------------------------------------------------------------------- pagination

@@ -116,9 +116,12 @@ def tenancy() -> Tenancy:
 
 
 def require_serving(tenant: TenantInfo) -> None:
-    """403 for an inactive tenant, 503 (with the reason, also logged) for one not ready."""
+    """403 for an inactive tenant, 503 (with the reason, also logged) for one not ready.
+
+    The schema itself was checked before the tenant was looked up (core.http's pipeline runs
+    ``require_schema_ready`` first), so an active tenant is served.
+    """
     if tenant.status == "active":
-        require_schema_ready()
         return
     if tenant.status == "inactive":
         raise Forbidden(f"tenant '{tenant.slug}' is inactive")
@@ -145,7 +148,8 @@ def resolve_request_tenant() -> None:
 
 
 def require_schema_ready(branch: str = "core") -> None:
-    """503 while core's (or a module's) migrations are behind the code's heads."""
+    """503 while the schema (``core``) or a module's migrations are not at the code's heads;
+    the message says what is missing and which command fixes it."""
     from core.schema import schema_problems
 
     problem = schema_problems().get(branch)

@@ -1,7 +1,9 @@
 """WSGI entry point for production servers: ``gunicorn 'core.wsgi:build_app()'``.
 
-Builds the app and refuses to serve (raises, so the worker never boots) when DATABASE_URL's
-role could bypass row level security.
+The same app as ``gunicorn 'core:create_app()'``, with the role check run at start-up whatever
+TENANTRY_ENV says: a role that could bypass row level security raises, so the worker (and
+gunicorn) never boots. A database that does not answer yet does not stop it: the app serves
+liveness and answers 503 until the database is back (core.database).
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from core import create_app
 
 
 def build_app() -> Flask:
-    from core.db import verify_app_role
-    from core.extensions import db
+    from core.database import check_database_at_start
 
     app = create_app()
-    with app.app_context():
-        verify_app_role(db.engine)
+    check_database_at_start(app)
     return app

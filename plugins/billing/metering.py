@@ -2,18 +2,25 @@
 
 Before the view: a metered action of a tenant over its free tier answers 402 (nothing has been
 written, so nothing changes). After the view: the call is counted, only if it succeeded (status
-below 400), by one statement at the very end of the request's transaction. Counting at the
-end, rather than before the view, keeps the counter rows' locks for the commit instead of the
-whole request; a read-only request's commit does not wait for the disk because it was counted
-(see the billing_count_call migration).
+below 400), by one statement at the very end of the request's transaction, run by core's final
+commit (``core.http.before_request_commit``). Counting at the end, rather than before the view,
+keeps the counter rows' locks for the commit instead of the whole request; a read-only
+request's commit does not wait for the disk because it was counted (see the billing_count_call
+migration).
+
+A count that fails (the database went away between the view's commit and the count) never
+turns the answer into an error: core keeps the view's answer when its work was committed and
+logs the lost count; when nothing was committed yet the request answers 503 and nothing of it
+is kept, count included.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from flask import after_this_request, current_app, request
+from flask import current_app, request
 
+from core.http import before_request_commit
 from core.tenancy import module_state
 from plugins.billing import services
 
@@ -40,11 +47,10 @@ def on_authenticated_call(tenant_id: uuid.UUID, endpoint: str, method: str) -> N
     # The URL rule, not the path: "/cases/<uuid:case_id>" is one counter, not one per case.
     label = f"{method.upper()} {request.url_rule.rule}"
 
-    @after_this_request
-    def count_call(response):
-        # Core commits the request's transaction right after this (status < 400), so the
-        # counter rows stay locked for the commit only, and a count exists exactly when the
-        # request's work was committed.
-        if response.status_code < 400:
-            services.record_call(tenant_id, label)
-        return response
+    def count_call(response) -> None:
+        # Core calls this for answers below 400 and commits right after, so the counter rows
+        # stay locked for the commit only, and a count exists exactly when the request's work
+        # was committed.
+        services.record_call(tenant_id, label)
+
+    before_request_commit(count_call)

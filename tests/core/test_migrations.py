@@ -54,7 +54,7 @@ def test_readiness_is_503_while_a_plugin_branch_is_behind(notes_app):
     assert login.status_code == 200  # core is fine: only the notes routes are affected
     notes = tenant.with_token(login.json["access_token"]).get("/api/v1/notes")
     assert notes.status_code == 503
-    assert "flask migrate-all" in notes.json["message"]
+    assert "tenantry migrate-all" in notes.json["message"]
 
     with notes_app.app_context():
         migrate_all(echo=lambda _line: None)

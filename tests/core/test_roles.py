@@ -52,7 +52,7 @@ def test_a_superuser_is_refused_with_the_fix(database, make_role):
         verify_app_role(engine)
     assert "is a superuser" in str(excinfo.value)
     assert "NOSUPERUSER" in str(excinfo.value)
-    assert "flask setup-db" in str(excinfo.value)
+    assert "tenantry setup-db --admin-url URL" in str(excinfo.value)
     engine.dispose()
 
 
