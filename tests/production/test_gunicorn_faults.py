@@ -272,6 +272,14 @@ def test_a_postgres_restart_through_pgbouncer_loses_no_acknowledged_write(
     _restart_under_load(served_through_pgbouncer, "through pgbouncer")
 
 
+def _errors_logged(log_path: Path) -> str:
+    """The server's error lines and tracebacks (for the message of a failed assertion)."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    keep = [line for line in lines if not line.startswith("[")  # gunicorn's own INFO lines
+            or "ERROR" in line or "CRITICAL" in line]
+    return "\n".join(keep[-80:])
+
+
 def _restart_under_load(served: Served, path: str) -> None:
     stop, answers, failures = threading.Event(), [], []
     writers = [threading.Thread(target=_create_products, args=(served, stop, answers, failures))
@@ -292,8 +300,9 @@ def _restart_under_load(served: Served, path: str) -> None:
 
     statuses = Counter(answer.status for answer in answers)
     assert not failures, failures[:5]
-    assert set(statuses) <= {201, 503}, (statuses, [a.body for a in answers
-                                                    if a.status not in (201, 503)][:3])
+    assert set(statuses) <= {201, 503}, (
+        path, statuses, [a.body for a in answers if a.status not in (201, 503)][:3],
+        _errors_logged(served.log_path))
     assert all("retry-after" in a.headers for a in answers if a.status == 503)
     recovered = [a.finished for a in answers if a.status == 201 and a.started >= back_at]
     assert recovered, statuses

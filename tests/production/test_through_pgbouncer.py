@@ -259,3 +259,34 @@ def test_a_direct_connection_raises_no_warning(database, caplog):
         db.engine.dispose()
     assert direct.extensions["tenantry_pooler"].findings == set()
     assert not [r for r in caplog.records if r.name == "tenantry.pooler"]
+
+
+# --------------------------------------------------------------------------- one connection
+
+
+@pytest.fixture
+def one_connection_app(database, pgbouncer):
+    """One pooled connection per process (no overflow) to pgbouncer's one-server-connection
+    alias: a request that needed a second connection would wait DB_POOL_TIMEOUT, then fail."""
+    application = create_app(app_config(
+        database, DATABASE_URL=pgbouncer.single_url, DATABASE_POOLER="transaction",
+        DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0, DB_POOL_TIMEOUT=20))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def test_an_idempotent_receipt_completes_on_one_connection(one_connection_app, till,
+                                                          admin_connection, pos_store):
+    cashier, register, _shift, lines = till
+    client = HostClient(one_connection_app.test_client(), cashier.host, token=cashier.token)
+    headers = {"Idempotency-Key": f"one-{uuid.uuid4()}"}
+    body = {"lines": lines, "payments": [{"method": "cash", "amount": "5.00"}]}
+    started = time.monotonic()
+    first = client.post(_receipt_url(register), json=body, headers=headers)
+    again = client.post(_receipt_url(register), json=body, headers=headers)
+    elapsed = time.monotonic() - started
+    assert first.status_code == 201, first.json
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert elapsed < 10  # far below DB_POOL_TIMEOUT: nothing waited for a second connection
+    assert len(moves_of(admin_connection, pos_store.id, first.json["id"])) == 1
