@@ -52,7 +52,7 @@ def tenantry_register_blueprints(app, api):
 def tenantry_migration_folder():
     """Return the folder of this module's Alembic branch (branch label = module key), or None.
 
-    Called when the migration environment is configured (``flask migrate-all``, ``flask db``,
+    Called when the migration environment is configured (``tenantry migrate-all``, ``tenantry db``,
     readiness checks).
     """
 

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for create endpoints (DESIGN.md §5, IETF draft
+"""``Idempotency-Key`` for create endpoints (docs/architecture.md, "HTTP conventions"; IETF draft
 "The Idempotency-Key HTTP Header Field").
 
 Same key + same body → the stored response again, with ``Idempotent-Replayed: true``.
@@ -21,8 +21,9 @@ How it stays exactly-once with one database connection per request:
 
 Advisory lock key space: Tenantry takes only single-``bigint`` advisory locks, each on
 ``hashtextextended('<module key>.<purpose>:<ids>', 0)``. This module owns the prefix
-``core.idempotency:``; other code must use its own prefix (DESIGN.md §3 conventions, see
-docs/plugin-authoring.md), so two locks meet only by a 64-bit hash collision.
+``core.idempotency:``; other code must use its own prefix (docs/architecture.md, "Tenancy and
+isolation", advisory locks; docs/plugin-authoring.md), so two locks meet only by a 64-bit hash
+collision.
 
 Put ``@idempotent`` first (outermost) so it sees the final response, status and headers.
 """

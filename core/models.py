@@ -1,9 +1,10 @@
 """Core tables: platform-wide (tenants, platform users, module registry, templates) and
 tenant-owned (users, module toggles, API keys, idempotency records).
 
-Tenant-owned tables follow DESIGN.md §3: ``tenant_id`` first in the primary key and in every
-unique constraint, a server default taken from ``app.tenant_id``, composite foreign keys, and an
-RLS policy created by the migration (``core.rls``). ``TenantMixin`` gives the column.
+Tenant-owned tables follow docs/architecture.md ("Tenancy and isolation"): ``tenant_id`` first
+in the primary key and in every unique constraint, a server default taken from
+``app.tenant_id``, composite foreign keys, and an RLS policy created by the migration
+(``core.migration_kit.enable_tenant_rls``). ``TenantMixin`` gives the column.
 """
 
 from __future__ import annotations

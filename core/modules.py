@@ -60,7 +60,7 @@ def _require_available(key: str) -> Module:
 def _require_installed(key: str, installed: dict[str, str]) -> None:
     if key not in installed:
         raise Conflict(f"module '{key}' is not installed: its migrations are not applied; "
-                       "run `flask migrate-all`")
+                       "run `tenantry migrate-all`")
 
 
 def _validate_features(module: Module, features: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``flask billing``: show and set a tenant's plan from the server's shell."""
+"""``tenantry billing``: show and set a tenant's plan from the server's shell."""
 
 from __future__ import annotations
 

@@ -129,4 +129,4 @@ def check_free_tier(tenant_id: uuid.UUID, limit: int) -> None:
         raise PaymentRequired(
             f"free tier exhausted: {used} of {limit} free API calls used; this action needs "
             "the paid plan (the platform operator can switch it: "
-            "PUT /api/v1/platform/tenants/<id>/plan or `flask billing set-plan`)")
+            "PUT /api/v1/platform/tenants/<id>/plan or `tenantry billing set-plan`)")

@@ -40,7 +40,7 @@ class Cases(MethodView):
     def post(self, data):
         """Open a case (metered; accepts Idempotency-Key)."""
         case = services.create_case(g.tenant.id, actor=g.identity.actor, **data)
-        # No commit: @idempotent commits the case together with the stored response.
+        # No commit: the request's one commit keeps the case and the stored response together.
         location = url_for(f"{request.blueprint}.CaseById", case_id=case.id)
         return case, 201, {"Location": location}
 

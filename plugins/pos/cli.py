@@ -1,6 +1,6 @@
-"""``flask pos``: operations on POS from the server's shell.
+"""``tenantry pos``: operations on POS from the server's shell.
 
-``flask pos retry-fiscal`` registers every pending fiscal document (receipts, refunds, shift
+``tenantry pos retry-fiscal`` registers every pending fiscal document (receipts, refunds, shift
 openings and closings) with each tenant's cash-register provider. Run it after a device outage,
 or from cron. It exits 1 while documents are still pending, so monitoring notices.
 """

@@ -4,7 +4,7 @@ Every shift opening/closing, receipt and refund gets a ``pos_fiscal_records`` ro
 transaction as the document, then the provider is asked to register it (in a savepoint). If the
 provider fails, the document is kept and its record stays ``pending`` with the error: a device
 outage never loses a sale. Pending records are retried, oldest first, before every new document
-of the tenant and by ``flask pos retry-fiscal``; on a register, a failure stops the later
+of the tenant and by ``tenantry pos retry-fiscal``; on a register, a failure stops the later
 documents of that register from going ahead of it (devices number documents in order).
 """
 

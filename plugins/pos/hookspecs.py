@@ -19,7 +19,7 @@ amounts are strings) and returns a ``FiscalResult``:
 
 Methods run inside the caller's transaction, in a savepoint: they may write their own tables
 (flush, never commit). Raising any exception means "not registered": POS keeps the document
-with fiscal status ``pending`` and retries it later (``flask pos retry-fiscal``, and before the
+with fiscal status ``pending`` and retries it later (``tenantry pos retry-fiscal``, and before the
 tenant's next receipt) with the same ``document``, so methods must be idempotent per document
 id.
 """

@@ -1,7 +1,7 @@
 """POS metrics read at scrape time: the fiscal registration backlog across tenants.
 
 Why the database and not a counter in the workers: a document stays pending until a later
-document of its tenant, or ``flask pos retry-fiscal``, registers it. A tenant that stops selling
+document of its tenant, or ``tenantry pos retry-fiscal``, registers it. A tenant that stops selling
 after a device outage keeps its backlog with no worker ever seeing it again, and a counter of
 failed attempts would restart at zero with every worker. The database knows the backlog; the
 scrape reads it through ``tenantry_pos_fiscal_backlog()`` (see its migration: a SECURITY DEFINER

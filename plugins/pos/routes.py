@@ -3,8 +3,8 @@ refunds.
 
 Owners manage registers and the tenant's cash-register provider; cashiers (and admins, owners)
 run shifts and sell. Receipts and refunds accept ``Idempotency-Key`` so an offline till can
-retry without selling twice: those views flush and ``@idempotent`` commits the work together
-with the stored answer.
+retry without selling twice: those views flush, ``@idempotent`` stores the answer in the same
+transaction, and the request's one commit (core/http.py) keeps both or neither.
 """
 
 from __future__ import annotations

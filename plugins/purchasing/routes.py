@@ -1,7 +1,7 @@
 """``/api/v1/purchasing``: suppliers, purchase orders and receipts (owners and admins).
 
-Receiving accepts ``Idempotency-Key``: its view flushes and lets ``@idempotent`` commit the
-work together with the stored answer.
+Receiving accepts ``Idempotency-Key``: its view flushes, ``@idempotent`` stores the answer in
+the same transaction, and the request's one commit (core/http.py) keeps both or neither.
 """
 
 from __future__ import annotations

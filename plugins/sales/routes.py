@@ -1,8 +1,8 @@
 """``/api/v1/sales``: customers, sales orders, fulfilment and returns.
 
 Cashiers sell; admins and owners too. Creating an order, fulfilling it and creating a return
-accept ``Idempotency-Key``: those views flush and let ``@idempotent`` commit the work together
-with the stored answer.
+accept ``Idempotency-Key``: those views flush, ``@idempotent`` stores the answer in the same
+transaction, and the request's one commit (core/http.py) keeps both or neither.
 """
 
 from __future__ import annotations

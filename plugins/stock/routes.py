@@ -1,8 +1,9 @@
 """``/api/v1/stock``: locations, the move ledger, balances, counts and transfers.
 
 Owners and admins post and manage; cashiers may read locations and balances (a till needs to
-know what is on hand). Posting endpoints accept ``Idempotency-Key``; their views flush and
-let ``@idempotent`` commit the work together with the stored answer.
+know what is on hand). Posting endpoints accept ``Idempotency-Key``; their views flush,
+``@idempotent`` stores the answer in the same transaction, and the request's one commit
+(core/http.py) keeps both or neither.
 """
 
 from __future__ import annotations

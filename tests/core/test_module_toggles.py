@@ -263,13 +263,13 @@ def test_module_whose_migrations_are_not_applied_is_409_with_the_command(toggle_
     refused = _patch(owner, {"tgl_pending": {"enabled": True}})
     assert refused.status_code == 409
     assert "tgl_pending" in refused.json["message"]
-    assert "flask migrate-all" in refused.json["message"]
+    assert "tenantry migrate-all" in refused.json["message"]
     assert _states(owner)["tgl_base"] is False  # nothing of the request stayed
 
     by_platform = toggle_platform.put(
         f"/api/v1/platform/tenants/{toggle_tenant.id}/modules/tgl_pending")
     assert by_platform.status_code == 409
-    assert "flask migrate-all" in by_platform.json["message"]
+    assert "tenantry migrate-all" in by_platform.json["message"]
 
 
 def test_patch_is_all_or_nothing(toggle_tenant):
@@ -369,6 +369,6 @@ def test_apply_template_with_an_unmigrated_module_is_409(toggle_tenant, toggle_p
     response = toggle_platform.post(
         f"/api/v1/platform/tenants/{toggle_tenant.id}/apply-template/{key}")
     assert response.status_code == 409
-    assert "flask migrate-all" in response.json["message"]
+    assert "tenantry migrate-all" in response.json["message"]
     owner = toggle_tenant.as_role("owner")
     assert _states(owner)["tgl_base"] is False  # the requirement was not left enabled

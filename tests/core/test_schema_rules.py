@@ -1,4 +1,4 @@
-"""Rules over the whole schema (DESIGN.md §3), checked on every module's metadata and on the
+"""Rules over the whole schema (docs/architecture.md, "Tenancy and isolation"), checked on every module's metadata and on the
 migrated database: composite keys, RLS everywhere, the fixed list of SECURITY DEFINER
 functions, one head per branch, and models equal to migrations."""
 

@@ -2,7 +2,7 @@
 
 Every call raises ``ProviderUnavailable``, as a real driver does when its device is off or the
 fiscal service is down. POS then keeps each document with fiscal status ``pending``; switching
-the tenant to a working provider and running ``flask pos retry-fiscal`` registers them.
+the tenant to a working provider and running ``tenantry pos retry-fiscal`` registers them.
 """
 
 from __future__ import annotations
