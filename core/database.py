@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 
 import click
+import psycopg
 from flask import Flask
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import REQUEST_LIMITS, install_rls_listener, install_role_check
@@ -80,8 +82,31 @@ def connect_database(app: Flask) -> None:
         "lock_timeout": str(app.config["LOCK_TIMEOUT_MS"])}
     with app.app_context():
         app.extensions[ROLE_CHECK] = install_role_check(db.engine)
+        install_disconnect_detection(db.engine)
     install_pooler_detector(app)  # warns about an undeclared transaction pooler
     check_database_when_serving(app)  # last: every connect listener is in place
+
+
+def _is_protocol_confusion(exc: BaseException | None) -> bool:
+    """psycopg lost track of the server's answers: no SQLSTATE, the connection is unusable.
+
+    Seen through pgbouncer while PostgreSQL restarts: the first statement on a client
+    connection whose server connection died raises ``InternalError: received 2 results from
+    command 'BEGIN'``. SQLAlchemy does not take it for a disconnect, so pre-ping would hand the
+    broken connection to the request (a 500) instead of replacing it.
+    """
+    return isinstance(exc, psycopg.InternalError) and getattr(exc, "sqlstate", None) is None
+
+
+def _mark_protocol_confusion_as_disconnect(context) -> None:
+    if _is_protocol_confusion(context.original_exception):
+        context.is_disconnect = True  # the pool invalidates it; pre-ping then reconnects
+
+
+def install_disconnect_detection(engine: Engine) -> None:
+    """Treat driver protocol confusion as a lost connection (see ``_is_protocol_confusion``)."""
+    if not event.contains(engine, "handle_error", _mark_protocol_confusion_as_disconnect):
+        event.listen(engine, "handle_error", _mark_protocol_confusion_as_disconnect)
 
 
 def check_database_at_start(app: Flask) -> None:

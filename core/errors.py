@@ -144,8 +144,10 @@ def unavailable_reason(exc: BaseException) -> str | None:
         return _UNAVAILABLE_REASONS[sqlstate]
     if sqlstate in _SQLSTATE_ANSWERS:
         return None  # a conflict with data (e.g. a lock timeout: 409), not an outage
-    if isinstance(exc, OperationalError | InterfaceError) or sqlstate.startswith("08"):
-        # Connection refused or lost, a closed connection, a pooler's protocol error.
+    if (isinstance(exc, OperationalError | InterfaceError) or sqlstate.startswith("08")
+            or getattr(exc, "connection_invalidated", False)):
+        # Connection refused or lost, a closed connection, a pooler's protocol error, or a
+        # connection the engine invalidated (core.database: driver protocol confusion).
         return "the database is unavailable"
     return None
 

@@ -202,6 +202,36 @@ def test_a_backend_terminated_during_a_request_answers_503(faults_app, admin_con
     assert client.get("/api/v1/faultprobe/pid").status_code == 200  # and the next one is fine
 
 
+def test_driver_protocol_confusion_answers_503_and_the_connection_is_replaced(faults_app):
+    """psycopg's ``InternalError`` without a SQLSTATE ("received 2 results from command
+    'BEGIN'", seen through pgbouncer during a PostgreSQL restart) means the connection is
+    unusable: 503, the connection is invalidated, and the next request runs on a new one."""
+    from sqlalchemy import event
+
+    client = probe_client(faults_app)
+    first = client.get("/api/v1/faultprobe/pid")
+    assert first.status_code == 200, first.json
+    armed = []
+
+    def confuse(conn, cursor, statement, parameters, context, executemany):
+        if armed and "pg_backend_pid" in statement:
+            armed.clear()
+            raise psycopg.InternalError("received 2 results from command 'BEGIN'")
+
+    with faults_app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", confuse)
+    try:
+        armed.append(True)
+        confused = client.get("/api/v1/faultprobe/pid")
+        assert_503_with_retry_after(confused)
+        after = client.get("/api/v1/faultprobe/pid")
+        assert after.status_code == 200, after.json
+        assert after.json["pid"] != first.json["pid"]  # the confused connection was discarded
+    finally:
+        event.remove(engine, "before_cursor_execute", confuse)
+
+
 # --------------------------------------------------------------------------- the pool
 
 

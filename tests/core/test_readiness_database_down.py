@@ -100,8 +100,11 @@ def test_gunicorn_serves_liveness_while_the_database_is_down(entry_point, tmp_pa
 
 @pytest.fixture
 def own_postgres():
+    # The cluster folder itself is the temporary folder: its parent (/tmp) is reachable by the
+    # unprivileged user PostgreSQL runs as when we are root, so the cluster is not relocated to
+    # /var/tmp (where the rmtree below would not find it).
     base = Path(tempfile.mkdtemp(prefix="tenantry-restart-pg-", dir="/tmp"))
-    server = EmbeddedPostgres(base / "pg", durable=False).start()
+    server = EmbeddedPostgres(base, durable=False).start()
     try:
         yield server
     finally:
