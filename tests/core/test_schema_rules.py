@@ -1,6 +1,6 @@
-"""Rules over the whole schema (docs/architecture.md, "Tenancy and isolation"), checked on every module's metadata and on the
-migrated database: composite keys, RLS everywhere, the fixed list of SECURITY DEFINER
-functions, one head per branch, and models equal to migrations."""
+"""Rules over the whole schema (docs/architecture.md, "Tenancy and isolation"), checked on every
+module's metadata and on the migrated database: composite keys, RLS everywhere, the fixed list of
+SECURITY DEFINER functions, one head per branch, and models equal to migrations."""
 
 from __future__ import annotations
 
