@@ -43,8 +43,8 @@ def disable_rls(owner_dsn: str) -> list[str]:
 
 
 def _explicit_tenant_filter(state: ORMExecuteState) -> None:
-    from core.db import current_tenant_id
     from core.models import TenantMixin
+    from core.rls import current_tenant_id
 
     if not (state.is_select or state.is_update or state.is_delete):
         return

@@ -23,10 +23,10 @@ from sqlalchemy import text
 
 from core import create_app
 from core.auth.apikey_services import create_key
-from core.db import tenant_context
 from core.embedded import EmbeddedPostgres
 from core.extensions import db
 from core.modules import disable_module
+from core.rls import tenant_context
 from core.schema import migrate_all
 from core.tenants import create_tenant
 from plugins.billing import services

@@ -192,7 +192,7 @@ def _settings_url(admin_url: str, database: str, from_env: str | None, role: str
 @with_appcontext
 def serve_command(host, port, no_demo):
     """Migrate, seed (platform owner, demo tenant) and run the development server."""
-    from core.db import verify_app_role
+    from core.role_check import verify_app_role
     from core.schema import migrate_all
     from core.seed import seed_demo
 

@@ -3,7 +3,7 @@
 The app never needs the database to start: a pod whose PostgreSQL is down boots, answers
 liveness, and answers 503 (readiness and requests) until the database is back. In production
 the role check runs at start-up when the database answers, so an unsafe role stops the server
-before it serves anything (``core.db.RoleCheck`` keeps checking new connections otherwise).
+before it serves anything (``core.role_check.RoleCheck`` keeps checking new connections otherwise).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import REQUEST_LIMITS, install_rls_listener, install_role_check
 from core.extensions import db
 from core.pooler import install_pooler_detector
+from core.rls import REQUEST_LIMITS, install_rls_listener
+from core.role_check import install_role_check
 
 log = logging.getLogger("tenantry.database")
 

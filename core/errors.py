@@ -19,8 +19,8 @@ from flask import Flask, current_app, g, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from core.db import UnsafeDatabaseRole
 from core.extensions import db
+from core.role_check import UnsafeDatabaseRole
 
 log = logging.getLogger("tenantry.errors")
 

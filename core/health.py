@@ -14,10 +14,10 @@ import logging
 from flask.views import MethodView
 from sqlalchemy import text
 
-from core.db import UnsafeDatabaseRole
 from core.errors import error_response, rollback_quietly, unavailable_reason
 from core.extensions import db
 from core.http import Blueprint, hostless
+from core.role_check import UnsafeDatabaseRole
 from core.schema import schema_problems
 from core.schemas import StatusSchema
 

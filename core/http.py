@@ -28,7 +28,6 @@ from flask_smorest.error_handler import ErrorSchema
 from sqlalchemy import Select, event, func, select
 
 from core.auth.identity import authenticate_request
-from core.db import bind_tenant, unbind_tenant
 from core.errors import (
     Forbidden,
     NotFound,
@@ -37,6 +36,7 @@ from core.errors import (
     rollback_quietly,
 )
 from core.extensions import db
+from core.rls import bind_tenant, unbind_tenant
 from core.tenancy import PLATFORM, module_state, require_schema_ready, resolve_request_tenant
 
 access_log = logging.getLogger("tenantry.access")
@@ -368,7 +368,7 @@ def init_request_pipeline(app: Flask) -> None:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.teardown_request(_teardown)
-    # Once per process (create_app may run many times in tests), as core.db's listeners.
+    # Once per process (create_app may run many times in tests), as core.rls's listeners.
     if not event.contains(db.session, "after_commit", _note_commit):
         event.listen(db.session, "after_commit", _note_commit)
 

@@ -16,11 +16,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.util import identity_key
 
-from core.db import tenant_context
 from core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from core.extensions import db
 from core.models import ModuleRecord, TenantModule
 from core.plugins import Module, PluginRegistry
+from core.rls import tenant_context
 
 
 @dataclass(frozen=True)

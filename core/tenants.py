@@ -14,11 +14,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.auth.passwords import hash_password
-from core.db import tenant_context
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.models import Template, Tenant, User
 from core.modules import apply_modules, installed_versions, registry
+from core.rls import tenant_context
 
 SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 

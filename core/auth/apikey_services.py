@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from core.auth.apikeys import generate_key
-from core.db import tenant_context
 from core.errors import NotFound, Unprocessable
 from core.extensions import db
 from core.models import API_KEY_ROLES, ApiKey
+from core.rls import tenant_context
 
 # A grace period longer than a week is a second key, not a rotation.
 MAX_GRACE_SECONDS = 7 * 24 * 3600

@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 
 from core.auth.apikeys import find_live_key
 from core.auth.tokens import TokenError, TokenSigner
-from core.db import bind_tenant
 from core.errors import Forbidden, Unauthorized
 from core.extensions import db
 from core.models import ApiKey, PlatformUser, User
+from core.rls import bind_tenant
 from core.tenancy import PLATFORM, require_serving, tenancy
 
 log = logging.getLogger("tenantry.auth")

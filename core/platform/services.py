@@ -16,10 +16,10 @@ from sqlalchemy import Select, or_, select
 
 from core import modules as module_service
 from core import tenants
-from core.db import tenant_context
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.models import ModuleRecord, Template, Tenant, User
+from core.rls import tenant_context
 from core.tenancy import tenancy
 from core.tenants import get_tenant, set_status
 

@@ -13,9 +13,9 @@ import uuid
 from flask import current_app, g
 from flask.views import MethodView
 
-from core.db import tenant_context
 from core.extensions import db
 from core.http import Blueprint
+from core.rls import tenant_context
 from core.routing import PLATFORM_BLUEPRINT_ATTR
 from core.tenants import get_tenant
 from plugins.billing import services

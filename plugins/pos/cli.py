@@ -13,9 +13,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core.db import tenant_context
 from core.extensions import db
 from core.models import Tenant
+from core.rls import tenant_context
 from core.tenancy import module_state
 
 

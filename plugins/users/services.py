@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from core import tenants
 from core.auth.identity import signer
 from core.auth.passwords import hash_password, verify_password
-from core.db import tenant_context
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.models import User
+from core.rls import tenant_context
 
 
 def users_query(tenant_id: uuid.UUID, *, role: str | None = None, active: bool | None = None,

@@ -22,10 +22,10 @@ from sqlalchemy.exc import DBAPIError
 
 from core import create_app
 from core.auth.apikey_services import create_key
-from core.db import tenant_context
 from core.dbsetup import connect_admin
 from core.extensions import db
 from core.idempotency import lock_name
+from core.rls import tenant_context
 from core.schema import alembic_config
 from core.tenants import create_tenant, create_user
 from tests.fixtures.app import HostClient, app_config

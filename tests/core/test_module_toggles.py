@@ -18,11 +18,11 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core import create_app
-from core.db import tenant_context
 from core.extensions import db
 from core.http import Blueprint
 from core.models import TenantModule
 from core.plugins import BUILTIN_PLUGINS, Module, hookimpl
+from core.rls import tenant_context
 from core.tenancy import feature
 from core.tenants import create_tenant
 from tests.fixtures.app import (

@@ -65,7 +65,7 @@ def test_the_detector_lets_transaction_local_settings_pass(snippet):
 
 def test_no_python_file_sets_app_settings_for_a_session():
     files = python_files()
-    assert any(path.name == "db.py" and path.parent.name == "core" for path in files)
+    assert any(path.name == "rls.py" and path.parent.name == "core" for path in files)
     found = {}
     for path in files:
         lines = offending_lines(path.read_text(encoding="utf-8", errors="replace"))

@@ -16,9 +16,10 @@ from sqlalchemy.exc import DBAPIError
 
 from core import create_app
 from core.auth.passwords import hash_password
-from core.db import role_problems, tenant_context
 from core.extensions import db
 from core.models import ApiKey, TenantModule, User
+from core.rls import tenant_context
+from core.role_check import role_problems
 from tests.fixtures.app import HostClient, app_config
 
 TENANT_TABLES = ("users", "tenant_modules", "api_keys", "idempotency_keys")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from core.db import bind_tenant, tenant_context, unbind_tenant
 from core.extensions import db
 from core.models import User
+from core.rls import bind_tenant, tenant_context, unbind_tenant
 
 _SETTING = text("SELECT current_setting('app.tenant_id', true)")
 

@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core import create_app
-from core.db import UnsafeDatabaseRole
 from core.dbsetup import connect_admin
 from core.extensions import db
+from core.role_check import UnsafeDatabaseRole
 from tests.fixtures.app import JWT_SECRET, PLATFORM_EMAIL, PLATFORM_HOST, app_config
 
 REPOSITORY = Path(__file__).resolve().parents[2]

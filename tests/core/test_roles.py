@@ -12,8 +12,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from core.cli import setup_db_command
-from core.db import UnsafeDatabaseRole, role_problems, verify_app_role
 from core.dbsetup import connect_admin
+from core.role_check import UnsafeDatabaseRole, role_problems, verify_app_role
 
 
 def _engine_as(database, role: str, password: str):

@@ -9,9 +9,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from core.db import tenant_context
 from core.extensions import db
 from core.modules import disable_module
+from core.rls import tenant_context
 from plugins.billing import services
 from plugins.billing.metering import metered_actions
 from tests.fixtures.apikeys import CLINIC_FREE_TIER_LIMIT, bootstrap_over_http

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from core.db import tenant_context
 from core.extensions import db
+from core.rls import tenant_context
 from plugins.cases.models import Case
 
 PREFIXES = ["", "/api/v1"]

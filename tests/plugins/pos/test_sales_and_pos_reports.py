@@ -8,8 +8,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.db import tenant_context
 from core.extensions import db
+from core.rls import tenant_context
 from tests.fixtures.commerce import make_product, receive_stock, sell
 
 

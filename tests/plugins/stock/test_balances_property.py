@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
-from core.db import tenant_context
 from core.errors import Conflict
 from core.extensions import db
+from core.rls import tenant_context
 from tests.fixtures.inventory import build_shop, make_product
 
 PRODUCTS, LOCATIONS = 2, 2

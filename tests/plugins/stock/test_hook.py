@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.db import tenant_context
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
+from core.rls import tenant_context
 from core.tenancy import module_state
 from tests.fixtures.inventory import balance, make_product, receive_stock
 
