@@ -2,7 +2,7 @@
 
 ``migrate_all`` runs first in an app context (what ``flask migrate-all`` does). The rows are then
 generated inside PostgreSQL (``INSERT ... SELECT`` over ``generate_series``) in one
-transaction as the owner role, which has BYPASSRLS (``core.dbsetup``): no row goes through
+transaction as the owner role, which has BYPASSRLS (``core.provisioning``): no row goes through
 Python, so 200,000 products take seconds. API keys are the exception (their raw values must be
 known to the load generator): they are made in Python and sent with COPY.
 

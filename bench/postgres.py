@@ -3,8 +3,8 @@
 Either the embedded server (``core.embedded.EmbeddedPostgres`` with ``durable=True``: fsync,
 synchronous commit and full-page writes on, as in production) in a fresh folder, or any server
 named by a superuser ``--admin-url``. Each benchmark database gets the owner and app roles that
-``flask setup-db`` would create (``core.dbsetup.provision``), so the app runs as an unprivileged
-role under row level security exactly as deployed.
+``flask setup-db`` would create (``core.provisioning.provision``), so the app runs as an
+unprivileged role under row level security exactly as deployed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from core.dbsetup import RolePlan, connect_admin, provision
+from core.provisioning import RolePlan, connect_admin, provision
 
 OWNER_ROLE = "bench_owner"
 APP_ROLE = "bench_app"

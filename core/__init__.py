@@ -15,7 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.auth.tokens import TokenSigner
     from core.cli import register_commands
     from core.config import load_settings
-    from core.database import connect_database
+    from core.engine import connect_database
     from core.errors import register_error_handlers
     from core.http import init_request_pipeline
     from core.json_limits import init_json_limits

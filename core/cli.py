@@ -132,7 +132,7 @@ def setup_db_command(admin_url, database, owner_role, app_role, owner_password, 
     """
     import psycopg
 
-    from core.dbsetup import SetupError, plan_from_urls, provision_database
+    from core.provisioning import SetupError, plan_from_urls, provision_database
 
     env_urls = {name: os.environ.get(name) or None
                 for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL")}
@@ -171,7 +171,7 @@ def _settings_url(admin_url: str, database: str, from_env: str | None, role: str
                   given: str | None, generated: str | None) -> str:
     """The URL the app should use for ``role``: the one in the environment, else the admin
     URL's server with the role and database. Shows a password only if this run generated it."""
-    from core.dbsetup import parse_url
+    from core.provisioning import parse_url
 
     if from_env:
         url = parse_url(from_env)

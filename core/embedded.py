@@ -32,7 +32,7 @@ from pathlib import Path
 
 import psycopg
 
-from core.dbsetup import RolePlan, provision
+from core.provisioning import RolePlan, provision
 
 log = logging.getLogger("tenantry.embedded")
 

@@ -147,7 +147,7 @@ def unavailable_reason(exc: BaseException) -> str | None:
     if (isinstance(exc, OperationalError | InterfaceError) or sqlstate.startswith("08")
             or getattr(exc, "connection_invalidated", False)):
         # Connection refused or lost, a closed connection, a pooler's protocol error, or a
-        # connection the engine invalidated (core.database: driver protocol confusion).
+        # connection the engine invalidated (core.engine: driver protocol confusion).
         return "the database is unavailable"
     return None
 

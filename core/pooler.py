@@ -1,7 +1,7 @@
 """Warn when the app talks to a transaction pooler it was not told about.
 
 Behind pgbouncer in ``pool_mode=transaction`` the app must run with
-``DATABASE_POOLER=transaction`` (core/database.py turns psycopg's server-side prepared
+``DATABASE_POOLER=transaction`` (core/engine.py turns psycopg's server-side prepared
 statements off): psycopg prepares a statement after five uses on one connection, and the next
 transaction may run on another server connection, which answers ``DuplicatePreparedStatement``
 (SQLSTATE 42P05) or ``InvalidSqlStatementName`` (26000) — a 500 for the client. An operator who

@@ -3,7 +3,7 @@
 The same app as ``gunicorn 'core:create_app()'``, with the role check run at start-up whatever
 TENANTRY_ENV says: a role that could bypass row level security raises, so the worker (and
 gunicorn) never boots. A database that does not answer yet does not stop it: the app serves
-liveness and answers 503 until the database is back (core.database).
+liveness and answers 503 until the database is back (core.engine).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from core import create_app
 
 
 def build_app() -> Flask:
-    from core.database import check_database_at_start
+    from core.engine import check_database_at_start
 
     app = create_app()
     check_database_at_start(app)

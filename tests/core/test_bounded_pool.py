@@ -16,8 +16,8 @@ import uuid
 import pytest
 
 from core import create_app
-from core.dbsetup import connect_admin
 from core.extensions import db
+from core.provisioning import connect_admin
 from tests.fixtures.app import HostClient, app_config
 from tests.fixtures.commerce import make_product, moves_of, receive_stock
 from tests.fixtures.tenants import PASSWORD

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.config import PROJECT_ROOT
-from core.dbsetup import connect_admin
+from core.provisioning import connect_admin
 from tests.core.commandline import app_env, tenantry
 
 CATALOG_EDIT = """

@@ -13,7 +13,7 @@ import secrets
 import pytest
 from sqlalchemy.engine import make_url
 
-from core.dbsetup import connect_admin
+from core.provisioning import connect_admin
 from tests.core.commandline import FLASK, TENANTRY, base_env, run
 
 

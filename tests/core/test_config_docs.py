@@ -38,7 +38,7 @@ ENVIRONMENT_READERS = ("core", "plugins", "migrations", "deploy", "dev.py", "tes
 NO_DEFAULT = "\N{EN DASH}"  # what a row's Default cell says when there is none
 
 # A setting whose default is None falls back to something the Setting cannot express; these
-# fall-backs live in core/database.py (connect_database) and are what the row must say.
+# fall-backs live in core/engine.py (connect_database) and are what the row must say.
 FALLBACKS = {
     "DATABASE_URL": "embedded",  # no DATABASE_URL: the embedded PostgreSQL (development)
     "MIGRATION_DATABASE_URL": "`DATABASE_URL`",

@@ -26,10 +26,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from core import create_app
-from core.dbsetup import connect_admin
 from core.extensions import db
 from core.http import Blueprint, before_request_commit
 from core.plugins import Module, hookimpl
+from core.provisioning import connect_admin
 from core.routing import PLATFORM_BLUEPRINT_ATTR
 from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
 

@@ -22,9 +22,9 @@ from sqlalchemy.exc import DBAPIError
 
 from core import create_app
 from core.auth.apikey_services import create_key
-from core.dbsetup import connect_admin
 from core.extensions import db
 from core.idempotency import lock_name
+from core.provisioning import connect_admin
 from core.rls import tenant_context
 from core.schema import alembic_config
 from core.tenants import create_tenant, create_user

@@ -10,8 +10,8 @@ import pytest
 from alembic import command
 
 from core import create_app
-from core.dbsetup import connect_admin
 from core.extensions import db
+from core.provisioning import connect_admin
 from core.schema import _script, alembic_config, migrate_all
 from tests.fixtures.apikeys import CLINCORE_HOST
 from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, ROOT_DOMAIN, app_config

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core import create_app
-from core.dbsetup import connect_admin
 from core.extensions import db
+from core.provisioning import connect_admin
 from core.role_check import UnsafeDatabaseRole
 from tests.fixtures.app import JWT_SECRET, PLATFORM_EMAIL, PLATFORM_HOST, app_config
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from core.cli import setup_db_command
-from core.dbsetup import connect_admin
+from core.provisioning import connect_admin
 from core.role_check import UnsafeDatabaseRole, role_problems, verify_app_role
 
 

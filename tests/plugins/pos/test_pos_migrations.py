@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 
 import plugins.pos
 from core import create_app
-from core.dbsetup import connect_admin
 from core.migration_kit import create_enum_if_absent
+from core.provisioning import connect_admin
 from core.schema import migrate_all
 from tests.fixtures.app import app_config
 
