@@ -199,7 +199,7 @@ def migrate(database: BenchDatabase, echo: Echo, extra_plugins=()) -> tuple[floa
     """``flask migrate-all`` in-process; returns the seconds it took and the installed modules."""
     from core import create_app
     from core.extensions import db
-    from core.schema import migrate_all
+    from core.schema_migrations import migrate_all
 
     config = create_app_config(database, AppOptions())
     if extra_plugins:

@@ -64,7 +64,7 @@ def _drop_probe_column(database: BenchDatabase) -> None:
     from bench import probe_plugin
     from core import create_app
     from core.extensions import db
-    from core.schema import alembic_config
+    from core.schema_migrations import alembic_config
 
     config = create_app_config(database, AppOptions())
     config["EXTRA_PLUGINS"] = [("benchprobe", probe_plugin)]

@@ -27,7 +27,7 @@ from core.embedded import EmbeddedPostgres
 from core.extensions import db
 from core.modules import disable_module
 from core.rls import tenant_context
-from core.schema import migrate_all
+from core.schema_migrations import migrate_all
 from core.tenants import create_tenant
 from plugins.billing import services
 

@@ -23,8 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.metrics import init_metrics
     from core.openapi import init_api
     from core.plugins import build_registry
+    from core.readiness import init_readiness
     from core.routing import register_blueprints
-    from core.schema import init_schema
+    from core.schema_migrations import init_schema
     from core.tenancy import init_tenancy
 
     settings = load_settings(config)
@@ -41,7 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         secret=app.config["JWT_SECRET"], issuer=app.config["JWT_ISSUER"],
         ttl_seconds=app.config["JWT_TTL_SECONDS"],
         previous_secret=app.config.get("JWT_PREVIOUS_SECRET"))
-    init_schema(app)  # Alembic: core + plugin branches, readiness
+    init_schema(app)  # Alembic: core + plugin branches
+    init_readiness(app)  # the cached answer to 'is the schema at its heads?'
     init_tenancy(app)  # host resolution caches
     api = init_api(app)  # flask-smorest, OpenAPI at /api/v1/openapi.json
     register_blueprints(app, api)  # core routes + every plugin's, with their guards

@@ -90,7 +90,7 @@ def migrate_all_command():
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
-    from core.schema import migrate_all
+    from core.schema_migrations import migrate_all
 
     try:
         migrate_all(echo=click.echo)
@@ -193,7 +193,7 @@ def _settings_url(admin_url: str, database: str, from_env: str | None, role: str
 def serve_command(host, port, no_demo):
     """Migrate, seed (platform owner, demo tenant) and run the development server."""
     from core.role_check import verify_app_role
-    from core.schema import migrate_all
+    from core.schema_migrations import migrate_all
     from core.seed import seed_demo
 
     app = current_app._get_current_object()
@@ -324,7 +324,7 @@ def idempotency_purge():
     from sqlalchemy import create_engine, pool
 
     from core.idempotency import purge_expired
-    from core.schema import migration_url
+    from core.schema_migrations import migration_url
 
     app = current_app._get_current_object()
     engine = create_engine(migration_url(app), poolclass=pool.NullPool)

@@ -180,7 +180,7 @@ _SCHEMA_SQLSTATES = frozenset({"42P01", "42703", "42883", "3F000"})
 
 
 def _schema_not_ready_response():
-    from core.schema import schema_problems
+    from core.readiness import schema_problems
 
     current_app.extensions["tenantry_schema_cache"].invalidate()
     try:

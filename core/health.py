@@ -17,8 +17,8 @@ from sqlalchemy import text
 from core.errors import error_response, rollback_quietly, unavailable_reason
 from core.extensions import db
 from core.http import Blueprint, hostless
+from core.readiness import schema_problems
 from core.role_check import UnsafeDatabaseRole
-from core.schema import schema_problems
 from core.schemas import StatusSchema
 
 log = logging.getLogger("tenantry.health")

@@ -19,7 +19,7 @@ from flask import current_app, g
 from flask.cli import with_appcontext
 
 from core.extensions import db
-from core.schema import CORE_BRANCH, MIGRATIONS_DIR
+from core.schema_migrations import CORE_BRANCH, MIGRATIONS_DIR
 
 
 def db_group(migrate_group: click.Group) -> click.Group:

@@ -150,7 +150,7 @@ def resolve_request_tenant() -> None:
 def require_schema_ready(branch: str = "core") -> None:
     """503 while the schema (``core``) or a module's migrations are not at the code's heads;
     the message says what is missing and which command fixes it."""
-    from core.schema import schema_problems
+    from core.readiness import schema_problems
 
     problem = schema_problems().get(branch)
     if problem:

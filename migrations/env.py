@@ -10,7 +10,7 @@ from alembic import context
 from flask import current_app
 from sqlalchemy import create_engine, pool, text
 
-from core.schema import deployment_tables
+from core.schema_migrations import deployment_tables
 
 config = context.config
 logger = logging.getLogger("alembic.env")

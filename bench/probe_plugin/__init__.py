@@ -7,7 +7,7 @@ change in PostgreSQL, not a table rewrite).
 """
 
 from core.plugins import Module, hookimpl
-from core.schema import plugin_folder
+from core.schema_migrations import plugin_folder
 
 MODULE_KEY = "benchprobe"
 

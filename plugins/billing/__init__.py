@@ -7,7 +7,7 @@ only the platform switches it. Other modules declare their metered actions throu
 """
 
 from core.plugins import Module, hookimpl
-from core.schema import plugin_folder
+from core.schema_migrations import plugin_folder
 
 MODULE_KEY = "billing"
 

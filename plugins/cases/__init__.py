@@ -5,7 +5,7 @@ Hookimpls only. Opening a case is metered by billing (free tier: 402 when exhaus
 """
 
 from core.plugins import Module, hookimpl
-from core.schema import plugin_folder
+from core.schema_migrations import plugin_folder
 
 # Registration names of the one blueprint: ClinCore's /cases and Tenantry's /api/v1/cases.
 ROOT_NAME, V1_NAME = "cases", "cases_v1"

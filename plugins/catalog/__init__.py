@@ -6,7 +6,7 @@ composite foreign keys at it; they never write it.
 """
 
 from core.plugins import Module, hookimpl
-from core.schema import plugin_folder
+from core.schema_migrations import plugin_folder
 
 
 @hookimpl

@@ -5,7 +5,7 @@ Hookimpls only.
 """
 
 from core.plugins import Module, hookimpl
-from core.schema import plugin_folder
+from core.schema_migrations import plugin_folder
 
 
 @hookimpl

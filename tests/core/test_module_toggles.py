@@ -93,7 +93,7 @@ OTHER_BUILTINS = [path.rsplit(".", 1)[-1] for path in BUILTIN_PLUGINS if path !=
 
 @pytest.fixture(scope="module")
 def toggle_app(server_admin_url):
-    from core.schema import migrate_all
+    from core.schema_migrations import migrate_all
 
     database = _from_admin_url(server_admin_url)
     migrator = create_app(app_config(database, EXTRA_PLUGINS=INSTALLED,

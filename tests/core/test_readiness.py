@@ -12,7 +12,7 @@ from alembic import command
 from core import create_app
 from core.extensions import db
 from core.provisioning import connect_admin
-from core.schema import _script, alembic_config, migrate_all
+from core.schema_migrations import alembic_config, migrate_all, revision_script
 from tests.fixtures.apikeys import CLINCORE_HOST
 from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, ROOT_DOMAIN, app_config
 from tests.fixtures.database import _from_admin_url
@@ -76,7 +76,7 @@ def test_every_route_answers_503_with_the_reason_on_an_unmigrated_database(
 def test_a_partly_migrated_core_is_named_with_its_head(fresh_database):
     application = create_app(app_config(fresh_database))
     with application.app_context():
-        script = _script()
+        script = revision_script()
         first = list(script.iterate_revisions("core@head", "base"))[-1].revision
         head = script.get_revision("core@head").revision
         command.upgrade(alembic_config(), first)
@@ -113,7 +113,7 @@ def migrated(server_admin_url):
         create_tenant(slug="acme", name="Acme", owner_email="owner@acme.test",
                       owner_password="correct-horse-battery", modules={"cases": {}})
         db.session.commit()
-        head = _script().get_revision("cases@head").revision
+        head = revision_script().get_revision("cases@head").revision
     return database, application, head
 
 

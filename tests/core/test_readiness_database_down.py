@@ -22,7 +22,7 @@ import pytest
 from core import create_app
 from core.embedded import EmbeddedPostgres
 from core.extensions import db
-from core.schema import migrate_all
+from core.schema_migrations import migrate_all
 from tests.core.test_role_check import GUNICORN, REPOSITORY, free_port, production_env
 from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD, app_config
 from tests.fixtures.database import TestDatabase as DatabaseUrls  # not collected

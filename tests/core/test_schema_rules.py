@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, Unique
 from sqlalchemy.engine import make_url
 
 from core.extensions import db
-from core.schema import alembic_config, deployment_tables
+from core.schema_migrations import alembic_config, deployment_tables
 
 # The only functions allowed to look across tenants (each one narrow, each one reviewed).
 # tenantry_pos_fiscal_backlog: a count and the oldest time, no argument, no tenant (/metrics).

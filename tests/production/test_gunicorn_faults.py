@@ -127,7 +127,7 @@ def _seed(cluster: EmbeddedPostgres, instance: Path) -> None:
     """Migrate, then one tenant with catalog, stock and POS and its admin and cashier."""
     from core import create_app
     from core.extensions import db
-    from core.schema import migrate_all
+    from core.schema_migrations import migrate_all
     from core.tenants import create_tenant, create_user
 
     application = create_app({

@@ -22,7 +22,7 @@ import plugins.pos
 from core import create_app
 from core.migration_kit import create_enum_if_absent
 from core.provisioning import connect_admin
-from core.schema import migrate_all
+from core.schema_migrations import migrate_all
 from tests.fixtures.app import app_config
 
 TYPE_LOCATIONS = """

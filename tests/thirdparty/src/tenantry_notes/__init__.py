@@ -1,7 +1,7 @@
 """tenantry-notes: per-tenant notes; a third-party plugin exercising the whole contract."""
 
 from core.plugins import Module, hookimpl
-from core.schema import plugin_folder
+from core.schema_migrations import plugin_folder
 
 
 @hookimpl

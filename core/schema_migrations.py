@@ -1,7 +1,8 @@
-"""Migration state: the Alembic configuration (core + every plugin branch), ``migrate-all``,
-and the readiness check that core and every installed module are at their heads.
+"""Schema migrations: the Alembic configuration (core + every plugin branch), which branch
+heads a database has applied, ``migrate-all`` and the record of installed modules.
 
-Migrations connect as the owner role (MIGRATION_DATABASE_URL), never as the app role.
+Migrations connect as the owner role (MIGRATION_DATABASE_URL), never as the app role. Whether
+the schema is ready to serve (the 503 before a request) is ``core.readiness``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from flask import Flask, current_app
-from sqlalchemy import create_engine, pool, select, text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import ProgrammingError
 
-from core.cache import TTLCache
 from core.config import PROJECT_ROOT
 from core.extensions import db, migrate
 from core.models import ModuleRecord
@@ -68,7 +67,6 @@ def init_schema(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     if _configure_alembic not in migrate.configure_callbacks:
         migrate.configure(_configure_alembic)
-    app.extensions["tenantry_schema_cache"] = TTLCache(app.config["TENANT_CACHE_TTL"])
 
 
 def alembic_config() -> Config:
@@ -82,7 +80,7 @@ class BranchState:
     applied: bool  # the branch's head revision is applied
 
 
-def _script() -> ScriptDirectory:
+def revision_script() -> ScriptDirectory:
     """The revision graph, parsed once per app: revision files do not change while it runs."""
     extensions = current_app.extensions
     if "tenantry_script" not in extensions:
@@ -92,20 +90,20 @@ def _script() -> ScriptDirectory:
 
 def branch_states(connection=None) -> list[BranchState]:
     """State of core and of every plugin branch known to this app."""
-    script = _script()
+    script = revision_script()
     if connection is None:
         with db.engine.connect() as own_connection:
             current = MigrationContext.configure(own_connection).get_current_heads()
     else:
         current = MigrationContext.configure(connection).get_current_heads()
-    return _branch_states(script, current)
+    return branch_states_at(script, current)
 
 
-def _branch_states(script: ScriptDirectory, current: tuple[str, ...]) -> list[BranchState]:
+def branch_states_at(script: ScriptDirectory, current: tuple[str, ...]) -> list[BranchState]:
     registry = current_app.extensions["tenantry"]
     # Revisions of plugins that this deployment does not have (another app sharing the
     # database) are not ours to judge.
-    known = [rev for rev in current if _is_known(script, rev)]
+    known = [rev for rev in current if is_known_revision(script, rev)]
     # Everything at or below a current head is applied (heads of dependent branches imply
     # the revisions they depend on).
     applied = {rev.revision for rev in script.iterate_revisions(known, "base")}
@@ -116,62 +114,11 @@ def _branch_states(script: ScriptDirectory, current: tuple[str, ...]) -> list[Br
     return states
 
 
-def _is_known(script: ScriptDirectory, revision: str) -> bool:
+def is_known_revision(script: ScriptDirectory, revision: str) -> bool:
     try:
         return script.get_revision(revision) is not None
     except (ResolutionError, CommandError):
         return False
-
-
-MIGRATE_COMMAND = "tenantry migrate-all"
-
-
-def schema_problems() -> dict[str, str]:
-    """Branch -> why it is not ready, for core and every installed module (empty = ready).
-
-    ``core`` also speaks for the schema as a whole: missing (no migration ever ran), behind, or
-    unreadable by the app role; each reason names the command that fixes it. Cached for
-    TENANT_CACHE_TTL seconds; the request pipeline asks before every request but the probes.
-    A database that does not answer raises (the caller's 503 says so).
-    """
-
-    def load() -> dict[str, str]:
-        # The request's own connection: a second one per request would halve what the pool
-        # can serve under load (alembic_version and modules are platform tables: no RLS).
-        connection = db.session.connection()
-        try:
-            current = MigrationContext.configure(connection).get_current_heads()
-            if not current and connection.execute(
-                    text("SELECT to_regclass('alembic_version')")).scalar() is None:
-                return {CORE_BRANCH: "the database schema is missing: no migration has been "
-                                     f"applied; run `{MIGRATE_COMMAND}`"}
-            states = _branch_states(_script(), current)
-            if not states[0].applied:
-                # The modules table may not exist yet: core's state is the whole answer.
-                return {CORE_BRANCH: _behind(states[0], current)}
-            installed = set(connection.execute(select(ModuleRecord.key).where(
-                ModuleRecord.installed_version.is_not(None))).scalars())
-        except ProgrammingError as exc:
-            # A half-built schema (a table or a grant missing): name it, do not answer 500.
-            db.session.rollback()
-            sqlstate = getattr(exc.orig, "sqlstate", None)
-            return {CORE_BRANCH: f"the database schema is incomplete (SQLSTATE {sqlstate} "
-                                 f"reading it as the app role); run `{MIGRATE_COMMAND}`"}
-        return {state.branch: _behind(state, current) for state in states
-                if not state.applied and state.branch in installed}
-
-    cache: TTLCache = current_app.extensions["tenantry_schema_cache"]
-    return cache.get_or_load("problems", load)
-
-
-def _behind(state: BranchState, current: tuple[str, ...]) -> str:
-    message = f"migrations of '{state.branch}' are behind head {state.head}"
-    unknown = sorted(rev for rev in current if not _is_known(_script(), rev))
-    if state.branch == CORE_BRANCH and unknown:
-        # Another plugin's branch, or a database migrated by newer code than this.
-        message += (f" (the database also has revisions this code does not know: "
-                    f"{', '.join(unknown)})")
-    return message + f"; run `{MIGRATE_COMMAND}`"
 
 
 def migrate_all(echo: Callable[[str], None] = print) -> list[str]:
@@ -201,6 +148,7 @@ def migrate_all(echo: Callable[[str], None] = print) -> list[str]:
             seed_first_owner(connection, app.config, echo)
     finally:
         engine.dispose()
+    # Readiness (core.readiness) must see the new state on the next request.
     current_app.extensions["tenantry_schema_cache"].invalidate()
     if not changed:
         echo("migrate-all: nothing to do, every branch is at head")
