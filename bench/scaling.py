@@ -10,7 +10,7 @@
    (``bench.probe_plugin``), 5 times each (the column is dropped again between runs), median.
    Timed is ``migrate_all`` itself; the ``flask migrate-all`` command adds ~1-2 s of app
    start-up.
-3. Tenant creation: ``core.tenants.create_tenant`` 1,000 times in a row (every installed
+3. Tenant creation: ``core.tenant_lifecycle.create_tenant`` 1,000 times in a row (every installed
    module enabled, committed one by one, the platform API's work without the owner), then
    20 more with an owner, whose argon2id password hash is most of the cost.
 """
@@ -96,7 +96,7 @@ def _tenant_creation(database: BenchDatabase, echo: Echo, count: int = 1000,
                      with_owner: int = 20) -> dict:
     from core import create_app
     from core.extensions import db
-    from core.tenants import create_tenant
+    from core.tenant_lifecycle import create_tenant
 
     app = create_app(create_app_config(database, AppOptions()))
     timings: dict[str, list[float]] = {"without_owner": [], "with_owner": []}

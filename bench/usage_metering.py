@@ -28,7 +28,7 @@ from core.extensions import db
 from core.modules import disable_module
 from core.rls import tenant_context
 from core.schema_migrations import migrate_all
-from core.tenants import create_tenant
+from core.tenant_lifecycle import create_tenant
 from plugins.billing import services
 
 HOST = "localhost"

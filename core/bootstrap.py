@@ -3,7 +3,7 @@
 ``POST /bootstrap`` (and ``/api/v1/bootstrap``) with ``Authorization: Bearer $BOOTSTRAP_TOKEN``
 on a platform host, or ``flask bootstrap TENANT_NAME`` on the server.
 
-- The tenant's slug (host label) is ``core.tenants.slugify(tenant_name)``; its modules are
+- The tenant's slug (host label) is ``core.tenant_lifecycle.slugify(tenant_name)``; its modules are
   BOOTSTRAP_MODULES (ClinCore: ``cases``) plus the platform modules (billing).
 - The key's label is ``bootstrap-<tenant_name>`` and its role is **admin**: it is the tenant's
   only credential, and ClinCore's ``user`` default left operators running
@@ -39,7 +39,7 @@ from core.http import Blueprint, hostless, needs_schema
 from core.models import Tenant
 from core.modules import registry, tenant_modules
 from core.tenancy import PLATFORM, classify_host
-from core.tenants import create_tenant, slugify
+from core.tenant_lifecycle import create_tenant, slugify
 
 log = logging.getLogger("tenantry.bootstrap")
 

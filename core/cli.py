@@ -231,7 +231,7 @@ def tenants_group():
 def tenants_create(slug, name, owner_email, owner_password, template_key, modules):
     """Create a tenant, optionally with its first owner, a template and modules."""
     from core.errors import DomainError
-    from core.tenants import create_tenant
+    from core.tenant_lifecycle import create_tenant
 
     if owner_email and not owner_password:
         owner_password = click.prompt("Owner password", hide_input=True,
@@ -259,7 +259,7 @@ def tenants_list():
 
 def _set_status(slug: str, status: str) -> None:
     from core.models import Tenant
-    from core.tenants import set_status
+    from core.tenant_lifecycle import set_status
 
     tenant_id = db.session.execute(select(Tenant.id).where(Tenant.slug == slug)).scalar()
     if tenant_id is None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Tenant
 from core.modules import installed_versions, registry
-from core.tenants import create_tenant
+from core.tenant_lifecycle import create_tenant
 
 DEMO_SLUG = "demo"
 

@@ -1,7 +1,7 @@
 """Platform services: tenant listing and updates, module metadata, templates, and module
 toggles made by the platform. Explicit arguments, flush never commit, domain errors.
 
-Tenant creation and status changes live in ``core.tenants``; the toggle rules in
+Tenant creation and status changes live in ``core.tenant_lifecycle``; the toggle rules in
 ``core.modules`` (the platform calls them with ``by_platform=True``, the only way to switch
 modules that are not tenant-toggleable).
 """
@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 
 from core import modules as module_service
-from core import tenants
+from core import tenant_lifecycle
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.models import ModuleRecord, Template, Tenant, User
 from core.rls import tenant_context
 from core.tenancy import tenancy
-from core.tenants import get_tenant, set_status
+from core.tenant_lifecycle import get_tenant, set_status
 
 # --------------------------------------------------------------------------- tenants
 
@@ -42,9 +42,9 @@ class CreatedTenant:
 def create_tenant(*, slug: str, name: str, owner: dict[str, str],
                   template: str | None = None,
                   modules: dict[str, dict[str, Any]] | None = None) -> CreatedTenant:
-    tenant = tenants.create_tenant(slug=slug, name=name, owner_email=owner["email"],
-                                   owner_password=owner["password"], template_key=template,
-                                   modules=modules)
+    tenant = tenant_lifecycle.create_tenant(slug=slug, name=name, owner_email=owner["email"],
+                                            owner_password=owner["password"],
+                                            template_key=template, modules=modules)
     with tenant_context(tenant.id):
         owner_id = db.session.execute(select(User.id).where(
             User.email == owner["email"].strip().lower())).scalar_one()

@@ -17,7 +17,7 @@ from core.extensions import db
 from core.http import Blueprint
 from core.rls import tenant_context
 from core.routing import PLATFORM_BLUEPRINT_ATTR
-from core.tenants import get_tenant
+from core.tenant_lifecycle import get_tenant
 from plugins.billing import services
 from plugins.billing.schemas import PlanSchema, PlanUpdateSchema, UsageSchema
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from core import tenants
+from core import tenant_lifecycle
 from core.auth.identity import signer
 from core.auth.passwords import hash_password, verify_password
 from core.errors import Conflict, NotFound, Unprocessable
@@ -47,7 +47,7 @@ def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
 
 
 def create_user(tenant_id: uuid.UUID, *, email: str, password: str, role: str) -> User:
-    return tenants.create_user(tenant_id, email=email, password=password, role=role)
+    return tenant_lifecycle.create_user(tenant_id, email=email, password=password, role=role)
 
 
 def _require_another_active_owner(tenant_id: uuid.UUID, user: User, action: str) -> None:

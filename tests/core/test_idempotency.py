@@ -27,7 +27,7 @@ from core.idempotency import lock_name
 from core.provisioning import connect_admin
 from core.rls import tenant_context
 from core.schema_migrations import alembic_config
-from core.tenants import create_tenant, create_user
+from core.tenant_lifecycle import create_tenant, create_user
 from tests.fixtures.app import HostClient, app_config
 from tests.fixtures.plugins import THIRDPARTY_SRC
 from tests.fixtures.tenants import PASSWORD

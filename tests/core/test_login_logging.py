@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from core.extensions import db
-from core.tenants import set_status
+from core.tenant_lifecycle import set_status
 from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_PASSWORD, HostClient
 from tests.fixtures.tenants import PASSWORD
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import ProgrammingError
 from core.extensions import db
 from core.models import ModuleRecord
 from core.schema_migrations import alembic_config, branch_states, migrate_all
-from core.tenants import create_tenant
+from core.tenant_lifecycle import create_tenant
 from tests.fixtures.app import PLATFORM_HOST, HostClient
 from tests.fixtures.tenants import PASSWORD
 

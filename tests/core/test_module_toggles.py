@@ -24,7 +24,7 @@ from core.models import TenantModule
 from core.plugins import BUILTIN_PLUGINS, Module, hookimpl
 from core.rls import tenant_context
 from core.tenancy import feature
-from core.tenants import create_tenant
+from core.tenant_lifecycle import create_tenant
 from tests.fixtures.app import (
     PLATFORM_EMAIL,
     PLATFORM_HOST,

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from core.extensions import db
 from core.plugins import Module, PluginError, build_registry, hookimpl, topological_order
-from core.tenants import create_tenant
+from core.tenant_lifecycle import create_tenant
 from tests.fixtures.app import PLATFORM_HOST, HostClient
 from tests.fixtures.tenants import PASSWORD
 

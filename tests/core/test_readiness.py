@@ -108,7 +108,7 @@ def migrated(server_admin_url):
     application = create_app(app_config(database))
     with application.app_context():
         migrate_all(echo=lambda _line: None)
-        from core.tenants import create_tenant
+        from core.tenant_lifecycle import create_tenant
 
         create_tenant(slug="acme", name="Acme", owner_email="owner@acme.test",
                       owner_password="correct-horse-battery", modules={"cases": {}})

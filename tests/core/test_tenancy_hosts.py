@@ -13,7 +13,7 @@ import pytest
 
 from core.extensions import db
 from core.tenancy import PLATFORM, TENANT, UNKNOWN, HostMatch, classify_host
-from core.tenants import set_status
+from core.tenant_lifecycle import set_status
 from tests.fixtures.app import ROOT_DOMAIN, HostClient
 from tests.fixtures.tenants import PASSWORD
 
@@ -69,7 +69,8 @@ def test_platform_host_has_no_tenant(client, tenant):
 
 
 def test_reserved_label_is_404_even_with_a_tenant_row(client, admin_connection):
-    # core.tenants refuses reserved slugs; a row written behind its back must still not serve.
+    # core.tenant_lifecycle refuses reserved slugs; a row written behind its back must still
+    # not serve.
     tenant_id = uuid.uuid4()
     admin_connection.execute(
         "INSERT INTO tenants (id, slug, name, status) VALUES (%s, 'api', 'Sneaky', 'active')",

@@ -10,7 +10,7 @@ import pytest
 from core import create_app
 from core.cache import TTLCache
 from core.extensions import db
-from core.tenants import set_status
+from core.tenant_lifecycle import set_status
 from tests.fixtures.app import (
     PLATFORM_EMAIL,
     PLATFORM_HOST,

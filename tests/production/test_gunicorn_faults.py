@@ -128,7 +128,7 @@ def _seed(cluster: EmbeddedPostgres, instance: Path) -> None:
     from core import create_app
     from core.extensions import db
     from core.schema_migrations import migrate_all
-    from core.tenants import create_tenant, create_user
+    from core.tenant_lifecycle import create_tenant, create_user
 
     application = create_app({
         "TENANTRY_ENV": "test", "INSTANCE_PATH": instance, "DATABASE_URL": cluster.app_url,

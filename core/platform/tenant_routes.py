@@ -20,7 +20,7 @@ from core.platform.schemas import (
     TenantSchema,
     TenantUpdateSchema,
 )
-from core.tenants import get_tenant, set_status
+from core.tenant_lifecycle import get_tenant, set_status
 
 
 def _modules(tenant_id, changes):

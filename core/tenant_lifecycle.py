@@ -1,4 +1,6 @@
-"""Tenant services: create (with first owner, modules, template), change status, owners.
+"""A tenant's lifecycle: create (with first owner, modules, template), change status, owners.
+Which tenant a request's host names is ``core.tenancy``; the platform's routes are
+``core.platform.tenant_routes``.
 
 Used by the platform API, ``flask tenants``, ``flask serve``'s demo seed, bootstrap and tests.
 Flush, never commit.
