@@ -5,7 +5,7 @@ It answers scenario (a) (list products) and, when the POS module exists, (c) (PO
 TENANT_CACHE_TTL, as Tenantry does), the JWT verified with PyJWT (same claims checked), one
 transaction per request that starts with ``set_config('app.tenant_id', ..., true)`` as the app
 role under RLS, the user's role/active/token-version row, the page with its total in one
-statement (a scalar subquery, as ``core.http.SQLPage`` sends it), and the billing counter
+statement (a scalar subquery, as ``core.pagination.SQLPage`` sends it), and the billing counter
 (``billing_count_call``, when the billing module is installed) in the same transaction. The
 JSON body and the X-Pagination header are byte-for-byte what
 Tenantry returns. What it leaves out is what the framework adds: module toggles, the

@@ -17,11 +17,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.config import load_settings
     from core.engine import connect_database
     from core.errors import register_error_handlers
-    from core.http import init_request_pipeline
     from core.json_limits import init_json_limits
     from core.logs import configure_logging
     from core.metrics import init_metrics
     from core.openapi import init_api
+    from core.pipeline import init_request_pipeline
     from core.plugins import build_registry
     from core.readiness import init_readiness
     from core.routing import register_blueprints

@@ -33,9 +33,9 @@ from marshmallow import Schema, fields, validate
 from core.auth.apikey_services import IssuedKey, create_key
 from core.auth.identity import signer
 from core.auth.tokens import TokenError
+from core.blueprint import Blueprint, hostless, needs_schema
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized, Unprocessable
 from core.extensions import db
-from core.http import Blueprint, hostless, needs_schema
 from core.models import Tenant
 from core.modules import registry, tenant_modules
 from core.tenancy import PLATFORM, classify_host

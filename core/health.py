@@ -14,9 +14,9 @@ import logging
 from flask.views import MethodView
 from sqlalchemy import text
 
+from core.blueprint import Blueprint, hostless
 from core.errors import error_response, rollback_quietly, unavailable_reason
 from core.extensions import db
-from core.http import Blueprint, hostless
 from core.readiness import schema_problems
 from core.role_check import UnsafeDatabaseRole
 from core.schemas import StatusSchema

@@ -15,7 +15,7 @@ How it stays exactly-once with one database connection per request:
 2. Holding the lock, a stored response of the key is looked up (the previous holder committed
    before it let go, so it is visible) and replayed, or refused with 422 for another body.
 3. Otherwise the view runs and does not commit (it flushes). A 2xx answer is stored in the same
-   transaction, and the request pipeline's one final commit (core.http) commits the work, the
+   transaction, and the request pipeline's one final commit (core.pipeline) commits the work, the
    stored response and the usage count together. Nothing of a failed (non-2xx) answer is kept,
    so a retry runs again.
 

@@ -15,7 +15,7 @@ Two parts:
   JSON does not have, are refused too. A breach raises :class:`JSONLimitError`, a ValueError,
   so ``get_json(silent=True)`` (the login log line) just sees no body.
 - a before-request check parses a JSON body once through the provider. It is registered after
-  the request pipeline (core.http): the request id and login log lines exist first, and a
+  the request pipeline (core.pipeline): the request id and login log lines exist first, and a
   caller without credentials gets 401 before its body is looked at. flask-smorest's argument
   parser (webargs) parses the body again with the standard json module, which is safe once
   this check has passed.

@@ -43,9 +43,10 @@ from prometheus_client import (
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from core.blueprint import hostless
 from core.errors import error_response
 from core.extensions import db
-from core.http import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT, hostless
+from core.guards import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
 from core.tenancy import PLATFORM, classify_host
 
 log = logging.getLogger("tenantry.metrics")

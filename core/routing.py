@@ -1,6 +1,6 @@
 """Registers every blueprint, core's and each plugin's, and records the guard each needs.
 
-Guards are looked up by blueprint name in the request pipeline (core.http) instead of being
+Guards (core.guards) are looked up by blueprint name in the request pipeline instead of being
 attached to the blueprints, so module-level Blueprint objects stay untouched and can be
 registered on several apps (tests build many).
 """
@@ -11,7 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 
-from core.http import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
+from core.guards import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
 
 # A plugin sets this attribute on a blueprint that belongs to the platform API (platform hosts
 # and platform credentials, like core's /api/v1/platform); its other blueprints are guarded by

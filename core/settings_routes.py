@@ -8,8 +8,8 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from core import modules as module_service
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint
 
 blp = Blueprint("tenant_settings", __name__, url_prefix="/api/v1/tenant",
                 description="Module and feature toggles of the current tenant (owner only)")

@@ -118,7 +118,7 @@ def tenancy() -> Tenancy:
 def require_serving(tenant: TenantInfo) -> None:
     """403 for an inactive tenant, 503 (with the reason, also logged) for one not ready.
 
-    The schema itself was checked before the tenant was looked up (core.http's pipeline runs
+    The schema itself was checked before the tenant was looked up (core.pipeline runs
     ``require_schema_ready`` first), so an active tenant is served.
     """
     if tenant.status == "active":

@@ -18,8 +18,8 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from core.auth import apikey_services as services
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint
 from core.models import API_KEY_ROLES
 
 blp = Blueprint("api_keys", __name__,

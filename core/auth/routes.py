@@ -8,8 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from core.auth import services
 from core.auth.passwords import MAX_LENGTH
+from core.blueprint import Blueprint, login_endpoint
 from core.extensions import db
-from core.http import Blueprint, login_endpoint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                 description="Tenant user login (on the tenant's host)")
@@ -38,7 +38,7 @@ class MeSchema(Schema):
 
 
 @blp.route("/login")
-@login_endpoint("login")  # start and end lines with the final status: core.http
+@login_endpoint("login")  # start and end lines with the final status: core.request_log
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)

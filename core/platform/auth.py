@@ -12,15 +12,15 @@ from core import platform_admins
 from core.auth import services
 from core.auth.identity import PLATFORM_ADMIN
 from core.auth.routes import LoginSchema, TokenSchema
+from core.blueprint import login_endpoint
 from core.errors import Forbidden
 from core.extensions import db
-from core.http import login_endpoint
 from core.platform.blueprint import blp
 from core.platform.schemas import PlatformPasswordChangeSchema
 
 
 @blp.route("/auth/login")
-@login_endpoint("platform login")  # start and end lines with the final status: core.http
+@login_endpoint("platform login")  # start and end lines with the final status: core.request_log
 class PlatformLogin(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)

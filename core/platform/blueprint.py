@@ -1,6 +1,6 @@
 """The one platform blueprint; route modules attach their views to it."""
 
-from core.http import Blueprint
+from core.blueprint import Blueprint
 
 blp = Blueprint("platform", __name__, url_prefix="/api/v1/platform",
                 description="Platform administration (PLATFORM_HOSTS only)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from core.extensions import db
-from core.http import SQLPage
+from core.pagination import SQLPage
 from core.platform import services
 from core.platform.blueprint import blp
 from core.platform.schemas import TemplateSchema, TemplateUpdateSchema

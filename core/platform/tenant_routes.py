@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from core import modules as module_service
 from core.extensions import db
-from core.http import SQLPage
+from core.pagination import SQLPage
 from core.platform import services
 from core.platform.blueprint import blp
 from core.platform.schemas import (

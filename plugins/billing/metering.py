@@ -3,7 +3,7 @@
 Before the view: a metered action of a tenant over its free tier answers 402 (nothing has been
 written, so nothing changes). After the view: the call is counted, only if it succeeded (status
 below 400), by one statement at the very end of the request's transaction, run by core's final
-commit (``core.http.before_request_commit``). Counting at the end, rather than before the view,
+commit (``core.pipeline.before_request_commit``). Counting at the end, rather than before the view,
 keeps the counter rows' locks for the commit instead of the whole request; a read-only
 request's commit does not wait for the disk because it was counted (see the billing_count_call
 migration).
@@ -20,7 +20,7 @@ import uuid
 
 from flask import current_app, request
 
-from core.http import before_request_commit
+from core.pipeline import before_request_commit
 from core.tenancy import module_state
 from plugins.billing import services
 

@@ -13,8 +13,8 @@ import uuid
 from flask import current_app, g
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint
 from core.rls import tenant_context
 from core.routing import PLATFORM_BLUEPRINT_ATTR
 from core.tenant_lifecycle import get_tenant

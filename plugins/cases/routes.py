@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask import g, request, url_for
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
+from core.pagination import SQLPage
 from plugins.cases import services
 from plugins.cases.schemas import CaseQueryArgsSchema, CaseSchema, CaseUpdateSchema
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
+from core.pagination import SQLPage
 from plugins.catalog import services
 from plugins.catalog.schemas import (
     CategoryQueryArgsSchema,

@@ -4,7 +4,7 @@ refunds.
 Owners manage registers and the tenant's cash-register provider; cashiers (and admins, owners)
 run shifts and sell. Receipts and refunds accept ``Idempotency-Key`` so an offline till can
 retry without selling twice: those views flush, ``@idempotent`` stores the answer in the same
-transaction, and the request's one commit (core/http.py) keeps both or neither.
+transaction, and the request's one commit (core/pipeline.py) keeps both or neither.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
+from core.pagination import SQLPage
 from plugins.pos import fiscal, services
 from plugins.pos.schemas import (
     PosCashMovementSchema,

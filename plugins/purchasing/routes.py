@@ -1,7 +1,7 @@
 """``/api/v1/purchasing``: suppliers, purchase orders and receipts (owners and admins).
 
 Receiving accepts ``Idempotency-Key``: its view flushes, ``@idempotent`` stores the answer in
-the same transaction, and the request's one commit (core/http.py) keeps both or neither.
+the same transaction, and the request's one commit (core/pipeline.py) keeps both or neither.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
+from core.pagination import SQLPage
 from plugins.purchasing import services
 from plugins.purchasing.schemas import (
     PurchaseOrderQueryArgsSchema,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.errors import Forbidden, Unprocessable
-from core.http import Blueprint
 from core.tenancy import module_state
 from plugins.reports import services
 from plugins.reports.catalogue import ReportCatalogue

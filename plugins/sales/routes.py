@@ -2,7 +2,7 @@
 
 Cashiers sell; admins and owners too. Creating an order, fulfilling it and creating a return
 accept ``Idempotency-Key``: those views flush, ``@idempotent`` stores the answer in the same
-transaction, and the request's one commit (core/http.py) keeps both or neither.
+transaction, and the request's one commit (core/pipeline.py) keeps both or neither.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
+from core.pagination import SQLPage
 from plugins.sales import services
 from plugins.sales.schemas import (
     CustomerQueryArgsSchema,

@@ -3,7 +3,7 @@
 Owners and admins post and manage; cashiers may read locations and balances (a till needs to
 know what is on hand). Posting endpoints accept ``Idempotency-Key``; their views flush,
 ``@idempotent`` stores the answer in the same transaction, and the request's one commit
-(core/http.py) keeps both or neither.
+(core/pipeline.py) keeps both or neither.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
+from core.pagination import SQLPage
 from plugins.stock import services
 from plugins.stock.schemas import (
     ProductStockSchema,

@@ -8,8 +8,9 @@ from flask import g
 from flask.views import MethodView
 
 from core.auth.routes import TokenSchema
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
+from core.pagination import SQLPage
 from plugins.users import services
 from plugins.users.schemas import (
     PasswordChangeSchema,

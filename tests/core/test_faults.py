@@ -26,8 +26,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from core import create_app
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, before_request_commit
+from core.pipeline import before_request_commit
 from core.plugins import Module, hookimpl
 from core.provisioning import connect_admin
 from core.routing import PLATFORM_BLUEPRINT_ATTR

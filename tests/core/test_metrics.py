@@ -92,7 +92,7 @@ def test_requests_are_counted_by_module_endpoint_method_and_status_class(client,
 @pytest.mark.parametrize("propagate", [False, True])
 def test_an_exception_in_a_view_counts_as_5xx(app, database, propagate):
     """The server's 500 (or, in tests, the exception reaching the client) is counted once."""
-    from core.http import hostless
+    from core.blueprint import hostless
 
     crashing = create_app(app_config(database, PROPAGATE_EXCEPTIONS=propagate))
 

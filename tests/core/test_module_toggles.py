@@ -18,8 +18,8 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core import create_app
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint
 from core.models import TenantModule
 from core.plugins import BUILTIN_PLUGINS, Module, hookimpl
 from core.rls import tenant_context

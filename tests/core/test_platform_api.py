@@ -11,7 +11,7 @@ import pytest
 
 from core import create_app
 from core.extensions import db
-from core.http import GUARD_PLATFORM
+from core.guards import GUARD_PLATFORM
 from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
 from tests.fixtures.tenants import PASSWORD
 

@@ -4,9 +4,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from core.blueprint import Blueprint
 from core.extensions import db
-from core.http import Blueprint, SQLPage
 from core.idempotency import idempotent
+from core.pagination import SQLPage
 from tenantry_notes.models import Note
 
 blp = Blueprint("notes", __name__, url_prefix="/api/v1/notes", description="Notes")

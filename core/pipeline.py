@@ -1,0 +1,133 @@
+"""The request pipeline: what runs around every view, in order (docs/architecture.md, "The
+request path").
+
+``_start_request``: request id, login start line, no tenant bound; hostless views stop there;
+then the schema check, host → tenant, credentials → identity, the tenant bound to the
+transaction, the blueprint's guard (``core.guards``), the view's credential check and the
+``tenantry_request_authenticated`` hook. ``_finish_request``: the request's one commit
+(``_commit_request`` with the ``before_request_commit`` callbacks), ``X-Request-ID``, the login
+end line and the access line (``core.request_log``). ``_teardown``: the tenant context restored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from sqlalchemy import event
+
+from core.auth.identity import authenticate_request
+from core.blueprint import check_view_credentials, is_hostless, login_label, view_needs_schema
+from core.errors import database_error_response, rollback_quietly
+from core.extensions import db
+from core.guards import guard_blueprint
+from core.request_log import log_login_start, log_request_end
+from core.rls import bind_tenant, unbind_tenant
+from core.tenancy import require_schema_ready, resolve_request_tenant
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _start_request():
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    log_login_start(login_label())
+    g.tenant = None
+    g.identity = None
+    g.pop(_COMMIT_CALLBACKS, None)
+    g.pop(_COMMITTED, None)
+    # Start every request unscoped, whatever this thread's context held before (gunicorn's
+    # sync workers reuse threads); teardown restores the value from before the request.
+    g.tenant_token = bind_tenant(None)
+    if is_hostless():
+        if view_needs_schema():
+            require_schema_ready()
+        return None  # probes and docs: no database at all
+    # Before the first query that needs a table: an unmigrated, partly migrated or unreadable
+    # schema answers 503 naming the command that fixes it, on every route (cached per TTL).
+    require_schema_ready()
+    resolve_request_tenant()
+    authenticate_request()
+    if g.tenant is not None:
+        bind_tenant(g.tenant.id)
+    guard_blueprint()
+    check_view_credentials()
+    if g.tenant is not None and g.identity is not None and g.identity.is_tenant:
+        current_app.extensions["tenantry"].hook.tenantry_request_authenticated(
+            tenant_id=g.tenant.id, identity=g.identity, endpoint=request.endpoint or "",
+            method=request.method)
+    return None
+
+
+# The request's final commit. What runs after the response is built must never turn work
+# that is committed into an error answer, and must never answer success for work that is not:
+# - work left open by the view (and what ``before_request_commit`` adds, e.g. usage counting)
+#   commits here; if that fails and nothing of the request was committed before, the answer
+#   becomes the 503 of a database that could not answer (nothing was kept, a retry is safe);
+# - if the view had already committed its work, a later failure (counting after it) is logged
+#   and the view's answer stands.
+_COMMIT_CALLBACKS = "tenantry_before_commit"
+_COMMITTED = "tenantry_committed"
+commit_log = logging.getLogger("tenantry.commit")
+
+
+def before_request_commit(callback: Callable[[Response], None]) -> None:
+    """Run ``callback(response)`` in the request's transaction just before the pipeline commits
+    it, for answers below 400 only (e.g. usage counting). A failure there is a failure of the
+    commit: see above."""
+    g.setdefault(_COMMIT_CALLBACKS, []).append(callback)
+
+
+def _note_commit(session) -> None:
+    if has_request_context():
+        g.setdefault(_COMMITTED, True)
+
+
+def _commit_request(response: Response) -> Response:
+    callbacks = g.pop(_COMMIT_CALLBACKS, [])
+    if response.status_code >= 400:
+        return response  # nothing of a failed request is kept: teardown rolls back
+    try:
+        for callback in callbacks:
+            callback(response)
+        if db.session().in_transaction():
+            db.session.commit()
+    except Exception as exc:
+        rollback_quietly()
+        if g.get(_COMMITTED):
+            commit_log.exception("the request's work is committed; finishing it failed "
+                                 "afterwards (%s), the answer stands: request_id=%s",
+                                 type(exc).__name__, g.get("request_id"))
+            return response
+        answer = database_error_response(exc)
+        if answer is None:
+            raise
+        return answer
+    return response
+
+
+def _finish_request(response):
+    response = _commit_request(response)
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    log_request_end(response)
+    return response
+
+
+def _teardown(exc):
+    token = g.pop("tenant_token", None)
+    if token is not None:
+        unbind_tenant(token)
+
+
+def init_request_pipeline(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.teardown_request(_teardown)
+    # Once per process (create_app may run many times in tests), as core.rls's listeners.
+    if not event.contains(db.session, "after_commit", _note_commit):
+        event.listen(db.session, "after_commit", _note_commit)
