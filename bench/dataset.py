@@ -36,6 +36,7 @@ from psycopg import sql
 from bench import naming
 from bench.postgres import BenchDatabase
 from bench.settings import AppOptions, create_app_config
+from core.app_state import app_state
 
 Echo = Callable[[str], None]
 
@@ -209,7 +210,7 @@ def migrate(database: BenchDatabase, echo: Echo, extra_plugins=()) -> tuple[floa
         started = time.perf_counter()
         migrate_all(echo=lambda line: echo("  " + line))
         seconds = time.perf_counter() - started
-        modules = tuple(app.extensions["tenantry"].modules)
+        modules = tuple(app_state(app).registry.modules)
         db.engine.dispose()
     return seconds, modules
 

@@ -29,6 +29,7 @@ from bench.scenarios import SCENARIOS
 from bench.servers import TENANTRY, running
 from bench.settings import AppOptions, app_settings, create_app_config
 from bench.wrk import run_wrk
+from core.app_state import app_state
 
 Echo = Callable[[str], None]
 SCALING_SCENARIOS = ("list_products", "pos_receipt")
@@ -101,7 +102,7 @@ def _tenant_creation(database: BenchDatabase, echo: Echo, count: int = 1000,
     app = create_app(create_app_config(database, AppOptions()))
     timings: dict[str, list[float]] = {"without_owner": [], "with_owner": []}
     with app.app_context():
-        modules = {key: {} for key, module in app.extensions["tenantry"].modules.items()
+        modules = {key: {} for key, module in app_state(app).registry.modules.items()
                    if module.tenant_toggleable}
         for index in range(count + with_owner):
             owner = index >= count

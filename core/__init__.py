@@ -12,6 +12,7 @@ from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from core.app_state import init_app_state
     from core.auth.tokens import TokenSigner
     from core.cli import register_commands
     from core.config import load_settings
@@ -35,10 +36,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"],
                       own_handler=not app.config.get("TESTING"))
 
+    state = init_app_state(app)  # the typed per-app state (core/app_state.py)
     connect_database(app)  # DATABASE_URL, or the embedded PostgreSQL; RLS session listener
-    app.extensions["tenantry"] = build_registry(
+    state.registry = build_registry(
         disabled=app.config["DISABLED_PLUGINS"], extra=app.config.get("EXTRA_PLUGINS", ()))
-    app.extensions["tenantry_signer"] = TokenSigner(
+    state.signer = TokenSigner(
         secret=app.config["JWT_SECRET"], issuer=app.config["JWT_ISSUER"],
         ttl_seconds=app.config["JWT_TTL_SECONDS"],
         previous_secret=app.config.get("JWT_PREVIOUS_SECRET"))

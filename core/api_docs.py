@@ -23,8 +23,10 @@ from __future__ import annotations
 import json
 
 import swagger_ui_bundle
-from flask import Blueprint, Response, abort, current_app, send_from_directory, url_for
+from flask import Blueprint, Response, abort, send_from_directory, url_for
 from markupsafe import escape
+
+from core.app_state import app_state
 
 ASSETS_PATH = "/docs/assets"  # under the doc blueprint's /api/v1 prefix
 INITIALIZER = "tenantry-docs.js"
@@ -73,7 +75,7 @@ def _asset_url(filename: str) -> str:
 
 
 def _blueprint_name() -> str:
-    return current_app.extensions["tenantry_api"]._make_doc_blueprint_name()
+    return app_state().api._make_doc_blueprint_name()
 
 
 def swagger_ui_page(title: str, spec_url: str, overrides: dict) -> Response:

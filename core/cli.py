@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
 
+from core.app_state import app_state
 from core.extensions import db
 
 
@@ -32,7 +33,7 @@ def register_commands(app: Flask) -> None:
     # Flask-Migrate's `db` (added by init_schema), with `revision --module KEY`.
     if "db" in app.cli.commands:
         app.cli.add_command(db_group(app.cli.commands["db"]))
-    app.extensions["tenantry"].hook.tenantry_register_commands(cli=app.cli)
+    app_state(app).registry.hook.tenantry_register_commands(cli=app.cli)
 
 
 def _fail(message: str) -> None:

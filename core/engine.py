@@ -17,21 +17,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.app_state import app_state
 from core.extensions import db
 from core.pooler import install_pooler_detector
-from core.rls import REQUEST_LIMITS, install_rls_listener
+from core.rls import install_rls_listener
 from core.role_check import install_role_check
 
 log = logging.getLogger("tenantry.database")
-
-ROLE_CHECK = "tenantry_role_check"
 
 
 def _start_embedded(app: Flask) -> None:
     from core.embedded import EmbeddedPostgres
 
     server = EmbeddedPostgres(app.config["INSTANCE_PATH"] / "postgres").start()
-    app.extensions["tenantry_embedded"] = server
+    app_state(app).embedded = server
     app.config["DATABASE_URL"] = server.app_url
     app.config["MIGRATION_DATABASE_URL"] = server.owner_url
     log.info("using the embedded PostgreSQL in %s", server.base_dir)
@@ -78,11 +77,11 @@ def connect_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     install_rls_listener()
-    app.extensions[REQUEST_LIMITS] = {
+    app_state(app).request_limits = {
         "statement_timeout": str(app.config["STATEMENT_TIMEOUT_MS"]),
         "lock_timeout": str(app.config["LOCK_TIMEOUT_MS"])}
     with app.app_context():
-        app.extensions[ROLE_CHECK] = install_role_check(db.engine)
+        app_state(app).role_check = install_role_check(db.engine)
         install_disconnect_detection(db.engine)
     install_pooler_detector(app)  # warns about an undeclared transaction pooler
     check_database_when_serving(app)  # last: every connect listener is in place
@@ -116,7 +115,7 @@ def check_database_at_start(app: Flask) -> None:
     A database that does not answer is logged and left to the first request: the app boots,
     liveness answers, readiness and requests answer 503 until it is back.
     """
-    if app.extensions[ROLE_CHECK].passed:
+    if app_state(app).role_check.passed:
         return
     with app.app_context():
         try:

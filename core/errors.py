@@ -15,10 +15,11 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from flask import Flask, current_app, g, jsonify
+from flask import Flask, g, jsonify
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from core.app_state import app_state
 from core.extensions import db
 from core.role_check import UnsafeDatabaseRole
 
@@ -182,7 +183,7 @@ _SCHEMA_SQLSTATES = frozenset({"42P01", "42703", "42883", "3F000"})
 def _schema_not_ready_response():
     from core.readiness import schema_problems
 
-    current_app.extensions["tenantry_schema_cache"].invalidate()
+    app_state().schema_cache.invalidate()
     try:
         problems = schema_problems()
     except Exception:  # noqa: BLE001 - the original error is the one to report

@@ -9,8 +9,9 @@ credentials (401), the module enabled for the tenant (403) and its migrations ap
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 
+from core.app_state import app_state
 from core.blueprint import view_auth_check
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.tenancy import PLATFORM, module_state, require_schema_ready
@@ -22,7 +23,7 @@ GUARD_NONE = "none"
 
 def guard_blueprint() -> None:
     """Refuse the request unless the blueprint's guard is satisfied (404/401/403/503)."""
-    guards = current_app.extensions["tenantry_guards"]
+    guards = app_state().guards
     guard = guards.get(request.blueprint or "", GUARD_NONE)
     if guard == GUARD_NONE:
         return

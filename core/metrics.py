@@ -43,6 +43,7 @@ from prometheus_client import (
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from core.app_state import app_state
 from core.blueprint import hostless
 from core.errors import error_response
 from core.extensions import db
@@ -108,7 +109,7 @@ def _module_of(blueprint: str | None) -> str:
     """The module a blueprint belongs to: its plugin's key, else (core) its own name."""
     if blueprint is None:
         return "core"
-    guard = current_app.extensions.get("tenantry_guards", {}).get(blueprint, GUARD_NONE)
+    guard = app_state().guards.get(blueprint, GUARD_NONE)
     return blueprint if guard in _CORE_GUARDS else guard
 
 
@@ -258,7 +259,7 @@ def exposition(app: Flask) -> bytes:
     else:
         registry = REGISTRY
     live = CollectorRegistry()
-    for collectors in app.extensions["tenantry"].hook.tenantry_metrics_collectors(app=app):
+    for collectors in app_state(app).registry.hook.tenantry_metrics_collectors(app=app):
         for collector in collectors or ():
             live.register(collector)
     return generate_latest(registry) + generate_latest(live)

@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.util import identity_key
 
+from core.app_state import app_state
 from core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from core.extensions import db
 from core.models import ModuleRecord, TenantModule
@@ -41,7 +41,7 @@ class ModuleView:
 
 
 def registry() -> PluginRegistry:
-    return current_app.extensions["tenantry"]
+    return app_state().registry
 
 
 def installed_versions() -> dict[str, str]:
@@ -267,4 +267,4 @@ def validate_template_modules(modules: dict[str, dict[str, Any]]) -> None:
 
 
 def _invalidate(tenant_id: uuid.UUID) -> None:
-    current_app.extensions["tenantry_tenancy"].invalidate(tenant_id)
+    app_state().tenancy.invalidate(tenant_id)

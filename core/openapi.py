@@ -13,6 +13,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import InternalServerError
 
 from core import api_docs
+from core.app_state import app_state
 from core.json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH
 from core.schemas import DECIMAL_PATTERN, FixedDecimal
 
@@ -120,5 +121,5 @@ def init_api(app: Flask) -> Api:
         "platformBearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                            "description": "Platform JWT from POST /api/v1/platform/auth/login, "
                                           "or BOOTSTRAP_TOKEN while set"})
-    app.extensions["tenantry_api"] = api
+    app_state(app).api = api
     return api

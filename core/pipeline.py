@@ -17,9 +17,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 
+from core.app_state import app_state
 from core.auth.identity import authenticate_request
 from core.blueprint import check_view_credentials, is_hostless, login_label, view_needs_schema
 from core.errors import database_error_response, rollback_quietly
@@ -58,7 +59,7 @@ def _start_request():
     guard_blueprint()
     check_view_credentials()
     if g.tenant is not None and g.identity is not None and g.identity.is_tenant:
-        current_app.extensions["tenantry"].hook.tenantry_request_authenticated(
+        app_state().registry.hook.tenantry_request_authenticated(
             tenant_id=g.tenant.id, identity=g.identity, endpoint=request.endpoint or "",
             method=request.method)
     return None

@@ -1,6 +1,6 @@
 """Plugin manager: built-in plugins, entry-point plugins, module descriptions, dependency order.
 
-One ``PluginRegistry`` per app lives in ``app.extensions["tenantry"]``; there is no global
+One ``PluginRegistry`` per app lives in ``app_state(app).registry``; there is no global
 manager. Built-in plugins are named in ``BUILTIN_PLUGINS``; third-party plugins are found in the
 ``tenantry.plugins`` entry-point group. ``DISABLED_PLUGINS`` blocks installed plugins for the
 whole deployment. Plugins are registered in reverse topological order of their ``requires`` so

@@ -34,6 +34,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from core.app_state import app_state
 from core.extensions import db
 
 log = logging.getLogger("tenantry.pooler")
@@ -113,7 +114,7 @@ class PoolerDetector:
 def install_pooler_detector(app: Flask) -> PoolerDetector | None:
     """Watch ``app``'s engine for signs of a transaction pooler, unless the setting says so.
 
-    Returns the detector (kept in ``app.extensions["tenantry_pooler"]``) or None when
+    Returns the detector (kept in ``app_state(app).pooler``) or None when
     DATABASE_POOLER=transaction already makes the driver safe behind one.
     """
     if app.config.get("DATABASE_POOLER") == "transaction":
@@ -121,5 +122,5 @@ def install_pooler_detector(app: Flask) -> PoolerDetector | None:
     detector = PoolerDetector()
     with app.app_context():
         detector.listen(db.engine)
-    app.extensions["tenantry_pooler"] = detector
+    app_state(app).pooler = detector
     return detector

@@ -9,10 +9,11 @@ per-app cache of TENANT_CACHE_TTL seconds. Applying migrations is ``core.schema_
 from __future__ import annotations
 
 from alembic.runtime.migration import MigrationContext
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
 
+from core.app_state import app_state
 from core.cache import TTLCache
 from core.extensions import db
 from core.models import ModuleRecord
@@ -26,7 +27,7 @@ from core.schema_migrations import (
 
 
 def init_readiness(app: Flask) -> None:
-    app.extensions["tenantry_schema_cache"] = TTLCache(app.config["TENANT_CACHE_TTL"])
+    app_state(app).schema_cache = TTLCache(app.config["TENANT_CACHE_TTL"])
 
 
 MIGRATE_COMMAND = "tenantry migrate-all"
@@ -66,7 +67,7 @@ def schema_problems() -> dict[str, str]:
         return {state.branch: _behind(state, current) for state in states
                 if not state.applied and state.branch in installed}
 
-    cache: TTLCache = current_app.extensions["tenantry_schema_cache"]
+    cache: TTLCache = app_state().schema_cache
     return cache.get_or_load("problems", load)
 
 

@@ -18,6 +18,7 @@ from alembic.util import CommandError
 from flask import current_app, g
 from flask.cli import with_appcontext
 
+from core.app_state import app_state
 from core.extensions import db
 from core.schema_migrations import CORE_BRANCH, MIGRATIONS_DIR
 
@@ -37,7 +38,7 @@ def db_group(migrate_group: click.Group) -> click.Group:
 
 def _branches() -> dict[str, str]:
     """Branch (module key or 'core') -> folder its revision files live in."""
-    folders = current_app.extensions["tenantry"].migration_folders()
+    folders = app_state().registry.migration_folders()
     return {CORE_BRANCH: str(MIGRATIONS_DIR / "versions"),
             **{key: str(folder) for key, folder in folders.items()}}
 
@@ -47,7 +48,7 @@ def _branch_tables(branch: str) -> set[str]:
     if branch == CORE_BRANCH:
         package = "core"
     else:
-        package = getattr(current_app.extensions["tenantry"].plugins[branch], "__name__", "")
+        package = getattr(app_state().registry.plugins[branch], "__name__", "")
     tables: set[str] = set()
     for mapper in db.Model.registry.mappers:
         module = mapper.class_.__module__

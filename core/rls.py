@@ -21,11 +21,12 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 
-from flask import current_app, has_request_context
+from flask import has_request_context
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from core.app_state import find_app_state
 from core.extensions import db
 
 _current_tenant: ContextVar[uuid.UUID | None] = ContextVar("tenantry_tenant_id", default=None)
@@ -36,8 +37,6 @@ _SET_TENANT_AND_LIMITS = text(
     "SELECT set_config('app.tenant_id', :tenant_id, true), "
     "set_config('statement_timeout', :statement_timeout, true), "
     "set_config('lock_timeout', :lock_timeout, true)")
-# app.extensions key: {"statement_timeout": "<ms>", "lock_timeout": "<ms>"} (core.engine).
-REQUEST_LIMITS = "tenantry_request_limits"
 
 
 def current_tenant_id() -> uuid.UUID | None:
@@ -72,7 +71,8 @@ def _request_limits() -> dict[str, str] | None:
     """The time limits of a web request; None for CLI and background work (no limit)."""
     if not has_request_context():
         return None
-    return current_app.extensions.get(REQUEST_LIMITS)
+    state = find_app_state()
+    return state.request_limits if state is not None else None
 
 
 def _after_begin(session: Session, transaction, connection: Connection) -> None:

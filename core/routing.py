@@ -11,6 +11,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 
+from core.app_state import app_state
 from core.guards import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
 
 # A plugin sets this attribute on a blueprint that belongs to the platform API (platform hosts
@@ -48,7 +49,7 @@ def _plugin_blueprints(app: Flask, api: Api):
     twice (options go to Flask: url_prefix, name), as the cases module does for ClinCore's
     root paths.
     """
-    hook = app.extensions["tenantry"].pm.hook.tenantry_register_blueprints
+    hook = app_state(app).registry.pm.hook.tenantry_register_blueprints
     for impl in reversed(hook.get_hookimpls()):  # dependency order
         for item in impl.function(app=app, api=api) or ():
             blueprint, options = item if isinstance(item, tuple) else (item, {})
@@ -65,4 +66,4 @@ def register_blueprints(app: Flask, api: Api) -> None:
     for blueprint, guard, options in [*_core_blueprints(), *_plugin_blueprints(app, api)]:
         api.register_blueprint(blueprint, **options)
         guards[options.get("name", blueprint.name)] = guard
-    app.extensions["tenantry_guards"] = guards
+    app_state(app).guards = guards

@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.dialects.postgresql import insert
 
+from core.app_state import app_state
 from core.config import PROJECT_ROOT
 from core.extensions import db, migrate
 from core.models import ModuleRecord
@@ -41,7 +42,7 @@ def migration_url(app: Flask) -> str:
 def _configure_alembic(config: Config) -> Config:
     """Flask-Migrate callback: our URL and every branch's folder (runs for `flask db` too)."""
     app = current_app
-    registry = app.extensions["tenantry"]
+    registry = app_state(app).registry
     locations = [str(MIGRATIONS_DIR / "versions")]
     locations += [str(folder) for folder in registry.migration_folders().values()]
     config.set_main_option("version_locations", " ".join(locations))
@@ -54,7 +55,7 @@ def deployment_tables(app: Flask) -> set[str]:
     """Tables of core and of this app's plugins. Models of other importable plugins (blocked
     by DISABLED_PLUGINS, or loaded by another app in the process) are not this schema's."""
     packages = ["core", *(getattr(p, "__name__", "") for p in
-                          app.extensions["tenantry"].plugins.values())]
+                          app_state(app).registry.plugins.values())]
     tables = set()
     for mapper in db.Model.registry.mappers:
         module = mapper.class_.__module__
@@ -82,10 +83,10 @@ class BranchState:
 
 def revision_script() -> ScriptDirectory:
     """The revision graph, parsed once per app: revision files do not change while it runs."""
-    extensions = current_app.extensions
-    if "tenantry_script" not in extensions:
-        extensions["tenantry_script"] = ScriptDirectory.from_config(alembic_config())
-    return extensions["tenantry_script"]
+    state = app_state()
+    if state.revision_script is None:
+        state.revision_script = ScriptDirectory.from_config(alembic_config())
+    return state.revision_script
 
 
 def branch_states(connection=None) -> list[BranchState]:
@@ -100,7 +101,7 @@ def branch_states(connection=None) -> list[BranchState]:
 
 
 def branch_states_at(script: ScriptDirectory, current: tuple[str, ...]) -> list[BranchState]:
-    registry = current_app.extensions["tenantry"]
+    registry = app_state().registry
     # Revisions of plugins that this deployment does not have (another app sharing the
     # database) are not ours to judge.
     known = [rev for rev in current if is_known_revision(script, rev)]
@@ -127,7 +128,7 @@ def migrate_all(echo: Callable[[str], None] = print) -> list[str]:
     Returns the branches that changed (empty when everything was already at head).
     """
     app = current_app
-    registry = app.extensions["tenantry"]
+    registry = app_state(app).registry
     config = alembic_config()
     engine = create_engine(migration_url(app), poolclass=pool.NullPool)
     changed: list[str] = []
@@ -149,7 +150,7 @@ def migrate_all(echo: Callable[[str], None] = print) -> list[str]:
     finally:
         engine.dispose()
     # Readiness (core.readiness) must see the new state on the next request.
-    current_app.extensions["tenantry_schema_cache"].invalidate()
+    app_state(app).schema_cache.invalidate()
     if not changed:
         echo("migrate-all: nothing to do, every branch is at head")
     return changed

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from sqlalchemy import select
 
+from core.app_state import app_state
 from core.cache import TTLCache
 from core.errors import Forbidden, NotFound, ServiceUnavailable
 from core.extensions import db
@@ -112,7 +113,7 @@ class Tenancy:
 
 
 def tenancy() -> Tenancy:
-    return current_app.extensions["tenantry_tenancy"]
+    return app_state().tenancy
 
 
 def require_serving(tenant: TenantInfo) -> None:
@@ -167,9 +168,9 @@ def feature(key: str, name: str, default: Any = None) -> Any:
     state = module_state(g.tenant.id, key)
     if name in state.features:
         return state.features[name]
-    module = current_app.extensions["tenantry"].module(key)
+    module = app_state().registry.module(key)
     return module.features.get(name, default) if module else default
 
 
 def init_tenancy(app: Flask) -> None:
-    app.extensions["tenantry_tenancy"] = Tenancy(app.config["TENANT_CACHE_TTL"])
+    app_state(app).tenancy = Tenancy(app.config["TENANT_CACHE_TTL"])

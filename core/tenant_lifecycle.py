@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from core.app_state import app_state
 from core.auth.passwords import hash_password
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
@@ -100,5 +101,5 @@ def set_status(tenant_id: uuid.UUID, status: str, reason: str | None = None) -> 
     tenant.status = status
     tenant.status_reason = reason
     db.session.flush()
-    current_app.extensions["tenantry_tenancy"].invalidate(tenant_id)
+    app_state().tenancy.invalidate(tenant_id)
     return tenant

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, g, request
 from sqlalchemy import select, update
 
+from core.app_state import app_state
 from core.auth.apikeys import find_live_key
 from core.auth.tokens import TokenError, TokenSigner
 from core.errors import Forbidden, Unauthorized
@@ -60,7 +61,7 @@ class Identity:
 
 
 def signer() -> TokenSigner:
-    return current_app.extensions["tenantry_signer"]
+    return app_state().signer
 
 
 def _bearer_token() -> str | None:

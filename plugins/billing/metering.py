@@ -20,21 +20,22 @@ import uuid
 
 from flask import current_app, request
 
+from core.app_state import app_state
 from core.pipeline import before_request_commit
 from core.tenancy import module_state
 from plugins.billing import services
 
 MODULE_KEY = "billing"
-_METERED = "billing_metered_actions"
 
 
 def metered_actions() -> frozenset[tuple[str, str]]:
     """Every plugin's declared metered actions, collected once per app."""
-    actions = current_app.extensions.get(_METERED)
+    objects = app_state().plugin_objects
+    actions = objects.get(MODULE_KEY)
     if actions is None:
-        hook = current_app.extensions["tenantry"].hook
+        hook = app_state().registry.hook
         actions = services.parse_metered(hook.tenantry_billing_metered_endpoints())
-        current_app.extensions[_METERED] = actions
+        objects[MODULE_KEY] = actions
     return actions
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from core.app_state import app_state
 from core.errors import Unprocessable
 from core.extensions import db
 from plugins.pos.hookspecs import FiscalResult
@@ -33,7 +34,7 @@ _METHODS = {"shift_open": "open_shift", "shift_close": "close_shift",
 def providers() -> dict[str, Any]:
     """Name -> provider, from every plugin implementing the POS providers hook."""
     found: dict[str, Any] = {}
-    for offered in current_app.extensions["tenantry"].hook.tenantry_pos_cash_register_providers():
+    for offered in app_state().registry.hook.tenantry_pos_cash_register_providers():
         for provider in offered or ():
             found.setdefault(provider.name, provider)
     return found

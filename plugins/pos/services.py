@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from core.app_state import app_state
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.queries import by_id
@@ -56,7 +56,7 @@ def _money(value: Decimal | None) -> str | None:
 
 
 def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -> None:
-    hook = current_app.extensions["tenantry"].hook
+    hook = app_state().registry.hook
     post = getattr(hook, "tenantry_stock_post_moves", None)
     if not moves or post is None or not module_state(tenant_id, "stock").enabled:
         return
@@ -408,7 +408,7 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
          "location_id": register.location_id, "reference_type": RECEIPT_REFERENCE,
          "reference_id": receipt.id, "note": f"register {register.code}"}
         for line in lines], actor)
-    current_app.extensions["tenantry"].hook.tenantry_sales_sale_completed(
+    app_state().registry.hook.tenantry_sales_sale_completed(
         tenant_id=tenant_id, sale=sale_payload(receipt), actor=actor)
     fiscal.fiscalize(tenant_id, register, "receipt", receipt.id, _fiscal_receipt(receipt))
     db.session.expire(receipt, ["fiscal"])

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, or_, select, text
 
+from core.app_state import app_state
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.queries import by_id, contains_pattern, ordered
@@ -233,7 +233,7 @@ def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -
     if not module_state(tenant_id, "stock").enabled:
         raise Conflict("the stock module is not enabled for this tenant; enable it to "
                        "receive goods")
-    hook = current_app.extensions["tenantry"].hook
+    hook = app_state().registry.hook
     try:
         return hook.tenantry_stock_post_moves(tenant_id=tenant_id, moves=moves, actor=actor)
     except Unprocessable as exc:

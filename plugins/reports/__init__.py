@@ -6,6 +6,7 @@ Hookimpls only. No tables and no hard requirements: a report belongs to its own 
 offered only to tenants that have that module enabled.
 """
 
+from core.app_state import app_state
 from core.plugins import Module, hookimpl
 
 
@@ -26,12 +27,12 @@ def tenantry_add_hookspecs(pluginmanager):
 @hookimpl
 def tenantry_register_blueprints(app, api):
     from plugins.reports.catalogue import build_catalogue
-    from plugins.reports.routes import blp
+    from plugins.reports.routes import MODULE_KEY, blp
 
     # Once per app: every plugin is registered by now, and a broken or duplicate definition
     # stops start-up with a message naming the plugins.
-    app.extensions["tenantry_reports"] = build_catalogue(app.extensions["tenantry"].pm,
-                                                         api.ma_plugin.converter)
+    state = app_state(app)
+    state.plugin_objects[MODULE_KEY] = build_catalogue(state.registry.pm, api.ma_plugin.converter)
     return [blp]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
+from core.app_state import app_state
 from core.blueprint import Blueprint
 from core.errors import Forbidden, Unprocessable
 from core.tenancy import module_state
@@ -19,16 +20,17 @@ from plugins.reports.schemas import ReportResultSchema, ReportSchema
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Reports contributed by the tenant's modules, as JSON or CSV")
 
+MODULE_KEY = "reports"  # the per-app catalogue is kept under the module's key
 CSV = "text/csv"
 JSON = "application/json"
 
 
 def _catalogue() -> ReportCatalogue:
-    return current_app.extensions["tenantry_reports"]
+    return app_state().plugin_objects[MODULE_KEY]
 
 
 def _enabled_modules() -> set[str]:
-    modules = current_app.extensions["tenantry"].modules
+    modules = app_state().registry.modules
     return {key for key in modules if module_state(g.tenant.id, key).enabled}
 
 

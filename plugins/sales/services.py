@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, or_, select, text
 
+from core.app_state import app_state
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.queries import by_id, contains_pattern, ordered
@@ -41,7 +41,7 @@ _NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 def stock_enabled(tenant_id: uuid.UUID) -> bool:
     """Stock is enabled for the tenant and installed in this deployment."""
-    hook = current_app.extensions["tenantry"].hook
+    hook = app_state().registry.hook
     return module_state(tenant_id, "stock").enabled and \
         getattr(hook, "tenantry_stock_post_moves", None) is not None
 
@@ -54,7 +54,7 @@ def post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) ->
     """
     if not moves or not stock_enabled(tenant_id):
         return []
-    hook = current_app.extensions["tenantry"].hook
+    hook = app_state().registry.hook
     try:
         return hook.tenantry_stock_post_moves(tenant_id=tenant_id, moves=moves, actor=actor)
     except Unprocessable as exc:
@@ -67,7 +67,7 @@ def post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) ->
 
 
 def sale_completed(tenant_id: uuid.UUID, sale: dict[str, Any], actor: str) -> None:
-    current_app.extensions["tenantry"].hook.tenantry_sales_sale_completed(
+    app_state().registry.hook.tenantry_sales_sale_completed(
         tenant_id=tenant_id, sale=sale, actor=actor)
 
 

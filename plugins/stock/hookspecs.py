@@ -3,10 +3,11 @@
 Callers do not import stock's code. They check that stock is enabled for the tenant and call
 the hook on the app's plugin manager::
 
+    from core.app_state import app_state
     from core.tenancy import module_state
 
     if module_state(tenant_id, "stock").enabled:
-        posted = current_app.extensions["tenantry"].hook.tenantry_stock_post_moves(
+        posted = app_state().registry.hook.tenantry_stock_post_moves(
             tenant_id=tenant_id, actor=g.identity.actor, moves=[
                 {"product_id": line.product_id, "quantity": -line.quantity,
                  "reason": "sale", "reference_type": "sale", "reference_id": sale.id}])

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from core.app_state import app_state
 from tests.fixtures.app import HostClient
 from tests.fixtures.tenants import PASSWORD
 
@@ -100,6 +101,6 @@ def test_modules_list(runner, app):
     result = runner.invoke(args=["modules", "list"])
     assert result.exit_code == 0
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
-    assert set(app.extensions["tenantry"].modules) <= set(lines)
+    assert set(app_state(app).registry.modules) <= set(lines)
     assert "installed 1.0.0" in lines["users"]
     assert "requires: -" in lines["users"]

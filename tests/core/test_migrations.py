@@ -7,6 +7,7 @@ from alembic import command
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import ProgrammingError
 
+from core.app_state import app_state
 from core.extensions import db
 from core.models import ModuleRecord
 from core.schema_migrations import alembic_config, branch_states, migrate_all
@@ -41,7 +42,7 @@ def test_readiness_is_503_while_a_plugin_branch_is_behind(notes_app):
                       owner_password=PASSWORD, modules={"notes": {}})
         db.session.commit()
         command.downgrade(alembic_config(), "notes@-1")
-        notes_app.extensions["tenantry_schema_cache"].invalidate()
+        app_state(notes_app).schema_cache.invalidate()
 
     ready = client.get("/readyz", base_url=f"http://{PLATFORM_HOST}")
     assert ready.status_code == 503
@@ -73,7 +74,7 @@ def test_tenant_requests_are_503_while_core_is_behind(notes_app):
         before = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         connection.execute(text("DELETE FROM alembic_version"))
     with notes_app.app_context():
-        notes_app.extensions["tenantry_schema_cache"].invalidate()
+        app_state(notes_app).schema_cache.invalidate()
     try:
         response = HostClient(client, "corebehind.tenantry.test").post(
             "/api/v1/auth/login", json={"email": "o@cb.test", "password": PASSWORD})
@@ -85,7 +86,7 @@ def test_tenant_requests_are_503_while_core_is_behind(notes_app):
                 connection.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": version})
         owner.dispose()
         with notes_app.app_context():
-            notes_app.extensions["tenantry_schema_cache"].invalidate()
+            app_state(notes_app).schema_cache.invalidate()
     assert client.get("/readyz", base_url=f"http://{PLATFORM_HOST}").status_code == 200
 
 

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from core.app_state import app_state
 from tests.fixtures.app import PLATFORM_HOST, HostClient
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -43,7 +44,7 @@ def _fill(path: str, value: str) -> str:
 
 @pytest.fixture
 def full_tenant(make_tenant, app):
-    keys = [k for k, m in app.extensions["tenantry"].modules.items() if m.tenant_toggleable]
+    keys = [k for k, m in app_state(app).registry.modules.items() if m.tenant_toggleable]
     return make_tenant(modules=keys)
 
 

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from core import create_app
+from core.app_state import app_state
 from core.extensions import db
 from core.guards import GUARD_PLATFORM
 from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
@@ -55,7 +56,7 @@ def _login(client, slug, email=None):
 def _platform_requests(app, tenant_id: str | None = None):
     """(method, path, endpoint) for every route of a platform-guarded blueprint (core's and
     plugins'), with sample path values."""
-    guards = app.extensions["tenantry_guards"]
+    guards = app_state(app).guards
     samples = {"uuid": tenant_id or str(uuid.uuid4()), "int": "1"}
     for rule in app.url_map.iter_rules():
         if guards.get(rule.endpoint.rpartition(".")[0]) != GUARD_PLATFORM:

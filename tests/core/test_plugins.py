@@ -8,6 +8,7 @@ import types
 import pytest
 from sqlalchemy import text
 
+from core.app_state import app_state
 from core.extensions import db
 from core.plugins import Module, PluginError, build_registry, hookimpl, topological_order
 from core.tenant_lifecycle import create_tenant
@@ -77,7 +78,7 @@ def test_two_plugins_cannot_provide_one_module():
 
 
 def test_entry_point_plugin_is_loaded_migrated_and_guarded(notes_app):
-    registry = notes_app.extensions["tenantry"]
+    registry = app_state(notes_app).registry
     assert "notes" in registry.modules
     assert registry.plugins["notes"].__name__ == "tenantry_notes"
     with notes_app.app_context():

@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.engine import make_url
 
+from core.app_state import app_state
 from core.extensions import db
 from core.schema_migrations import alembic_config, deployment_tables
 
@@ -134,7 +135,7 @@ def test_one_head_per_branch(app):
     with app.app_context():
         script = ScriptDirectory.from_config(alembic_config())
         heads = [script.get_revision(head) for head in script.get_heads()]
-        branches = ["core", *app.extensions["tenantry"].migration_folders()]
+        branches = ["core", *app_state(app).registry.migration_folders()]
         for branch in branches:
             assert sum(branch in head.branch_labels for head in heads) == 1, branch
         assert len(heads) == len(branches)

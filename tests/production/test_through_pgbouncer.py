@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core import create_app
+from core.app_state import app_state
 from core.extensions import db
 from core.pooler import POOLER_IN_FRONT, PREPARED_STATEMENT_ERROR
 from tests.core.test_rls import (  # noqa: F401 - re-run here, through pgbouncer
@@ -226,7 +227,7 @@ def test_without_the_setting_prepared_statements_break_and_the_detector_warns(
     caplog.set_level(logging.WARNING, logger="tenantry.pooler")
     failures = _same_query_on_two_connections(unprepared_apps["none"])
     assert failures and set(failures) <= {"42P05", "26000"}, failures
-    detector = unprepared_apps["none"].extensions["tenantry_pooler"]
+    detector = app_state(unprepared_apps["none"]).pooler
     assert {POOLER_IN_FRONT, PREPARED_STATEMENT_ERROR} <= detector.findings
     warnings = [r.getMessage() for r in caplog.records if r.name == "tenantry.pooler"]
     assert len(warnings) == 2 and all("DATABASE_POOLER=transaction" in w for w in warnings)
@@ -234,7 +235,7 @@ def test_without_the_setting_prepared_statements_break_and_the_detector_warns(
 
 def test_with_the_setting_the_same_statements_work_and_nothing_is_installed(unprepared_apps):
     assert _same_query_on_two_connections(unprepared_apps["transaction"]) == []
-    assert "tenantry_pooler" not in unprepared_apps["transaction"].extensions
+    assert app_state(unprepared_apps["transaction"]).pooler is None
 
 
 def test_without_the_setting_requests_fail_over_http(unprepared_apps, make_tenant):
@@ -257,7 +258,7 @@ def test_a_direct_connection_raises_no_warning(database, caplog):
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         db.engine.dispose()
-    assert direct.extensions["tenantry_pooler"].findings == set()
+    assert app_state(direct).pooler.findings == set()
     assert not [r for r in caplog.records if r.name == "tenantry.pooler"]
 
 

@@ -17,6 +17,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from core import create_app
+from core.app_state import app_state
 from core.extensions import db
 from core.plugins import Module, PluginError, build_registry, hookimpl
 from plugins.reports.catalogue import build_catalogue
@@ -125,7 +126,7 @@ def test_the_timeout_and_any_writes_end_with_the_report(probe_app, probe_tenant)
     # Inside one transaction: run the service directly, then look at the settings after it.
     from plugins.reports.services import run_report
 
-    definition = probe_app.extensions["tenantry_reports"].get("probe_writer", {"reports"})
+    definition = app_state(probe_app).plugin_objects["reports"].get("probe_writer", {"reports"})
     with probe_app.app_context():
         db.session.execute(text("SELECT 1"))
         rows = run_report(definition.definition, probe_tenant.id, {}, TIMEOUT_MS)

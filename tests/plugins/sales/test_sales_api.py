@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
+from core.app_state import app_state
 from core.plugins import hookimpl
 from tests.fixtures.commerce import make_product, moves_of, on_hand, receive_stock
 
@@ -51,7 +52,7 @@ class SaleRecorder:
 @pytest.fixture
 def recorder(app):
     plugin = SaleRecorder()
-    pm = app.extensions["tenantry"].pm
+    pm = app_state(app).registry.pm
     pm.register(plugin, name=f"recorder-{uuid.uuid4().hex}")
     yield plugin
     pm.unregister(plugin)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
+from core.app_state import app_state
 from core.errors import Conflict
 from core.extensions import db
 from core.rls import tenant_context
@@ -71,7 +72,7 @@ def _sell_through_hook(app, tenant_id, product_id, quantity) -> bool:
     """A sale as the sales module would post it; False when stock refused it."""
     with app.app_context(), tenant_context(tenant_id):
         try:
-            app.extensions["tenantry"].hook.tenantry_stock_post_moves(
+            app_state(app).registry.hook.tenantry_stock_post_moves(
                 tenant_id=tenant_id, actor="test:property", moves=[{
                     "product_id": product_id, "quantity": -Decimal(quantity),
                     "reason": "sale", "reference_type": "sale"}])

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.app_state import app_state
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
 from core.rls import tenant_context
@@ -18,7 +19,7 @@ from tests.fixtures.inventory import balance, make_product, receive_stock
 @pytest.fixture
 def hook(app):
     with app.app_context():
-        yield app.extensions["tenantry"].hook
+        yield app_state(app).registry.hook
 
 
 def test_the_specs_are_registered_with_their_implementation(hook):
