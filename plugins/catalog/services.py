@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Select, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import Conflict, NotFound, Unprocessable
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import by_id, contains_pattern, ordered
+from core.queries import by_id, contains_pattern, get_or_404, ordered
 from plugins.catalog.models import Category, Product
 
 # Serialises changes to one tenant's category tree, so that two concurrent moves cannot
@@ -48,10 +48,7 @@ def list_categories(args: dict[str, Any]) -> Select:
 
 
 def get_category(category_id: uuid.UUID, lock: bool = False) -> Category:
-    category = by_id(Category, category_id, lock)
-    if category is None:
-        raise NotFound("category not found")
-    return category
+    return get_or_404(Category, category_id, "category", lock)
 
 
 def _require_parent(parent_id: uuid.UUID | None) -> None:
@@ -127,10 +124,7 @@ def list_products(args: dict[str, Any]) -> Select:
 
 
 def get_product(product_id: uuid.UUID, lock: bool = False) -> Product:
-    product = by_id(Product, product_id, lock)
-    if product is None:
-        raise NotFound("product not found")
-    return product
+    return get_or_404(Product, product_id, "product", lock)
 
 
 def _require_category(category_id: uuid.UUID | None) -> None:

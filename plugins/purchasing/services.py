@@ -16,11 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, func, select, text
 
-from core.errors import Conflict, NotFound, Unprocessable
+from core.contacts import require_active_contact, search_contacts
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import by_id, contains_pattern, ordered
+from core.queries import add_row, apply_changes, get_or_404, ordered
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.purchasing.models import (
@@ -51,35 +52,19 @@ def over_receipt_allowed(tenant_id: uuid.UUID) -> bool:
 
 
 def list_suppliers(args: dict[str, Any]) -> Select:
-    statement = select(Supplier)
-    if args.get("q"):
-        pattern = contains_pattern(args["q"])
-        statement = statement.where(or_(Supplier.name.ilike(pattern),
-                                        Supplier.email.ilike(pattern)))
-    if "active" in args:
-        statement = statement.where(Supplier.active.is_(args["active"]))
-    return ordered(statement, Supplier, args["sort"])
+    return search_contacts(Supplier, args)
 
 
 def get_supplier(supplier_id: uuid.UUID, lock: bool = False) -> Supplier:
-    supplier = by_id(Supplier, supplier_id, lock)
-    if supplier is None:
-        raise NotFound("supplier not found")
-    return supplier
+    return get_or_404(Supplier, supplier_id, "supplier", lock)
 
 
 def create_supplier(tenant_id: uuid.UUID, data: dict[str, Any]) -> Supplier:
-    supplier = Supplier(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(supplier)
-    db.session.flush()
-    return supplier
+    return add_row(Supplier, tenant_id, data)
 
 
 def update_supplier(supplier: Supplier, changes: dict[str, Any]) -> Supplier:
-    for field, value in changes.items():
-        setattr(supplier, field, value)
-    db.session.flush()
-    return supplier
+    return apply_changes(supplier, changes)
 
 
 # --------------------------------------------------------------------------- orders
@@ -95,18 +80,11 @@ def list_orders(args: dict[str, Any]) -> Select:
 
 def get_order(order_id: uuid.UUID, lock: bool = False) -> PurchaseOrder:
     """The order; ``lock`` serialises changes to it (receipts, edits, transitions)."""
-    order = by_id(PurchaseOrder, order_id, lock)
-    if order is None:
-        raise NotFound("purchase order not found")
-    return order
+    return get_or_404(PurchaseOrder, order_id, "purchase order", lock)
 
 
 def _require_supplier(supplier_id: uuid.UUID) -> None:
-    supplier = by_id(Supplier, supplier_id)
-    if supplier is None:
-        raise Unprocessable("unknown supplier", {"supplier_id": ["no such supplier"]})
-    if not supplier.active:
-        raise Unprocessable("inactive supplier", {"supplier_id": ["supplier is inactive"]})
+    require_active_contact(Supplier, supplier_id, "supplier")
 
 
 def _build_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[PurchaseOrderLine]:

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
-from core.queries import by_id
+from core.queries import by_id, get_or_404
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.stock.models import Location, StockBalance, StockCost, StockMove
@@ -66,10 +66,7 @@ def list_locations(args: dict[str, Any]) -> Select:
 
 
 def get_location(location_id: uuid.UUID, lock: bool = False) -> Location:
-    location = by_id(Location, location_id, lock)
-    if location is None:
-        raise NotFound("location not found")
-    return location
+    return get_or_404(Location, location_id, "location", lock)
 
 
 def default_location() -> Location | None:
@@ -349,10 +346,7 @@ def list_moves(args: dict[str, Any]) -> Select:
 
 
 def get_move(move_id: uuid.UUID) -> StockMove:
-    move = by_id(StockMove, move_id)
-    if move is None:
-        raise NotFound("stock move not found")
-    return move
+    return get_or_404(StockMove, move_id, "stock move")
 
 
 def list_balances(args: dict[str, Any]) -> Select:
