@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 from core.db import tenant_context
 from core.errors import Conflict
 from core.extensions import db
-from tests.fixtures.inventory import build_shop, make_product
+from tests.fixtures.inventory import build_shop
+from tests.fixtures.products import make_product
 
 PRODUCTS, LOCATIONS = 2, 2
 quantities = st.integers(min_value=1, max_value=12)
