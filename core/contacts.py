@@ -1,8 +1,9 @@
 """Contacts: what every module's table of people it deals with (customers, suppliers) shares.
 
 The tables stay the module's own (a supplier is not a customer, and each module owns its
-migration branch); the search, the "must exist and be active" check and the request schemas'
-common fields are written once here. A module adds its own fields by subclassing the schemas.
+migration branch); the operations (``ContactBook``: search, get, create, update, the "must
+exist and be active" check) and the request schemas' common fields are written once here. A
+module adds its own fields by subclassing the schemas.
 """
 
 from __future__ import annotations
@@ -14,29 +15,55 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, or_, select
 
 from core.errors import Unprocessable
-from core.queries import by_id, contains_pattern, ordered, sort_choices
+from core.queries import (
+    add_row,
+    apply_changes,
+    by_id,
+    contains_pattern,
+    get_or_404,
+    ordered,
+    sort_choices,
+)
 from core.schemas import TRIMMED
 
 
-def search_contacts(model, args: dict[str, Any]) -> Select:
-    """``model``'s rows: ``q`` in the name or e-mail, ``active`` filter, sorted by ``sort``."""
-    statement = select(model)
-    if args.get("q"):
-        pattern = contains_pattern(args["q"])
-        statement = statement.where(or_(model.name.ilike(pattern), model.email.ilike(pattern)))
-    if "active" in args:
-        statement = statement.where(model.active.is_(args["active"]))
-    return ordered(statement, model, args["sort"])
+class ContactBook:
+    """The operations on one module's contact table: ``suppliers = ContactBook(Supplier,
+    "supplier")``. Explicit arguments, flush never commit, like every service."""
 
+    def __init__(self, model, kind: str) -> None:
+        self.model, self.kind = model, kind
 
-def require_active_contact(model, contact_id: uuid.UUID, kind: str) -> None:
-    """422 on ``<kind>_id`` unless ``contact_id`` names an active row of ``model`` here."""
-    field = f"{kind}_id"
-    contact = by_id(model, contact_id)
-    if contact is None:
-        raise Unprocessable(f"unknown {kind}", {field: [f"no such {kind}"]})
-    if not contact.active:
-        raise Unprocessable(f"inactive {kind}", {field: [f"{kind} is inactive"]})
+    def search(self, args: dict[str, Any]) -> Select:
+        """``q`` in the name or e-mail, ``active`` filter, sorted by ``sort``."""
+        model = self.model
+        statement = select(model)
+        if args.get("q"):
+            pattern = contains_pattern(args["q"])
+            statement = statement.where(or_(model.name.ilike(pattern),
+                                            model.email.ilike(pattern)))
+        if "active" in args:
+            statement = statement.where(model.active.is_(args["active"]))
+        return ordered(statement, model, args["sort"])
+
+    def get(self, contact_id: uuid.UUID, lock: bool = False):
+        """The contact, or 404 "<kind> not found"."""
+        return get_or_404(self.model, contact_id, self.kind, lock)
+
+    def create(self, tenant_id: uuid.UUID, data: dict[str, Any]):
+        return add_row(self.model, tenant_id, data)
+
+    def update(self, contact, changes: dict[str, Any]):
+        return apply_changes(contact, changes)
+
+    def require_active(self, contact_id: uuid.UUID) -> None:
+        """422 on ``<kind>_id`` unless ``contact_id`` names an active contact here."""
+        field = f"{self.kind}_id"
+        contact = by_id(self.model, contact_id)
+        if contact is None:
+            raise Unprocessable(f"unknown {self.kind}", {field: [f"no such {self.kind}"]})
+        if not contact.active:
+            raise Unprocessable(f"inactive {self.kind}", {field: [f"{self.kind} is inactive"]})
 
 
 class ContactSchema(Schema):

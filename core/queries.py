@@ -61,6 +61,15 @@ def apply_changes(row, changes: dict[str, Any]):
     return row
 
 
+def value_taken(model, field: str, value, exclude: uuid.UUID | None = None) -> bool:
+    """Another row of ``model`` here (not ``exclude``) has ``value`` in ``field``: the check
+    that names the field in a 409 (the unique constraint stays the guard against races)."""
+    statement = select(model.id).where(getattr(model, field) == value)
+    if exclude is not None:
+        statement = statement.where(model.id != exclude)
+    return db.session.execute(statement).first() is not None
+
+
 def contains_pattern(term: str) -> str:
     """An ILIKE pattern matching ``term`` anywhere, with LIKE's wildcards taken literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

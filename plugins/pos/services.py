@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import get_or_404
+from core.queries import add_row, apply_changes, get_or_404, value_taken
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.pos import fiscal
@@ -85,19 +85,13 @@ def get_register(register_id: uuid.UUID, lock: str | None = None) -> Register:
 
 
 def _require_free_code(code: str, exclude: uuid.UUID | None = None) -> None:
-    statement = select(Register.id).where(Register.code == code)
-    if exclude is not None:
-        statement = statement.where(Register.id != exclude)
-    if db.session.execute(statement).first():
+    if value_taken(Register, "code", code, exclude):
         raise Conflict("another register has this code", {"code": ["already in use"]})
 
 
 def create_register(tenant_id: uuid.UUID, data: dict[str, Any]) -> Register:
     _require_free_code(data["code"])
-    register = Register(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(register)
-    db.session.flush()
-    return register
+    return add_row(Register, tenant_id, data)
 
 
 def update_register(register: Register, changes: dict[str, Any]) -> Register:
@@ -105,10 +99,7 @@ def update_register(register: Register, changes: dict[str, Any]) -> Register:
         _require_free_code(changes["code"], exclude=register.id)
     if changes.get("active") is False and open_shift_of(register.id) is not None:
         raise Conflict("close the register's open shift before deactivating it")
-    for field, value in changes.items():
-        setattr(register, field, value)
-    db.session.flush()
-    return register
+    return apply_changes(register, changes)
 
 
 def delete_register(register: Register) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, select, text
 
-from core.contacts import require_active_contact, search_contacts
+from core.contacts import ContactBook
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import add_row, apply_changes, get_or_404, ordered
+from core.queries import get_or_404, ordered
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.purchasing.models import (
@@ -51,20 +51,11 @@ def over_receipt_allowed(tenant_id: uuid.UUID) -> bool:
 # --------------------------------------------------------------------------- suppliers
 
 
-def list_suppliers(args: dict[str, Any]) -> Select:
-    return search_contacts(Supplier, args)
-
-
-def get_supplier(supplier_id: uuid.UUID, lock: bool = False) -> Supplier:
-    return get_or_404(Supplier, supplier_id, "supplier", lock)
-
-
-def create_supplier(tenant_id: uuid.UUID, data: dict[str, Any]) -> Supplier:
-    return add_row(Supplier, tenant_id, data)
-
-
-def update_supplier(supplier: Supplier, changes: dict[str, Any]) -> Supplier:
-    return apply_changes(supplier, changes)
+SUPPLIERS = ContactBook(Supplier, "supplier")
+list_suppliers = SUPPLIERS.search
+get_supplier = SUPPLIERS.get
+create_supplier = SUPPLIERS.create
+update_supplier = SUPPLIERS.update
 
 
 # --------------------------------------------------------------------------- orders
@@ -84,7 +75,7 @@ def get_order(order_id: uuid.UUID, lock: bool = False) -> PurchaseOrder:
 
 
 def _require_supplier(supplier_id: uuid.UUID) -> None:
-    require_active_contact(Supplier, supplier_id, "supplier")
+    SUPPLIERS.require_active(supplier_id)
 
 
 def _build_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[PurchaseOrderLine]:

@@ -16,10 +16,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, select, text
 
-from core.contacts import require_active_contact, search_contacts
+from core.contacts import ContactBook
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import add_row, apply_changes, get_or_404, ordered
+from core.queries import get_or_404, ordered
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.sales import pricing
@@ -75,20 +75,11 @@ def sale_completed(tenant_id: uuid.UUID, sale: dict[str, Any], actor: str) -> No
 # --------------------------------------------------------------------------- customers
 
 
-def list_customers(args: dict[str, Any]) -> Select:
-    return search_contacts(Customer, args)
-
-
-def get_customer(customer_id: uuid.UUID, lock: bool = False) -> Customer:
-    return get_or_404(Customer, customer_id, "customer", lock)
-
-
-def create_customer(tenant_id: uuid.UUID, data: dict[str, Any]) -> Customer:
-    return add_row(Customer, tenant_id, data)
-
-
-def update_customer(customer: Customer, changes: dict[str, Any]) -> Customer:
-    return apply_changes(customer, changes)
+CUSTOMERS = ContactBook(Customer, "customer")
+list_customers = CUSTOMERS.search
+get_customer = CUSTOMERS.get
+create_customer = CUSTOMERS.create
+update_customer = CUSTOMERS.update
 
 
 # --------------------------------------------------------------------------- orders
@@ -109,7 +100,7 @@ def get_order(order_id: uuid.UUID, lock: bool = False) -> SalesOrder:
 
 def _require_customer(customer_id: uuid.UUID | None) -> None:
     if customer_id is not None:
-        require_active_contact(Customer, customer_id, "customer")
+        CUSTOMERS.require_active(customer_id)
 
 
 def _products(lines: list[dict[str, Any]]) -> dict[uuid.UUID, Product]:

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
-from core.queries import by_id, get_or_404
+from core.queries import add_row, apply_changes, by_id, get_or_404, value_taken
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.stock.models import Location, StockBalance, StockCost, StockMove
@@ -74,10 +74,7 @@ def default_location() -> Location | None:
 
 
 def _require_free_code(code: str, exclude: uuid.UUID | None = None) -> None:
-    statement = select(Location.id).where(Location.code == code)
-    if exclude is not None:
-        statement = statement.where(Location.id != exclude)
-    if db.session.execute(statement).first():
+    if value_taken(Location, "code", code, exclude):
         raise Conflict("another location has this code", {"code": ["already in use"]})
 
 
@@ -94,10 +91,7 @@ def create_location(tenant_id: uuid.UUID, data: dict[str, Any]) -> Location:
             raise Unprocessable("the default location must be active",
                                 {"active": ["must be true for the default location"]})
         _clear_default()
-    location = Location(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(location)
-    db.session.flush()
-    return location
+    return add_row(Location, tenant_id, data)
 
 
 def update_location(location: Location, changes: dict[str, Any]) -> Location:
@@ -112,10 +106,7 @@ def update_location(location: Location, changes: dict[str, Any]) -> Location:
             raise Unprocessable("the default location must be active",
                                 {"active": ["must be true for the default location"]})
         _clear_default()
-    for field, value in changes.items():
-        setattr(location, field, value)
-    db.session.flush()
-    return location
+    return apply_changes(location, changes)
 
 
 def ensure_default_location(tenant_id: uuid.UUID) -> Location:
