@@ -70,6 +70,15 @@ def value_taken(model, field: str, value, exclude: uuid.UUID | None = None) -> b
     return db.session.execute(statement).first() is not None
 
 
+def where_given(statement: Select, model, args: dict, *fields: str) -> Select:
+    """``statement`` filtered to rows whose ``field`` equals ``args[field]``, for each of
+    ``fields`` present in ``args`` (a list's optional equality filters)."""
+    for field in fields:
+        if field in args:
+            statement = statement.where(getattr(model, field) == args[field])
+    return statement
+
+
 def contains_pattern(term: str) -> str:
     """An ILIKE pattern matching ``term`` anywhere, with LIKE's wildcards taken literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import add_row, apply_changes, get_or_404, value_taken
+from core.queries import add_row, apply_changes, get_or_404, value_taken, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.pos import fiscal
@@ -116,11 +116,7 @@ def delete_register(register: Register) -> None:
 
 
 def list_shifts(args: dict[str, Any]) -> Select:
-    statement = select(Shift)
-    if "register_id" in args:
-        statement = statement.where(Shift.register_id == args["register_id"])
-    if "status" in args:
-        statement = statement.where(Shift.status == args["status"])
+    statement = where_given(select(Shift), Shift, args, "register_id", "status")
     return statement.order_by(Shift.opened_at.desc(), Shift.id)
 
 
@@ -267,10 +263,7 @@ def close_shift(tenant_id: uuid.UUID, shift_id: uuid.UUID, data: dict[str, Any],
 
 
 def list_receipts(args: dict[str, Any]) -> Select:
-    statement = select(Receipt)
-    for name in ("register_id", "shift_id"):
-        if name in args:
-            statement = statement.where(getattr(Receipt, name) == args[name])
+    statement = where_given(select(Receipt), Receipt, args, "register_id", "shift_id")
     if "fiscal_status" in args:
         from plugins.pos.models import FiscalRecord
 

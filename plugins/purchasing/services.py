@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, select, text
 from core.contacts import ContactBook
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import get_or_404, ordered
+from core.queries import get_or_404, ordered, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.purchasing.models import (
@@ -62,10 +62,7 @@ update_supplier = SUPPLIERS.update
 
 
 def list_orders(args: dict[str, Any]) -> Select:
-    statement = select(PurchaseOrder)
-    for field in ("status", "supplier_id"):
-        if field in args:
-            statement = statement.where(getattr(PurchaseOrder, field) == args[field])
+    statement = where_given(select(PurchaseOrder), PurchaseOrder, args, "status", "supplier_id")
     return ordered(statement, PurchaseOrder, args["sort"])
 
 

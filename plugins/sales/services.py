@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select, text
 from core.contacts import ContactBook
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import get_or_404, ordered
+from core.queries import get_or_404, ordered, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.sales import pricing
@@ -86,11 +86,7 @@ update_customer = CUSTOMERS.update
 
 
 def list_orders(args: dict[str, Any]) -> Select:
-    statement = select(SalesOrder)
-    if "status" in args:
-        statement = statement.where(SalesOrder.status == args["status"])
-    if "customer_id" in args:
-        statement = statement.where(SalesOrder.customer_id == args["customer_id"])
+    statement = where_given(select(SalesOrder), SalesOrder, args, "status", "customer_id")
     return ordered(statement, SalesOrder, args["sort"])
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
-from core.queries import add_row, apply_changes, by_id, get_or_404, value_taken
+from core.queries import add_row, apply_changes, by_id, get_or_404, value_taken, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.stock.models import Location, StockBalance, StockCost, StockMove
@@ -323,10 +323,8 @@ def transfer(tenant_id: uuid.UUID, from_location_id: uuid.UUID, to_location_id: 
 
 
 def list_moves(args: dict[str, Any]) -> Select:
-    statement = select(StockMove)
-    for field in ("product_id", "location_id", "reason", "reference_type", "reference_id"):
-        if field in args:
-            statement = statement.where(getattr(StockMove, field) == args[field])
+    statement = where_given(select(StockMove), StockMove, args, "product_id", "location_id",
+                            "reason", "reference_type", "reference_id")
     if "since" in args:
         statement = statement.where(StockMove.created_at >= args["since"])
     if "until" in args:
@@ -341,11 +339,8 @@ def get_move(move_id: uuid.UUID) -> StockMove:
 
 
 def list_balances(args: dict[str, Any]) -> Select:
-    statement = select(StockBalance)
-    if "product_id" in args:
-        statement = statement.where(StockBalance.product_id == args["product_id"])
-    if "location_id" in args:
-        statement = statement.where(StockBalance.location_id == args["location_id"])
+    statement = where_given(select(StockBalance), StockBalance, args, "product_id",
+                            "location_id")
     if args.get("nonzero"):
         statement = statement.where(StockBalance.quantity != 0)
     return statement.order_by(StockBalance.product_id, StockBalance.location_id)
