@@ -391,30 +391,28 @@ def _run_service(action):
     return result
 
 
-@platform_admins_group.command("create")
-@click.argument("email")
-@_with_password_options
-@with_appcontext
-def platform_admins_create(email, password_env, password_stdin):
-    """Create a platform admin (password prompted for unless read from a variable or stdin)."""
-    from core.platform_admins import create_admin
+def _admin_password_command(name: str, service: str, done: str, summary: str) -> None:
+    """``platform-admins <name> EMAIL``: read a password (prompt, variable or stdin), call
+    ``core.platform_admins.<service>(email, password)`` and echo ``done`` about the admin."""
 
-    password = _read_password(password_env, password_stdin)
-    admin = _run_service(lambda: create_admin(email, password))
-    click.echo(f"platform admin {admin.email} created: {admin.id}")
+    @platform_admins_group.command(name, help=summary)
+    @click.argument("email")
+    @_with_password_options
+    @with_appcontext
+    def command(email, password_env, password_stdin):
+        from core import platform_admins
+
+        password = _read_password(password_env, password_stdin)
+        admin = _run_service(lambda: getattr(platform_admins, service)(email, password))
+        click.echo(done.format(email=admin.email, id=admin.id))
 
 
-@platform_admins_group.command("set-password")
-@click.argument("email")
-@_with_password_options
-@with_appcontext
-def platform_admins_set_password(email, password_env, password_stdin):
-    """Set a platform admin's password (e.g. to rotate FIRST_OWNER_PASSWORD's owner)."""
-    from core.platform_admins import set_password
-
-    password = _read_password(password_env, password_stdin)
-    admin = _run_service(lambda: set_password(email, password))
-    click.echo(f"platform admin {admin.email}: password set")
+_admin_password_command(
+    "create", "create_admin", "platform admin {email} created: {id}",
+    "Create a platform admin (password prompted for unless read from a variable or stdin).")
+_admin_password_command(
+    "set-password", "set_password", "platform admin {email}: password set",
+    "Set a platform admin's password (e.g. to rotate FIRST_OWNER_PASSWORD's owner).")
 
 
 @platform_admins_group.command("list")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -33,6 +34,13 @@ TENANT_ID_DEFAULT = text("NULLIF(current_setting('app.tenant_id', true), '')::uu
 TENANT_STATUSES = ("provisioning", "active", "inactive", "failed")
 USER_ROLES = ("owner", "admin", "cashier")
 API_KEY_ROLES = ("user", "admin")
+
+# Column types of amounts, for every module's tables (core.schemas' money_field and
+# quantity_field match them): money to the cent, quantities to the thousandth, percentages
+# (tax rates) to a hundredth.
+MONEY = Numeric(14, 2)
+QUANTITY = Numeric(14, 3)
+RATE = Numeric(5, 2)
 
 
 def utcnow() -> datetime:

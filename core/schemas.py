@@ -12,6 +12,10 @@ class StatusSchema(Schema):
     status = fields.String(required=True)
 
 
+# A name or code as typed by a person: not blank, no leading or trailing spaces.
+TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
+
+
 # The one text form of a decimal in this API. ASCII only: Python's Decimal() also takes other
 # scripts' digits (Arabic-Indic one, U+0661; mathematical one, U+1D7D9), underscores ("1_0"),
 # exponents ("1E+999999999999"), "+", spaces and a bare "." -- forms a client never means to

@@ -1,4 +1,7 @@
-"""Test configuration: every fixture module is listed here (no implicit discovery)."""
+"""Test configuration: every fixture module is listed here (no implicit discovery).
+
+The fixtures' vocabulary (one name, one meaning) is tests/fixtures/README.md.
+"""
 
 pytest_plugins = [
     "tests.fixtures.database",
@@ -6,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.tenants",
     "tests.fixtures.apikeys",
     "tests.fixtures.plugins",
+    "tests.fixtures.products",
     "tests.fixtures.commerce",
     "tests.fixtures.inventory",
     "tests.fixtures.pgbouncer",

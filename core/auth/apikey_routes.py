@@ -94,6 +94,45 @@ def _rotated(issued: services.IssuedKey, old) -> dict:
             "old_key_expires_at": old.expires_at}
 
 
+# --------------------------------------------------------------------------- management
+
+
+def _register_management(bp: Blueprint, guard, keys_url: str, revoke_url: str,
+                         endpoints: tuple[str, str]) -> None:
+    """List, create and revoke keys: one definition, registered on ``bp`` under ``keys_url``
+    and ``revoke_url`` behind ``guard`` (ClinCore's admin-role keys; the owner's JWT)."""
+
+    class ApiKeys(MethodView):
+        @bp.response(200, ApiKeySchema(many=True))
+        @guard
+        def get(self):
+            """List the tenant's API keys (no secrets)."""
+            return [_listed(key) for key in services.list_keys(g.tenant.id)]
+
+        @bp.arguments(ApiKeyCreateSchema)
+        @bp.response(201, IssuedKeySchema)
+        @guard
+        def post(self, data):
+            """Create an API key; the key is shown once."""
+            issued = services.create_key(g.tenant.id, label=data["label"], role=data["role"],
+                                         created_by=g.identity.actor)
+            db.session.commit()
+            return _issued(issued)
+
+    class RevokeApiKey(MethodView):
+        @bp.response(200, ApiKeySchema)
+        @bp.alt_response(404, description="No such key in this tenant")
+        @guard
+        def post(self, key_id):
+            """Revoke an API key at once."""
+            key = services.revoke_key(g.tenant.id, key_id)
+            db.session.commit()
+            return _listed(key)
+
+    bp.route(keys_url, endpoint=endpoints[0])(ApiKeys)
+    bp.route(revoke_url, endpoint=endpoints[1])(RevokeApiKey)
+
+
 # --------------------------------------------------------------------------- ClinCore paths
 
 
@@ -111,69 +150,15 @@ class RotateOwnKey(MethodView):
         return _rotated(issued, old)
 
 
-@blp.route("/admin/api-keys")
-class AdminApiKeys(MethodView):
-    @blp.response(200, ApiKeySchema(many=True))
-    @admin_key
-    def get(self):
-        """List the tenant's API keys (no secrets)."""
-        return [_listed(key) for key in services.list_keys(g.tenant.id)]
-
-    @blp.arguments(ApiKeyCreateSchema)
-    @blp.response(201, IssuedKeySchema)
-    @admin_key
-    def post(self, data):
-        """Create an API key; the key is shown once."""
-        issued = services.create_key(g.tenant.id, label=data["label"], role=data["role"],
-                                     created_by=g.identity.actor)
-        db.session.commit()
-        return _issued(issued)
-
-
-@blp.route("/admin/api-keys/revoke/<uuid:key_id>")
-class AdminRevokeApiKey(MethodView):
-    @blp.response(200, ApiKeySchema)
-    @blp.alt_response(404, description="No such key in this tenant")
-    @admin_key
-    def post(self, key_id):
-        """Revoke an API key at once."""
-        key = services.revoke_key(g.tenant.id, key_id)
-        db.session.commit()
-        return _listed(key)
+_register_management(blp, admin_key, "/admin/api-keys", "/admin/api-keys/revoke/<uuid:key_id>",
+                     ("AdminApiKeys", "AdminRevokeApiKey"))
 
 
 # --------------------------------------------------------------------------- owner JWT
 
 
-@owner_blp.route("")
-class OwnerApiKeys(MethodView):
-    @owner_blp.response(200, ApiKeySchema(many=True))
-    @owner_only
-    def get(self):
-        """List the tenant's API keys (no secrets)."""
-        return [_listed(key) for key in services.list_keys(g.tenant.id)]
-
-    @owner_blp.arguments(ApiKeyCreateSchema)
-    @owner_blp.response(201, IssuedKeySchema)
-    @owner_only
-    def post(self, data):
-        """Create an API key; the key is shown once."""
-        issued = services.create_key(g.tenant.id, label=data["label"], role=data["role"],
-                                     created_by=g.identity.actor)
-        db.session.commit()
-        return _issued(issued)
-
-
-@owner_blp.route("/<uuid:key_id>/revoke")
-class OwnerRevokeApiKey(MethodView):
-    @owner_blp.response(200, ApiKeySchema)
-    @owner_blp.alt_response(404, description="No such key in this tenant")
-    @owner_only
-    def post(self, key_id):
-        """Revoke an API key at once."""
-        key = services.revoke_key(g.tenant.id, key_id)
-        db.session.commit()
-        return _listed(key)
+_register_management(owner_blp, owner_only, "", "/<uuid:key_id>/revoke",
+                     ("OwnerApiKeys", "OwnerRevokeApiKey"))
 
 
 @owner_blp.route("/<uuid:key_id>/rotate")

@@ -17,6 +17,7 @@ from core.auth.apikeys import generate_key
 from core.errors import NotFound, Unprocessable
 from core.extensions import db
 from core.models import API_KEY_ROLES, ApiKey
+from core.queries import get_or_404
 from core.rls import tenant_context
 
 # A grace period longer than a week is a second key, not a rotation.
@@ -77,16 +78,10 @@ def list_keys(tenant_id: uuid.UUID) -> list[ApiKey]:
 
 
 def get_key(tenant_id: uuid.UUID, key_id: uuid.UUID, *, for_update: bool = False) -> ApiKey:
-    statement = select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
-    if for_update:
-        # Rotation and revocation of one key must not interleave (two rotations would leave
-        # two successors).
-        statement = statement.with_for_update()
+    # for_update: rotation and revocation of one key must not interleave (two rotations
+    # would leave two successors).
     with tenant_context(tenant_id):
-        key = db.session.execute(statement).scalar_one_or_none()
-    if key is None:
-        raise NotFound("API key not found")
-    return key
+        return get_or_404(ApiKey, key_id, "API key", for_update, tenant_id=tenant_id)
 
 
 def revoke_key(tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:

@@ -74,28 +74,26 @@ class TenantById(MethodView):
         return tenant
 
 
-@blp.route("/tenants/<uuid:tenant_id>/activate")
-class TenantActivation(MethodView):
-    @blp.response(200, TenantSchema)
-    @blp.alt_response(404, description="No such tenant")
-    @blp.requires_platform
-    def post(self, tenant_id):
-        """Activate a tenant: its users and keys are let in again."""
-        tenant = set_status(tenant_id, "active")
-        db.session.commit()
-        return tenant
+def _register_status_change(action: str, status: str, endpoint: str, summary: str) -> None:
+    """``POST /tenants/<id>/<action>``: set the tenant's status (one definition for both)."""
+
+    class TenantStatusChange(MethodView):
+        @blp.response(200, TenantSchema)
+        @blp.alt_response(404, description="No such tenant")
+        @blp.requires_platform
+        def post(self, tenant_id):
+            tenant = set_status(tenant_id, status)
+            db.session.commit()
+            return tenant
+
+    TenantStatusChange.post.__doc__ = summary  # the operation's summary in the OpenAPI document
+    blp.route(f"/tenants/<uuid:tenant_id>/{action}", endpoint=endpoint)(TenantStatusChange)
 
 
-@blp.route("/tenants/<uuid:tenant_id>/deactivate")
-class TenantDeactivation(MethodView):
-    @blp.response(200, TenantSchema)
-    @blp.alt_response(404, description="No such tenant")
-    @blp.requires_platform
-    def post(self, tenant_id):
-        """Deactivate a tenant: every request on it answers 403; its data is kept."""
-        tenant = set_status(tenant_id, "inactive")
-        db.session.commit()
-        return tenant
+_register_status_change("activate", "active", "TenantActivation",
+                        "Activate a tenant: its users and keys are let in again.")
+_register_status_change("deactivate", "inactive", "TenantDeactivation",
+                        "Deactivate a tenant: every request on it answers 403; its data is kept.")
 
 
 @blp.route("/tenants/<uuid:tenant_id>/modules")

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 
-from core.errors import NotFound
 from core.extensions import db
+from core.queries import get_or_404
 from plugins.cases.models import Case
 
 
@@ -39,14 +39,8 @@ def case_query(tenant_id: uuid.UUID, *, status: str | None = None,
 
 
 def get_case(tenant_id: uuid.UUID, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
-    statement = select(Case).where(Case.tenant_id == tenant_id, Case.id == case_id)
-    if for_update:
-        # The ETag check and the change must see the same version of the row.
-        statement = statement.with_for_update()
-    case = db.session.execute(statement).scalar_one_or_none()
-    if case is None:
-        raise NotFound("case not found")
-    return case
+    # for_update: the ETag check and the change must see the same version of the row.
+    return get_or_404(Case, case_id, "case", for_update, tenant_id=tenant_id)
 
 
 def update_case(case: Case, changes: dict) -> Case:

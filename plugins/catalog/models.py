@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -25,7 +24,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
-from core.models import TenantMixin, TimestampMixin, new_id
+from core.models import MONEY, RATE, TenantMixin, TimestampMixin, new_id
 
 
 class Category(TenantMixin, TimestampMixin, db.Model):
@@ -69,9 +68,9 @@ class Product(TenantMixin, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="", default="")
     unit: Mapped[str] = mapped_column(String(20), server_default="unit", default="unit")
-    sale_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    sale_price: Mapped[Decimal] = mapped_column(MONEY)
     # A percentage: 21.00 means 21 %.
-    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("0"),
+    tax_rate: Mapped[Decimal] = mapped_column(RATE, server_default=text("0"),
                                               default=Decimal("0"))
     category_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     active: Mapped[bool] = mapped_column(server_default=text("true"), default=True)

@@ -7,10 +7,9 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from core.queries import sort_choices
-from core.schemas import FixedDecimal, money_field
+from core.schemas import TRIMMED, FixedDecimal, money_field
 
 # Text that is not blank and carries no leading or trailing whitespace (codes people type).
-_TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 
 PRODUCT_SORTS = ("name", "sku", "sale_price", "created_at", "updated_at")
 CATEGORY_SORTS = ("name", "created_at")
@@ -22,7 +21,7 @@ def tax_rate(**kwargs) -> FixedDecimal:
 
 class CategorySchema(Schema):
     id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=[validate.Length(max=120), _TRIMMED])
+    name = fields.String(required=True, validate=[validate.Length(max=120), TRIMMED])
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     parent_id = fields.UUID(allow_none=True, load_default=None,
                             metadata={"description": "Parent category; null for a root"})
@@ -31,7 +30,7 @@ class CategorySchema(Schema):
 
 
 class CategoryUpdateSchema(Schema):
-    name = fields.String(validate=[validate.Length(max=120), _TRIMMED])
+    name = fields.String(validate=[validate.Length(max=120), TRIMMED])
     description = fields.String(validate=validate.Length(max=2000))
     parent_id = fields.UUID(allow_none=True, metadata={
         "description": "Move under this category (null: make it a root). Moving a category "
@@ -49,12 +48,12 @@ class CategoryQueryArgsSchema(Schema):
 
 class ProductSchema(Schema):
     id = fields.UUID(dump_only=True)
-    sku = fields.String(required=True, validate=[validate.Length(max=64), _TRIMMED])
+    sku = fields.String(required=True, validate=[validate.Length(max=64), TRIMMED])
     barcode = fields.String(allow_none=True, load_default=None,
-                            validate=[validate.Length(max=64), _TRIMMED])
-    name = fields.String(required=True, validate=[validate.Length(max=200), _TRIMMED])
+                            validate=[validate.Length(max=64), TRIMMED])
+    name = fields.String(required=True, validate=[validate.Length(max=200), TRIMMED])
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    unit = fields.String(load_default="unit", validate=[validate.Length(max=20), _TRIMMED],
+    unit = fields.String(load_default="unit", validate=[validate.Length(max=20), TRIMMED],
                          metadata={"description": "Unit of measure: unit, kg, l, box..."})
     sale_price = money_field(required=True, validate=validate.Range(min=0))
     tax_rate = tax_rate(load_default=Decimal("0"), metadata={"description": "Percent, 0 to 100"})
@@ -65,11 +64,11 @@ class ProductSchema(Schema):
 
 
 class ProductUpdateSchema(Schema):
-    sku = fields.String(validate=[validate.Length(max=64), _TRIMMED])
-    barcode = fields.String(allow_none=True, validate=[validate.Length(max=64), _TRIMMED])
-    name = fields.String(validate=[validate.Length(max=200), _TRIMMED])
+    sku = fields.String(validate=[validate.Length(max=64), TRIMMED])
+    barcode = fields.String(allow_none=True, validate=[validate.Length(max=64), TRIMMED])
+    name = fields.String(validate=[validate.Length(max=200), TRIMMED])
     description = fields.String(validate=validate.Length(max=5000))
-    unit = fields.String(validate=[validate.Length(max=20), _TRIMMED])
+    unit = fields.String(validate=[validate.Length(max=20), TRIMMED])
     sale_price = money_field(validate=validate.Range(min=0))
     tax_rate = tax_rate()
     category_id = fields.UUID(allow_none=True)

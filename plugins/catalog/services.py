@@ -11,9 +11,17 @@ from typing import Any
 from sqlalchemy import Select, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import Conflict, NotFound, Unprocessable
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import by_id, contains_pattern, ordered
+from core.queries import (
+    add_row,
+    apply_changes,
+    by_id,
+    contains_pattern,
+    get_or_404,
+    ordered,
+    value_taken,
+)
 from plugins.catalog.models import Category, Product
 
 # Serialises changes to one tenant's category tree, so that two concurrent moves cannot
@@ -48,10 +56,7 @@ def list_categories(args: dict[str, Any]) -> Select:
 
 
 def get_category(category_id: uuid.UUID, lock: bool = False) -> Category:
-    category = by_id(Category, category_id, lock)
-    if category is None:
-        raise NotFound("category not found")
-    return category
+    return get_or_404(Category, category_id, "category", lock)
 
 
 def _require_parent(parent_id: uuid.UUID | None) -> None:
@@ -73,10 +78,7 @@ def _require_unique_name(name: str, parent_id: uuid.UUID | None,
 def create_category(tenant_id: uuid.UUID, data: dict[str, Any]) -> Category:
     _require_parent(data.get("parent_id"))
     _require_unique_name(data["name"], data.get("parent_id"))
-    category = Category(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(category)
-    db.session.flush()
-    return category
+    return add_row(Category, tenant_id, data)
 
 
 def update_category(tenant_id: uuid.UUID, category: Category, changes: dict[str, Any]) -> Category:
@@ -92,10 +94,7 @@ def update_category(tenant_id: uuid.UUID, category: Category, changes: dict[str,
     parent = changes.get("parent_id", category.parent_id)
     if (name, parent) != (category.name, category.parent_id):
         _require_unique_name(name, parent, exclude=category.id)
-    for field, value in changes.items():
-        setattr(category, field, value)
-    db.session.flush()
-    return category
+    return apply_changes(category, changes)
 
 
 def delete_category(category: Category) -> None:
@@ -127,10 +126,7 @@ def list_products(args: dict[str, Any]) -> Select:
 
 
 def get_product(product_id: uuid.UUID, lock: bool = False) -> Product:
-    product = by_id(Product, product_id, lock)
-    if product is None:
-        raise NotFound("product not found")
-    return product
+    return get_or_404(Product, product_id, "product", lock)
 
 
 def _require_category(category_id: uuid.UUID | None) -> None:
@@ -143,12 +139,7 @@ def _require_unique_codes(sku: str | None, barcode: str | None,
     """Say which code is taken (the unique constraints stay the guard against races)."""
     errors = {}
     for field, value in (("sku", sku), ("barcode", barcode)):
-        if value is None:
-            continue
-        statement = select(Product.id).where(getattr(Product, field) == value)
-        if exclude is not None:
-            statement = statement.where(Product.id != exclude)
-        if db.session.execute(statement).first():
+        if value is not None and value_taken(Product, field, value, exclude):
             errors[field] = [f"another product has this {field}"]
     if errors:
         raise Conflict("SKU or barcode already in use", errors)
@@ -157,10 +148,7 @@ def _require_unique_codes(sku: str | None, barcode: str | None,
 def create_product(tenant_id: uuid.UUID, data: dict[str, Any]) -> Product:
     _require_category(data.get("category_id"))
     _require_unique_codes(data["sku"], data.get("barcode"))
-    product = Product(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(product)
-    db.session.flush()
-    return product
+    return add_row(Product, tenant_id, data)
 
 
 def update_product(product: Product, changes: dict[str, Any]) -> Product:
@@ -170,10 +158,7 @@ def update_product(product: Product, changes: dict[str, Any]) -> Product:
     _require_unique_codes(new_sku if new_sku != product.sku else None,
                           new_barcode if new_barcode != product.barcode else None,
                           exclude=product.id)
-    for field, value in changes.items():
-        setattr(product, field, value)
-    db.session.flush()
-    return product
+    return apply_changes(product, changes)
 
 
 def delete_product(product: Product) -> None:

@@ -24,7 +24,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -34,11 +33,8 @@ from sqlalchemy.dialects.postgresql import ENUM, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models import TenantMixin, TimestampMixin, new_id, utcnow
+from core.models import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, new_id, utcnow
 
-MONEY = Numeric(14, 2)
-QUANTITY = Numeric(14, 3)
-RATE = Numeric(5, 2)
 SHIFT_STATUSES = ("open", "closed")
 # The type is created by the migration, only if absent from its schema (runbook 000).
 SHIFT_STATUS = ENUM(*SHIFT_STATUSES, name="cashiershiftstatus", create_type=False)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import FixedDecimal, money_field, quantity_field
+from core.schemas import TRIMMED, FixedDecimal, money_field, quantity_field
 from plugins.pos.models import FISCAL_STATUSES, PAYMENT_METHODS, SHIFT_STATUSES
 
-_TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
 
@@ -48,8 +47,8 @@ class PosSettingsSchema(Schema):
 
 class PosRegisterSchema(Schema):
     id = fields.UUID(dump_only=True)
-    code = fields.String(required=True, validate=[validate.Length(max=32), _TRIMMED])
-    name = fields.String(required=True, validate=[validate.Length(max=120), _TRIMMED])
+    code = fields.String(required=True, validate=[validate.Length(max=32), TRIMMED])
+    name = fields.String(required=True, validate=[validate.Length(max=120), TRIMMED])
     location_id = fields.UUID(allow_none=True, load_default=None, metadata={
         "description": "Stock location its sales take goods from (default location if null)"})
     active = fields.Boolean(load_default=True)
@@ -58,8 +57,8 @@ class PosRegisterSchema(Schema):
 
 
 class PosRegisterUpdateSchema(Schema):
-    code = fields.String(validate=[validate.Length(max=32), _TRIMMED])
-    name = fields.String(validate=[validate.Length(max=120), _TRIMMED])
+    code = fields.String(validate=[validate.Length(max=32), TRIMMED])
+    name = fields.String(validate=[validate.Length(max=120), TRIMMED])
     location_id = fields.UUID(allow_none=True)
     active = fields.Boolean()
 

@@ -24,9 +24,9 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.app_state import app_state
-from core.errors import Conflict, NotFound, Unprocessable
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import by_id
+from core.queries import add_row, apply_changes, get_or_404, value_taken, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.pos import fiscal
@@ -41,6 +41,7 @@ from plugins.pos.models import (
     Shift,
 )
 from plugins.sales import pricing
+from plugins.sales.api import lines_to_give_back
 
 RECEIPT_REFERENCE = "pos_receipt"
 REFUND_REFERENCE = "pos_refund"
@@ -80,26 +81,17 @@ def list_registers(args: dict[str, Any]) -> Select:
 
 
 def get_register(register_id: uuid.UUID, lock: str | None = None) -> Register:
-    register = by_id(Register, register_id, lock)
-    if register is None:
-        raise NotFound("register not found")
-    return register
+    return get_or_404(Register, register_id, "register", lock)
 
 
 def _require_free_code(code: str, exclude: uuid.UUID | None = None) -> None:
-    statement = select(Register.id).where(Register.code == code)
-    if exclude is not None:
-        statement = statement.where(Register.id != exclude)
-    if db.session.execute(statement).first():
+    if value_taken(Register, "code", code, exclude):
         raise Conflict("another register has this code", {"code": ["already in use"]})
 
 
 def create_register(tenant_id: uuid.UUID, data: dict[str, Any]) -> Register:
     _require_free_code(data["code"])
-    register = Register(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(register)
-    db.session.flush()
-    return register
+    return add_row(Register, tenant_id, data)
 
 
 def update_register(register: Register, changes: dict[str, Any]) -> Register:
@@ -107,10 +99,7 @@ def update_register(register: Register, changes: dict[str, Any]) -> Register:
         _require_free_code(changes["code"], exclude=register.id)
     if changes.get("active") is False and open_shift_of(register.id) is not None:
         raise Conflict("close the register's open shift before deactivating it")
-    for field, value in changes.items():
-        setattr(register, field, value)
-    db.session.flush()
-    return register
+    return apply_changes(register, changes)
 
 
 def delete_register(register: Register) -> None:
@@ -127,19 +116,12 @@ def delete_register(register: Register) -> None:
 
 
 def list_shifts(args: dict[str, Any]) -> Select:
-    statement = select(Shift)
-    if "register_id" in args:
-        statement = statement.where(Shift.register_id == args["register_id"])
-    if "status" in args:
-        statement = statement.where(Shift.status == args["status"])
+    statement = where_given(select(Shift), Shift, args, "register_id", "status")
     return statement.order_by(Shift.opened_at.desc(), Shift.id)
 
 
 def get_shift(shift_id: uuid.UUID, lock: str | None = None) -> Shift:
-    shift = by_id(Shift, shift_id, lock)
-    if shift is None:
-        raise NotFound("shift not found")
-    return shift
+    return get_or_404(Shift, shift_id, "shift", lock)
 
 
 def open_shift_of(register_id: uuid.UUID, lock: str | None = None) -> Shift | None:
@@ -281,10 +263,7 @@ def close_shift(tenant_id: uuid.UUID, shift_id: uuid.UUID, data: dict[str, Any],
 
 
 def list_receipts(args: dict[str, Any]) -> Select:
-    statement = select(Receipt)
-    for name in ("register_id", "shift_id"):
-        if name in args:
-            statement = statement.where(getattr(Receipt, name) == args[name])
+    statement = where_given(select(Receipt), Receipt, args, "register_id", "shift_id")
     if "fiscal_status" in args:
         from plugins.pos.models import FiscalRecord
 
@@ -296,10 +275,7 @@ def list_receipts(args: dict[str, Any]) -> Select:
 
 
 def get_receipt(receipt_id: uuid.UUID) -> Receipt:
-    receipt = by_id(Receipt, receipt_id)
-    if receipt is None:
-        raise NotFound("receipt not found")
-    return receipt
+    return get_or_404(Receipt, receipt_id, "receipt")
 
 
 def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict[str, Any]],
@@ -439,41 +415,23 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
     # Refunds of one receipt are counted one at a time. An advisory lock, because receipts
     # are append-only: the app role may not lock their rows (that needs UPDATE).
     db.session.execute(_LOCK, {"key": f"pos.refunds:{receipt.id}"})
-    by_id = {line.id: line for line in receipt.lines}
     already = defaultdict(lambda: (ZERO, ZERO), refunded_so_far(receipt.id))
     requested = data.get("lines") or [
         {"receipt_line_id": line.id, "quantity": line.quantity - already[line.id][0]}
         for line in receipt.lines if line.quantity > already[line.id][0]]
     if not requested:
         raise Conflict("everything on this receipt was refunded already")
-    errors: dict[str, Any] = {}
-    seen: set[uuid.UUID] = set()
-    for index, item in enumerate(requested):
-        line = by_id.get(item["receipt_line_id"])
-        if line is None:
-            errors[str(index)] = {"receipt_line_id": ["not a line of this receipt"]}
-        elif line.id in seen:
-            errors[str(index)] = {"receipt_line_id": ["listed twice"]}
-        elif already[line.id][0] + item["quantity"] > line.quantity:
-            errors[str(index)] = {"quantity": [
-                f"more than remains to refund ({line.quantity - already[line.id][0]})"]}
-        if line is not None:
-            seen.add(line.id)
-    if errors:
-        raise Unprocessable("invalid refund lines", {"lines": errors})
+    given = lines_to_give_back(receipt.lines, requested, already, line_field="receipt_line_id",
+                               document="receipt", verb="refund")
     refund = Refund(tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt.id,
                     register_id=register.id, shift_id=shift.id, method=data["method"],
                     reason=data.get("reason", ""), created_by=actor,
                     created_at=datetime.now(UTC))
-    refund.lines = []
-    for number, item in enumerate(requested, start=1):
-        line = by_id[item["receipt_line_id"]]
-        quantity, (done_quantity, done_amount) = item["quantity"], already[line.id]
-        refund.lines.append(RefundLine(
-            tenant_id=tenant_id, id=uuid.uuid4(), refund_id=refund.id, line_no=number,
-            receipt_line_id=line.id, product_id=line.product_id, quantity=quantity,
-            amount=pricing.refund_share(line.total, line.quantity, quantity, done_quantity,
-                                        done_amount)))
+    refund.lines = [
+        RefundLine(tenant_id=tenant_id, id=uuid.uuid4(), refund_id=refund.id, line_no=number,
+                   receipt_line_id=line.id, product_id=line.product_id, quantity=quantity,
+                   amount=amount)
+        for number, (line, quantity, amount) in enumerate(given, start=1)]
     refund.total = sum((line.amount for line in refund.lines), ZERO)
     db.session.add(refund)
     db.session.flush()
@@ -493,10 +451,7 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
 
 
 def get_refund(refund_id: uuid.UUID) -> Refund:
-    refund = by_id(Refund, refund_id)
-    if refund is None:
-        raise NotFound("refund not found")
-    return refund
+    return get_or_404(Refund, refund_id, "refund")
 
 
 def list_refunds(receipt_id: uuid.UUID) -> Select:

@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -25,12 +24,9 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models import TenantMixin, TimestampMixin, new_id, utcnow
+from core.models import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, new_id, utcnow
 
 ORDER_STATUSES = ("draft", "ordered", "partially_received", "received", "cancelled")
-MONEY = Numeric(14, 2)
-QUANTITY = Numeric(14, 3)
-RATE = Numeric(5, 2)
 
 
 class Supplier(TenantMixin, TimestampMixin, db.Model):

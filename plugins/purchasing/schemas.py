@@ -6,42 +6,26 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from core.contacts import ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
 from core.queries import sort_choices
 from core.schemas import FixedDecimal, money_field, quantity_field
 from plugins.purchasing.models import ORDER_STATUSES
 
-_TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 MAX_LINES = 500
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 
 
-class SupplierSchema(Schema):
-    id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=[validate.Length(max=200), _TRIMMED])
-    email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
+class SupplierSchema(ContactSchema):
     address = fields.String(load_default="", validate=validate.Length(max=2000))
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
-    active = fields.Boolean(load_default=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
 
 
-class SupplierUpdateSchema(Schema):
-    name = fields.String(validate=[validate.Length(max=200), _TRIMMED])
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+class SupplierUpdateSchema(ContactUpdateSchema):
     address = fields.String(validate=validate.Length(max=2000))
-    notes = fields.String(validate=validate.Length(max=5000))
     active = fields.Boolean(metadata={"description": "false deactivates the supplier"})
 
 
-class SupplierQueryArgsSchema(Schema):
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Name or e-mail contains (case-insensitive)"})
-    active = fields.Boolean()
-    sort = fields.String(load_default="name", validate=validate.OneOf(sort_choices("name",
-                                                                             "created_at")))
+class SupplierQueryArgsSchema(ContactQueryArgsSchema):
+    pass
 
 
 class PurchaseOrderLineSchema(Schema):

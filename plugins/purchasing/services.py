@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, func, select, text
 
 from core.app_state import app_state
-from core.errors import Conflict, NotFound, Unprocessable
+from core.contacts import ContactBook
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import by_id, contains_pattern, ordered
+from core.queries import get_or_404, ordered, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.purchasing.models import (
@@ -50,63 +51,28 @@ def over_receipt_allowed(tenant_id: uuid.UUID) -> bool:
 # --------------------------------------------------------------------------- suppliers
 
 
-def list_suppliers(args: dict[str, Any]) -> Select:
-    statement = select(Supplier)
-    if args.get("q"):
-        pattern = contains_pattern(args["q"])
-        statement = statement.where(or_(Supplier.name.ilike(pattern),
-                                        Supplier.email.ilike(pattern)))
-    if "active" in args:
-        statement = statement.where(Supplier.active.is_(args["active"]))
-    return ordered(statement, Supplier, args["sort"])
-
-
-def get_supplier(supplier_id: uuid.UUID, lock: bool = False) -> Supplier:
-    supplier = by_id(Supplier, supplier_id, lock)
-    if supplier is None:
-        raise NotFound("supplier not found")
-    return supplier
-
-
-def create_supplier(tenant_id: uuid.UUID, data: dict[str, Any]) -> Supplier:
-    supplier = Supplier(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(supplier)
-    db.session.flush()
-    return supplier
-
-
-def update_supplier(supplier: Supplier, changes: dict[str, Any]) -> Supplier:
-    for field, value in changes.items():
-        setattr(supplier, field, value)
-    db.session.flush()
-    return supplier
+SUPPLIERS = ContactBook(Supplier, "supplier")
+list_suppliers = SUPPLIERS.search
+get_supplier = SUPPLIERS.get
+create_supplier = SUPPLIERS.create
+update_supplier = SUPPLIERS.update
 
 
 # --------------------------------------------------------------------------- orders
 
 
 def list_orders(args: dict[str, Any]) -> Select:
-    statement = select(PurchaseOrder)
-    for field in ("status", "supplier_id"):
-        if field in args:
-            statement = statement.where(getattr(PurchaseOrder, field) == args[field])
+    statement = where_given(select(PurchaseOrder), PurchaseOrder, args, "status", "supplier_id")
     return ordered(statement, PurchaseOrder, args["sort"])
 
 
 def get_order(order_id: uuid.UUID, lock: bool = False) -> PurchaseOrder:
     """The order; ``lock`` serialises changes to it (receipts, edits, transitions)."""
-    order = by_id(PurchaseOrder, order_id, lock)
-    if order is None:
-        raise NotFound("purchase order not found")
-    return order
+    return get_or_404(PurchaseOrder, order_id, "purchase order", lock)
 
 
 def _require_supplier(supplier_id: uuid.UUID) -> None:
-    supplier = by_id(Supplier, supplier_id)
-    if supplier is None:
-        raise Unprocessable("unknown supplier", {"supplier_id": ["no such supplier"]})
-    if not supplier.active:
-        raise Unprocessable("inactive supplier", {"supplier_id": ["supplier is inactive"]})
+    SUPPLIERS.require_active(supplier_id)
 
 
 def _build_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[PurchaseOrderLine]:

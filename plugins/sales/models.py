@@ -18,7 +18,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKeyConstraint,
     Index,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -28,12 +27,9 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models import TenantMixin, TimestampMixin, new_id, utcnow
+from core.models import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, new_id, utcnow
 
 ORDER_STATUSES = ("draft", "confirmed", "fulfilled", "cancelled")
-MONEY = Numeric(14, 2)
-QUANTITY = Numeric(14, 3)
-RATE = Numeric(5, 2)
 _DISCOUNT_PAIR = ("(discount_kind IS NULL) = (discount_value IS NULL) AND (discount_kind IS NULL "
                   "OR discount_kind IN ('percent', 'amount') AND discount_value >= 0 AND "
                   "(discount_kind = 'amount' OR discount_value <= 100))")

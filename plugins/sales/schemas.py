@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core.contacts import ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
 from core.queries import sort_choices
 from core.schemas import FixedDecimal, money_field, quantity_field
 from plugins.sales.models import ORDER_STATUSES
 from plugins.sales.pricing import DISCOUNT_KINDS, PERCENT
 
-_TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
 
@@ -29,33 +29,17 @@ class DiscountSchema(Schema):
 # --------------------------------------------------------------------------- customers
 
 
-class CustomerSchema(Schema):
-    id = fields.UUID(dump_only=True)
-    name = fields.String(required=True, validate=[validate.Length(max=200), _TRIMMED])
-    email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
+class CustomerSchema(ContactSchema):
     tax_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
-    active = fields.Boolean(load_default=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
 
 
-class CustomerUpdateSchema(Schema):
-    name = fields.String(validate=[validate.Length(max=200), _TRIMMED])
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+class CustomerUpdateSchema(ContactUpdateSchema):
     tax_id = fields.String(allow_none=True, validate=validate.Length(max=40))
-    notes = fields.String(validate=validate.Length(max=5000))
     active = fields.Boolean(metadata={"description": "false deactivates the customer"})
 
 
-class CustomerQueryArgsSchema(Schema):
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Name or e-mail contains (case-insensitive)"})
-    active = fields.Boolean()
-    sort = fields.String(load_default="name", validate=validate.OneOf(sort_choices("name",
-                                                                             "created_at")))
+class CustomerQueryArgsSchema(ContactQueryArgsSchema):
+    pass
 
 
 # --------------------------------------------------------------------------- orders

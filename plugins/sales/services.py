@@ -9,20 +9,21 @@ the document in the URL, 422 for an id inside a body.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, func, select, text
 
 from core.app_state import app_state
-from core.errors import Conflict, NotFound, Unprocessable
+from core.contacts import ContactBook
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
-from core.queries import by_id, contains_pattern, ordered
+from core.queries import get_or_404, ordered, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.sales import pricing
+from plugins.sales.api import lines_to_give_back
 from plugins.sales.models import (
     Customer,
     SalesOrder,
@@ -74,65 +75,28 @@ def sale_completed(tenant_id: uuid.UUID, sale: dict[str, Any], actor: str) -> No
 # --------------------------------------------------------------------------- customers
 
 
-def list_customers(args: dict[str, Any]) -> Select:
-    statement = select(Customer)
-    if args.get("q"):
-        pattern = contains_pattern(args["q"])
-        statement = statement.where(or_(Customer.name.ilike(pattern),
-                                        Customer.email.ilike(pattern)))
-    if "active" in args:
-        statement = statement.where(Customer.active.is_(args["active"]))
-    return ordered(statement, Customer, args["sort"])
-
-
-def get_customer(customer_id: uuid.UUID, lock: bool = False) -> Customer:
-    customer = by_id(Customer, customer_id, lock)
-    if customer is None:
-        raise NotFound("customer not found")
-    return customer
-
-
-def create_customer(tenant_id: uuid.UUID, data: dict[str, Any]) -> Customer:
-    customer = Customer(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(customer)
-    db.session.flush()
-    return customer
-
-
-def update_customer(customer: Customer, changes: dict[str, Any]) -> Customer:
-    for field, value in changes.items():
-        setattr(customer, field, value)
-    db.session.flush()
-    return customer
+CUSTOMERS = ContactBook(Customer, "customer")
+list_customers = CUSTOMERS.search
+get_customer = CUSTOMERS.get
+create_customer = CUSTOMERS.create
+update_customer = CUSTOMERS.update
 
 
 # --------------------------------------------------------------------------- orders
 
 
 def list_orders(args: dict[str, Any]) -> Select:
-    statement = select(SalesOrder)
-    if "status" in args:
-        statement = statement.where(SalesOrder.status == args["status"])
-    if "customer_id" in args:
-        statement = statement.where(SalesOrder.customer_id == args["customer_id"])
+    statement = where_given(select(SalesOrder), SalesOrder, args, "status", "customer_id")
     return ordered(statement, SalesOrder, args["sort"])
 
 
 def get_order(order_id: uuid.UUID, lock: bool = False) -> SalesOrder:
-    order = by_id(SalesOrder, order_id, lock)
-    if order is None:
-        raise NotFound("sales order not found")
-    return order
+    return get_or_404(SalesOrder, order_id, "sales order", lock)
 
 
 def _require_customer(customer_id: uuid.UUID | None) -> None:
-    if customer_id is None:
-        return
-    customer = by_id(Customer, customer_id)
-    if customer is None:
-        raise Unprocessable("unknown customer", {"customer_id": ["no such customer"]})
-    if not customer.active:
-        raise Unprocessable("inactive customer", {"customer_id": ["customer is inactive"]})
+    if customer_id is not None:
+        CUSTOMERS.require_active(customer_id)
 
 
 def _products(lines: list[dict[str, Any]]) -> dict[uuid.UUID, Product]:
@@ -297,35 +261,15 @@ def create_return(tenant_id: uuid.UUID, order_id: uuid.UUID, data: dict[str, Any
     order = get_order(order_id, lock=True)  # returns of one order are counted one at a time
     if order.status != "fulfilled":
         raise Conflict(f"only fulfilled orders take returns; this order is {order.status}")
-    by_id = {line.id: line for line in order.lines}
-    already = defaultdict(lambda: (Decimal("0"), Decimal("0")), returned_so_far(order.id))
-    errors: dict[str, Any] = {}
-    seen: set[uuid.UUID] = set()
-    for index, requested in enumerate(data["lines"]):
-        line = by_id.get(requested["order_line_id"])
-        if line is None:
-            errors[str(index)] = {"order_line_id": ["not a line of this order"]}
-        elif line.id in seen:
-            errors[str(index)] = {"order_line_id": ["listed twice"]}
-        elif already[line.id][0] + requested["quantity"] > line.quantity:
-            errors[str(index)] = {"quantity": [
-                f"more than remains to return ({line.quantity - already[line.id][0]})"]}
-        if line is not None:
-            seen.add(line.id)
-    if errors:
-        raise Unprocessable("invalid return lines", {"lines": errors})
+    given = lines_to_give_back(order.lines, data["lines"], returned_so_far(order.id),
+                               line_field="order_line_id", document="order", verb="return")
     document = SalesReturn(tenant_id=tenant_id, id=uuid.uuid4(), order_id=order.id,
                            reason=data.get("reason", ""), created_by=actor)
-    document.lines = []
-    for number, requested in enumerate(data["lines"], start=1):
-        line = by_id[requested["order_line_id"]]
-        quantity = requested["quantity"]
-        returned_quantity, returned_amount = already[line.id]
-        document.lines.append(SalesReturnLine(
-            tenant_id=tenant_id, id=uuid.uuid4(), return_id=document.id, line_no=number,
-            order_line_id=line.id, product_id=line.product_id, quantity=quantity,
-            amount=pricing.refund_share(line.total, line.quantity, quantity, returned_quantity,
-                                        returned_amount)))
+    document.lines = [
+        SalesReturnLine(tenant_id=tenant_id, id=uuid.uuid4(), return_id=document.id,
+                        line_no=number, order_line_id=line.id, product_id=line.product_id,
+                        quantity=quantity, amount=amount)
+        for number, (line, quantity, amount) in enumerate(given, start=1)]
     document.total = sum((line.amount for line in document.lines), pricing.ZERO)
     post_stock(tenant_id, [
         {"product_id": line.product_id, "quantity": line.quantity, "reason": "return",
@@ -344,7 +288,4 @@ def list_returns(order_id: uuid.UUID) -> Select:
 
 
 def get_return(return_id: uuid.UUID) -> SalesReturn:
-    document = by_id(SalesReturn, return_id)
-    if document is None:
-        raise NotFound("return not found")
-    return document
+    return get_or_404(SalesReturn, return_id, "return")

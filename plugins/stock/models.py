@@ -31,12 +31,11 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
-from core.models import TenantMixin, TimestampMixin, new_id, utcnow
+from core.models import QUANTITY, TenantMixin, TimestampMixin, new_id, utcnow
 
 # Why stock moved. sale/pos_sale/return are posted by the sales and POS modules; transfer only
 # in pairs by a transfer.
 MOVE_REASONS = ("receipt", "sale", "pos_sale", "return", "adjustment", "transfer")
-QUANTITY = Numeric(14, 3)
 # Unit costs keep 4 decimals: a derived average of 2-decimal prices needs the extra precision.
 UNIT_COST = Numeric(14, 4)
 

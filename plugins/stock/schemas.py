@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import FixedDecimal, quantity_field
+from core.schemas import TRIMMED, FixedDecimal, quantity_field
 
-_TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 # What other modules may post through the hook; transfers go through ``transfer`` in pairs.
 HOOK_REASONS = ("receipt", "sale", "pos_sale", "return", "adjustment")
 # What a person may post by hand; sales come from sales documents.
@@ -33,8 +32,8 @@ def _unique_products(lines, field: str = "lines") -> None:
 
 class StockLocationSchema(Schema):
     id = fields.UUID(dump_only=True)
-    code = fields.String(required=True, validate=[validate.Length(max=32), _TRIMMED])
-    name = fields.String(required=True, validate=[validate.Length(max=120), _TRIMMED])
+    code = fields.String(required=True, validate=[validate.Length(max=32), TRIMMED])
+    name = fields.String(required=True, validate=[validate.Length(max=120), TRIMMED])
     is_default = fields.Boolean(load_default=False, metadata={
         "description": "The location used when a move names none; exactly one per tenant"})
     active = fields.Boolean(load_default=True)
@@ -43,8 +42,8 @@ class StockLocationSchema(Schema):
 
 
 class StockLocationUpdateSchema(Schema):
-    code = fields.String(validate=[validate.Length(max=32), _TRIMMED])
-    name = fields.String(validate=[validate.Length(max=120), _TRIMMED])
+    code = fields.String(validate=[validate.Length(max=32), TRIMMED])
+    name = fields.String(validate=[validate.Length(max=120), TRIMMED])
     is_default = fields.Boolean(validate=validate.Equal(True, error="make another location the "
                                                         "default instead"))
     active = fields.Boolean()

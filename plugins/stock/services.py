@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
-from core.queries import by_id
+from core.queries import add_row, apply_changes, by_id, get_or_404, value_taken, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.stock.models import Location, StockBalance, StockCost, StockMove
@@ -66,10 +66,7 @@ def list_locations(args: dict[str, Any]) -> Select:
 
 
 def get_location(location_id: uuid.UUID, lock: bool = False) -> Location:
-    location = by_id(Location, location_id, lock)
-    if location is None:
-        raise NotFound("location not found")
-    return location
+    return get_or_404(Location, location_id, "location", lock)
 
 
 def default_location() -> Location | None:
@@ -77,10 +74,7 @@ def default_location() -> Location | None:
 
 
 def _require_free_code(code: str, exclude: uuid.UUID | None = None) -> None:
-    statement = select(Location.id).where(Location.code == code)
-    if exclude is not None:
-        statement = statement.where(Location.id != exclude)
-    if db.session.execute(statement).first():
+    if value_taken(Location, "code", code, exclude):
         raise Conflict("another location has this code", {"code": ["already in use"]})
 
 
@@ -97,10 +91,7 @@ def create_location(tenant_id: uuid.UUID, data: dict[str, Any]) -> Location:
             raise Unprocessable("the default location must be active",
                                 {"active": ["must be true for the default location"]})
         _clear_default()
-    location = Location(tenant_id=tenant_id, id=uuid.uuid4(), **data)
-    db.session.add(location)
-    db.session.flush()
-    return location
+    return add_row(Location, tenant_id, data)
 
 
 def update_location(location: Location, changes: dict[str, Any]) -> Location:
@@ -115,10 +106,7 @@ def update_location(location: Location, changes: dict[str, Any]) -> Location:
             raise Unprocessable("the default location must be active",
                                 {"active": ["must be true for the default location"]})
         _clear_default()
-    for field, value in changes.items():
-        setattr(location, field, value)
-    db.session.flush()
-    return location
+    return apply_changes(location, changes)
 
 
 def ensure_default_location(tenant_id: uuid.UUID) -> Location:
@@ -335,10 +323,8 @@ def transfer(tenant_id: uuid.UUID, from_location_id: uuid.UUID, to_location_id: 
 
 
 def list_moves(args: dict[str, Any]) -> Select:
-    statement = select(StockMove)
-    for field in ("product_id", "location_id", "reason", "reference_type", "reference_id"):
-        if field in args:
-            statement = statement.where(getattr(StockMove, field) == args[field])
+    statement = where_given(select(StockMove), StockMove, args, "product_id", "location_id",
+                            "reason", "reference_type", "reference_id")
     if "since" in args:
         statement = statement.where(StockMove.created_at >= args["since"])
     if "until" in args:
@@ -349,18 +335,12 @@ def list_moves(args: dict[str, Any]) -> Select:
 
 
 def get_move(move_id: uuid.UUID) -> StockMove:
-    move = by_id(StockMove, move_id)
-    if move is None:
-        raise NotFound("stock move not found")
-    return move
+    return get_or_404(StockMove, move_id, "stock move")
 
 
 def list_balances(args: dict[str, Any]) -> Select:
-    statement = select(StockBalance)
-    if "product_id" in args:
-        statement = statement.where(StockBalance.product_id == args["product_id"])
-    if "location_id" in args:
-        statement = statement.where(StockBalance.location_id == args["location_id"])
+    statement = where_given(select(StockBalance), StockBalance, args, "product_id",
+                            "location_id")
     if args.get("nonzero"):
         statement = statement.where(StockBalance.quantity != 0)
     return statement.order_by(StockBalance.product_id, StockBalance.location_id)

@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from core import tenant_lifecycle
 from core.auth.identity import signer
 from core.auth.passwords import hash_password, verify_password
-from core.errors import Conflict, NotFound, Unprocessable
+from core.errors import Conflict, Unprocessable
 from core.extensions import db
 from core.models import User
+from core.queries import get_or_404
 from core.rls import tenant_context
 
 
@@ -40,10 +41,7 @@ def users_query(tenant_id: uuid.UUID, *, role: str | None = None, active: bool |
 def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
     """The user, or 404 (another tenant's user is hidden by RLS: also 404)."""
     with tenant_context(tenant_id):
-        user = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
-    if user is None:
-        raise NotFound("user not found")
-    return user
+        return get_or_404(User, user_id, "user")
 
 
 def create_user(tenant_id: uuid.UUID, *, email: str, password: str, role: str) -> User:

@@ -19,7 +19,8 @@ from core import create_app
 from core.extensions import db
 from core.provisioning import connect_admin
 from tests.fixtures.app import HostClient, app_config
-from tests.fixtures.commerce import make_product, moves_of, receive_stock
+from tests.fixtures.commerce import moves_of
+from tests.fixtures.products import make_product, receive_stock
 from tests.fixtures.tenants import PASSWORD
 
 ONE_CONNECTION = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 5}
@@ -83,7 +84,7 @@ def test_an_idempotent_pos_receipt_completes_and_replays(bounded, pos_store, pos
 
 def test_an_idempotent_sale_completes(bounded, make_tenant, admin_connection):
     shop = make_tenant(modules=["sales", "stock"])
-    product = make_product(shop.as_role("admin"), "10.00")
+    product = make_product(shop.as_role("admin"), sale_price="10.00")
     receive_stock(shop.as_role("admin"), product["id"], "5")
     cashier = bounded(shop.as_role("cashier"))
     created = cashier.post("/api/v1/sales/orders", headers=_key(), json={
@@ -101,7 +102,7 @@ def test_an_idempotent_sale_completes(bounded, make_tenant, admin_connection):
 def test_an_idempotent_purchase_receipt_completes(bounded, make_shop):
     shop = make_shop()
     admin = bounded(shop.admin)
-    product = make_product(shop.admin, "3.00")
+    product = make_product(shop.admin, sale_price="3.00")
     supplier = admin.post("/api/v1/purchasing/suppliers", json={"name": "Bounded"}).json
     order = admin.post("/api/v1/purchasing/orders", json={
         "supplier_id": supplier["id"],

@@ -16,7 +16,8 @@ import uuid
 import pytest
 
 from core import json_limits
-from tests.fixtures.commerce import on_hand, sell
+from tests.fixtures.commerce import sell
+from tests.fixtures.products import on_hand
 from tests.fixtures.tenants import PASSWORD
 
 LOGIN = "/api/v1/auth/login"

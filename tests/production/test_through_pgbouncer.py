@@ -41,8 +41,9 @@ from tests.core.test_rls import (  # noqa: F401 - re-run here, through pgbouncer
     two_tenants,
 )
 from tests.fixtures.app import HostClient, app_config
-from tests.fixtures.commerce import make_product, moves_of
+from tests.fixtures.commerce import moves_of
 from tests.fixtures.pgbouncer import POOL_SIZE
+from tests.fixtures.products import make_product
 from tests.plugins.pos.test_pos_api import (  # noqa: F401 - re-run here, through pgbouncer
     test_receipt_prices_pays_gives_change_and_moves_stock,
     test_receipt_replay_with_idempotency_key_sells_once,
@@ -74,7 +75,7 @@ def shops(make_tenant):
         for role in ("admin", "cashier"):
             handle.add_user(role)
         admin = handle.as_role("admin")
-        skus = {make_product(admin, "1.00")["sku"] for _ in range(3)}
+        skus = {make_product(admin, sale_price="1.00")["sku"] for _ in range(3)}
         made.append((handle, handle.token("owner"), skus))
     return made
 

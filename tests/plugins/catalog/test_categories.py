@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.fixtures.inventory import assert_module_guard, assert_needs_credentials, make_product
+from tests.fixtures.inventory import assert_module_guard, assert_needs_credentials
+from tests.fixtures.products import make_product
 
 CATEGORIES = "/api/v1/catalog/categories"
 

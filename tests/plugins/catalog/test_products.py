@@ -8,12 +8,8 @@ import uuid
 
 import pytest
 
-from tests.fixtures.inventory import (
-    assert_module_guard,
-    assert_needs_credentials,
-    make_product,
-    receive_stock,
-)
+from tests.fixtures.inventory import assert_module_guard, assert_needs_credentials
+from tests.fixtures.products import make_product, receive_stock
 
 PRODUCTS = "/api/v1/catalog/products"
 

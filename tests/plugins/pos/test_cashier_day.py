@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tests.fixtures.commerce import make_product, on_hand, receive_stock
+from tests.fixtures.products import make_product, on_hand, receive_stock
 
 
 def test_a_cashiers_day(make_tenant):
     store = make_tenant(modules=["pos", "stock"])
     owner, cashier, admin = (store.as_role(r) for r in ("owner", "cashier", "admin"))
-    coffee = make_product(admin, "2.50", "10", "Coffee")  # 2.75 with tax
-    mug = make_product(admin, "8.00", "21", "Mug")  # 9.68 with tax
+    coffee = make_product(admin, sale_price="2.50", tax_rate="10", name="Coffee")  # 2.75 with tax
+    mug = make_product(admin, sale_price="8.00", tax_rate="21", name="Mug")  # 9.68 with tax
     receive_stock(admin, coffee["id"], "50")
     receive_stock(admin, mug["id"], "50")
 

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from tests.fixtures.app import HostClient
-from tests.fixtures.commerce import make_product, moves_of, on_hand, sell
+from tests.fixtures.commerce import moves_of, sell
+from tests.fixtures.products import make_product, on_hand
 
 COFFEE_TWICE = "2"
 
@@ -213,7 +214,7 @@ def test_bad_payment_method_and_other_tenants_product_are_422(
     bad_method = pos_cashier.post(url, json={"lines": _lines(pos_products), "payments": [
         {"method": "cheque", "amount": "9"}]})
     assert bad_method.status_code == 422
-    theirs = make_product(make_tenant(modules=["catalog"]).as_role("admin"), "1.00")
+    theirs = make_product(make_tenant(modules=["catalog"]).as_role("admin"), sale_price="1.00")
     foreign = pos_cashier.post(url, json={
         "lines": [{"product_id": theirs["id"], "quantity": "1"}],
         "payments": [{"method": "cash", "amount": "5"}]})
@@ -349,7 +350,7 @@ def test_another_tenants_ids_are_404(pos_cashier, make_tenant):
     owner = other.as_role("owner")
     register = owner.post("/api/v1/pos/registers", json={"code": "Z", "name": "Z"}).json
     shift = owner.post(f"/api/v1/pos/registers/{register['id']}/shifts", json={}).json
-    product = make_product(other.as_role("admin"), "1.00")
+    product = make_product(other.as_role("admin"), sale_price="1.00")
     receipt = sell(owner, register, [{"product_id": product["id"], "quantity": "1"}],
                    [{"method": "cash", "amount": "1.00"}])
     sale = {"lines": [{"product_id": product["id"], "quantity": "1"}],

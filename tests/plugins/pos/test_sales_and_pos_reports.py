@@ -10,7 +10,8 @@ import pytest
 
 from core.extensions import db
 from core.rls import tenant_context
-from tests.fixtures.commerce import make_product, receive_stock, sell
+from tests.fixtures.commerce import sell
+from tests.fixtures.products import make_product, receive_stock
 
 
 @pytest.fixture
@@ -19,8 +20,8 @@ def day(make_tenant):
     refund in one shift. Products: A 10.00 at 21 % tax, B 2.50 tax-free."""
     tenant = make_tenant(modules=["pos", "stock", "reports"])
     owner, admin, cashier = (tenant.as_role(r) for r in ("owner", "admin", "cashier"))
-    a = make_product(admin, "10.00", "21", "A")
-    b = make_product(admin, "2.50", "0", "B")
+    a = make_product(admin, sale_price="10.00", tax_rate="21", name="A")
+    b = make_product(admin, sale_price="2.50", name="B")
     for product in (a, b):
         receive_stock(admin, product["id"], "20")
 

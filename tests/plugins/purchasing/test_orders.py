@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.fixtures.inventory import assert_module_guard, assert_needs_credentials, make_product
+from tests.fixtures.inventory import assert_module_guard, assert_needs_credentials
+from tests.fixtures.products import make_product
 
 ORDERS = "/api/v1/purchasing/orders"
 

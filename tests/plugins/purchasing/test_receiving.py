@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.fixtures.app import HostClient
-from tests.fixtures.inventory import balance, make_product
+from tests.fixtures.products import make_product, on_hand
 
 ORDERS = "/api/v1/purchasing/orders"
 
@@ -44,7 +44,7 @@ def test_partial_then_full_receipt(shop, supplier):
     assert first["receipt"]["note"] == "first truck"
     assert [(r["line_id"], r["quantity"], r["unit_cost"]) for r in first["receipt"]["lines"]] \
         == [(pen_line["id"], "6.000", "1.00")]
-    assert balance(shop.admin, pen["id"]) == 6 and balance(shop.admin, ink["id"]) == 0
+    assert on_hand(shop.admin, pen["id"]) == 6 and on_hand(shop.admin, ink["id"]) == 0
     move_id = first["receipt"]["lines"][0]["stock_move_id"]
     move = shop.admin.get(f"/api/v1/stock/moves/{move_id}").json
     assert (move["reason"], move["reference_type"], move["reference_id"]) == (
@@ -55,7 +55,7 @@ def test_partial_then_full_receipt(shop, supplier):
     assert second["order"]["status"] == "received" and second["order"]["received_at"]
     assert sorted(r["quantity"] for r in second["receipt"]["lines"]) == ["4.000", "4.000"]
     assert [line["outstanding_quantity"] for line in second["order"]["lines"]] == ["0.000"] * 2
-    assert balance(shop.admin, pen["id"]) == 10 and balance(shop.admin, ink["id"]) == 4
+    assert on_hand(shop.admin, pen["id"]) == 10 and on_hand(shop.admin, ink["id"]) == 4
     receipts = shop.admin.get(f"{ORDERS}/{order['id']}/receipts").json
     assert [r["id"] for r in receipts] == [first["receipt"]["id"], second["receipt"]["id"]]
     _receive(shop, order, expect=409)  # closed
@@ -76,11 +76,11 @@ def test_over_receipt_is_409_unless_allowed(shop, supplier):
     too_many = [{"line_id": line["id"], "quantity": "6"}]
     response = _receive(shop, order, expect=409, lines=too_many)
     assert response["errors"]["over"][0]["line_id"] == line["id"]
-    assert balance(shop.admin, product["id"]) == 0
+    assert on_hand(shop.admin, product["id"]) == 0
     allowed = _receive(shop, order, lines=too_many, allow_over_receipt=True)
     assert allowed["order"]["status"] == "received"
     assert allowed["order"]["lines"][0]["received_quantity"] == "6.000"
-    assert balance(shop.admin, product["id"]) == 6
+    assert on_hand(shop.admin, product["id"]) == 6
 
 
 def test_over_receipt_allowed_by_the_feature(make_shop):
@@ -101,7 +101,7 @@ def test_receiving_into_a_named_location(shop, supplier):
     order = _ordered(shop, supplier, (product, "2", "1.00"))
     receipt = _receive(shop, order, location_id=back["id"])
     assert receipt["receipt"]["location_id"] == back["id"]
-    assert balance(shop.admin, product["id"], back["id"]) == 2
+    assert on_hand(shop.admin, product["id"], back["id"]) == 2
 
 
 def test_invalid_receipts(shop, other_shop, supplier):
@@ -126,7 +126,7 @@ def test_invalid_receipts(shop, other_shop, supplier):
         {"product_id": product["id"], "quantity": "1", "unit_cost": "1"}]}).json
     assert "order it first" in _receive(shop, draft, expect=409)["message"]
     assert shop.admin.get(f"{ORDERS}/{order['id']}").json["status"] == "ordered"
-    assert balance(shop.admin, product["id"]) == 0
+    assert on_hand(shop.admin, product["id"]) == 0
 
 
 def test_idempotency_key_replays_the_receipt(shop, supplier):
@@ -138,7 +138,7 @@ def test_idempotency_key_replays_the_receipt(shop, supplier):
     again = shop.admin.post(f"{ORDERS}/{order['id']}/receipts", json=body, headers=key)
     assert first.status_code == again.status_code == 201
     assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
-    assert balance(shop.admin, product["id"]) == 2
+    assert on_hand(shop.admin, product["id"]) == 2
     changed = {"lines": [{"line_id": order["lines"][0]["id"], "quantity": "3"}]}
     response = shop.admin.post(f"{ORDERS}/{order['id']}/receipts", json=changed, headers=key)
     assert response.status_code == 422
@@ -148,11 +148,11 @@ def test_idempotency_key_replays_the_receipt(shop, supplier):
     too_many = {"lines": [{"line_id": order["lines"][0]["id"], "quantity": "9"}]}
     assert shop.admin.post(f"{ORDERS}/{order['id']}/receipts", json=too_many,
                            headers=key).status_code == 409
-    assert balance(shop.admin, product["id"]) == 2
+    assert on_hand(shop.admin, product["id"]) == 2
     corrected = {"allow_over_receipt": True, **too_many}
     assert shop.admin.post(f"{ORDERS}/{order['id']}/receipts", json=corrected,
                            headers=key).status_code == 201
-    assert balance(shop.admin, product["id"]) == 11
+    assert on_hand(shop.admin, product["id"]) == 11
 
 
 def test_two_receipts_of_the_rest_at_once_receive_it_once(app, shop, supplier):
@@ -171,4 +171,4 @@ def test_two_receipts_of_the_rest_at_once_receive_it_once(app, shop, supplier):
     for thread in threads:
         thread.join(timeout=60)
     assert Counter(results) == {201: 1, 409: 1}
-    assert balance(shop.admin, product["id"]) == 7
+    assert on_hand(shop.admin, product["id"]) == 7

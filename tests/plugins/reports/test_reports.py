@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fixtures.inventory import INVENTORY_MODULES, make_product, receive_stock
+from tests.fixtures.inventory import INVENTORY_MODULES
+from tests.fixtures.products import make_product, receive_stock
 
 REPORTS = "/api/v1/reports"
 SHOP_MODULES = (*INVENTORY_MODULES, "reports")

@@ -11,28 +11,30 @@ import pytest
 
 from core.app_state import app_state
 from core.plugins import hookimpl
-from tests.fixtures.commerce import make_product, moves_of, on_hand, receive_stock
+from tests.fixtures.commerce import moves_of
+from tests.fixtures.products import make_product, on_hand, receive_stock
 
 
 @pytest.fixture
-def shop(make_tenant):
+def sales_tenant(make_tenant):
     return make_tenant(modules=["sales", "stock"])
 
 
 @pytest.fixture
-def cashier(shop):
-    return shop.as_role("cashier")
+def cashier(sales_tenant):
+    return sales_tenant.as_role("cashier")
 
 
 @pytest.fixture
-def admin(shop):
-    return shop.as_role("admin")
+def admin(sales_tenant):
+    return sales_tenant.as_role("admin")
 
 
 @pytest.fixture
 def products(admin):
     """Two products: 10.00 at 21 % tax and 2.50 tax-free, with 100 of each in stock."""
-    made = [make_product(admin, "10.00", "21", "Lamp"), make_product(admin, "2.50", "0", "Bulb")]
+    made = [make_product(admin, sale_price="10.00", tax_rate="21", name="Lamp"),
+            make_product(admin, sale_price="2.50", name="Bulb")]
     for product in made:
         receive_stock(admin, product["id"], "100")
     return made
@@ -152,7 +154,7 @@ def test_invalid_orders_are_422(cashier, products):
 
 def test_another_tenants_product_in_a_line_is_422_not_500(cashier, products, make_tenant):
     other_admin = make_tenant(modules=["catalog"]).as_role("admin")
-    theirs = make_product(other_admin, "1.00")
+    theirs = make_product(other_admin, sale_price="1.00")
     response = cashier.post("/api/v1/sales/orders", json={"lines": [
         {"product_id": products[0]["id"], "quantity": "1"},
         {"product_id": theirs["id"], "quantity": "1"}]})
@@ -188,8 +190,8 @@ def test_etag_on_orders(cashier, products):
     assert stale.status_code == 412
 
 
-def test_fulfil_posts_sale_moves_and_fires_the_hook(shop, cashier, admin, products, recorder,
-                                                    admin_connection):
+def test_fulfil_posts_sale_moves_and_fires_the_hook(sales_tenant, cashier, admin, products,
+                                                    recorder, admin_connection):
     order = _order(cashier, products)
     url = f"/api/v1/sales/orders/{order['id']}"
     assert cashier.post(f"{url}/fulfil").status_code == 409  # a draft: confirm first
@@ -197,18 +199,18 @@ def test_fulfil_posts_sale_moves_and_fires_the_hook(shop, cashier, admin, produc
     fulfilled = cashier.post(f"{url}/fulfil")
     assert fulfilled.status_code == 200, fulfilled.json
     assert fulfilled.json["status"] == "fulfilled" and fulfilled.json["fulfilled_at"]
-    assert moves_of(admin_connection, shop.id, order["id"]) == [
+    assert moves_of(admin_connection, sales_tenant.id, order["id"]) == [
         ("sale", D("-3.000")), ("sale", D("-2.000"))]
     assert on_hand(admin, products[0]["id"]) == D("98")
     assert on_hand(admin, products[1]["id"]) == D("97")
     [(tenant_id, sale, actor)] = recorder.sales
-    assert tenant_id == shop.id and actor.startswith("user:")
+    assert tenant_id == sales_tenant.id and actor.startswith("user:")
     assert sale["source"] == "sales_order" and sale["total"] == D(order["total"])
     assert cashier.post(f"{url}/fulfil").status_code == 409  # once only
     assert cashier.post(f"{url}/cancel").status_code == 409
 
 
-def test_fulfil_without_enough_stock_is_409_and_changes_nothing(shop, cashier, admin,
+def test_fulfil_without_enough_stock_is_409_and_changes_nothing(sales_tenant, cashier, admin,
                                                                 products, admin_connection):
     response = cashier.post("/api/v1/sales/orders", json={"lines": [
         {"product_id": products[0]["id"], "quantity": "101"}]})
@@ -221,7 +223,7 @@ def test_fulfil_without_enough_stock_is_409_and_changes_nothing(shop, cashier, a
 
 def test_fulfil_works_without_the_stock_module(make_tenant, recorder):
     tenant = make_tenant(modules=["sales"])
-    product = make_product(tenant.as_role("admin"), "3.00")
+    product = make_product(tenant.as_role("admin"), sale_price="3.00")
     cashier = tenant.as_role("cashier")
     order = cashier.post("/api/v1/sales/orders", json={"lines": [
         {"product_id": product["id"], "quantity": "2"}]}).json
@@ -231,7 +233,7 @@ def test_fulfil_works_without_the_stock_module(make_tenant, recorder):
     assert len(recorder.sales) == 1
 
 
-def test_returns_post_compensating_moves_and_refund_exactly(shop, cashier, admin, products,
+def test_returns_post_compensating_moves_and_refund_exactly(sales_tenant, cashier, admin, products,
                                                             admin_connection):
     order = _order(cashier, products)
     url = f"/api/v1/sales/orders/{order['id']}"
@@ -249,7 +251,7 @@ def test_returns_post_compensating_moves_and_refund_exactly(shop, cashier, admin
     too_many = cashier.post(f"{url}/returns", json={"lines": [
         {"order_line_id": lamp_line["id"], "quantity": "1"}]})
     assert too_many.status_code == 422
-    assert moves_of(admin_connection, shop.id, first.json["id"]) == [("return", D("1.000"))]
+    assert moves_of(admin_connection, sales_tenant.id, first.json["id"]) == [("return", D("1.000"))]
     assert on_hand(admin, products[0]["id"]) == D("100")
     listed = cashier.get(f"{url}/returns").json
     assert {r["id"] for r in listed} == {first.json["id"], second.json["id"]}
@@ -278,7 +280,7 @@ def test_posted_documents_are_refused_changes_by_the_database(cashier, products,
             admin_connection.execute(statement, (target,))  # even a superuser
 
 
-def test_create_order_idempotency_key_replays_one_order(shop, cashier, products,
+def test_create_order_idempotency_key_replays_one_order(sales_tenant, cashier, products,
                                                         admin_connection):
     body = {"lines": [{"product_id": products[0]["id"], "quantity": "1"}]}
     headers = {"Idempotency-Key": f"order-{uuid.uuid4()}"}
@@ -289,13 +291,13 @@ def test_create_order_idempotency_key_replays_one_order(shop, cashier, products,
     other = cashier.post("/api/v1/sales/orders", json={**body, "notes": "x"}, headers=headers)
     assert other.status_code == 422
     count = admin_connection.execute("SELECT count(*) FROM sales_orders WHERE tenant_id = %s",
-                                     (shop.id,)).fetchone()[0]
+                                     (sales_tenant.id,)).fetchone()[0]
     assert count == 1
 
 
 def test_another_tenants_order_is_404(cashier, make_tenant):
     other = make_tenant(modules=["sales"])
-    product = make_product(other.as_role("admin"), "1.00")
+    product = make_product(other.as_role("admin"), sale_price="1.00")
     theirs = other.as_role("cashier").post("/api/v1/sales/orders", json={"lines": [
         {"product_id": product["id"], "quantity": "1"}]}).json["id"]
     for method, suffix in (("GET", ""), ("PATCH", ""), ("POST", "/confirm"),
@@ -306,18 +308,18 @@ def test_another_tenants_order_is_404(cashier, make_tenant):
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "cashier"])
-def test_every_tenant_role_may_sell(shop, products, role):
-    assert shop.as_role(role).post("/api/v1/sales/orders", json={"lines": [
+def test_every_tenant_role_may_sell(sales_tenant, products, role):
+    assert sales_tenant.as_role(role).post("/api/v1/sales/orders", json={"lines": [
         {"product_id": products[0]["id"], "quantity": "1"}]}).status_code == 201
 
 
-def test_user_api_keys_may_not_sell_and_anonymous_is_401(shop, issue_key):
-    key = shop.anonymous().with_api_key(issue_key(shop, "user"))
+def test_user_api_keys_may_not_sell_and_anonymous_is_401(sales_tenant, issue_key):
+    key = sales_tenant.anonymous().with_api_key(issue_key(sales_tenant, "user"))
     assert key.get("/api/v1/sales/orders").status_code == 403
     assert key.post("/api/v1/sales/customers", json={"name": "x"}).status_code == 403
     for path in ("/api/v1/sales/orders", "/api/v1/sales/customers",
                  f"/api/v1/sales/orders/{uuid.uuid4()}"):
-        assert shop.anonymous().get(path).status_code == 401
+        assert sales_tenant.anonymous().get(path).status_code == 401
 
 
 def test_module_disabled_is_403(make_tenant):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.fixtures.inventory import make_product, receive_stock
+from tests.fixtures.products import make_product, receive_stock
 
 STATEMENTS = {
     "update": "UPDATE {table} SET {column} = {column}",

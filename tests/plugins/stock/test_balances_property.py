@@ -17,7 +17,8 @@ from core.app_state import app_state
 from core.errors import Conflict
 from core.extensions import db
 from core.rls import tenant_context
-from tests.fixtures.inventory import build_shop, make_product
+from tests.fixtures.inventory import build_shop
+from tests.fixtures.products import make_product
 
 PRODUCTS, LOCATIONS = 2, 2
 quantities = st.integers(min_value=1, max_value=12)

@@ -12,7 +12,7 @@ import pytest
 
 from core import create_app
 from tests.fixtures.app import HostClient, app_config
-from tests.fixtures.inventory import balance, make_product, receive_stock
+from tests.fixtures.products import make_product, on_hand, receive_stock
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_twenty_takers_of_one_unit_from_ten(served, make_shop):
     assert statuses == {201: 10, 409: 10}, results
     assert all(body["message"].startswith("not enough stock")
                for status, body in results if status == 409)
-    assert balance(shop.admin, product["id"]) == 0
+    assert on_hand(shop.admin, product["id"]) == 0
     ledger = shop.admin.get(f"/api/v1/stock/moves?product_id={product['id']}&page_size=50").json
     assert sum(Decimal(m["quantity"]) for m in ledger) == 0
     assert len(ledger) == 11
@@ -100,5 +100,5 @@ def test_crossing_multi_line_postings_do_not_deadlock(served, make_shop):
     # 8 postings took 1 of each product from each location: 4 from main and 4 from back
     # per product; transfers cancel out.
     for product in (first, second):
-        assert balance(shop.admin, product["id"], main) == 96
-        assert balance(shop.admin, product["id"], back) == 96
+        assert on_hand(shop.admin, product["id"], main) == 96
+        assert on_hand(shop.admin, product["id"], back) == 96

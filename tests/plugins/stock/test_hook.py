@@ -13,7 +13,7 @@ from core.errors import Conflict, Unprocessable
 from core.extensions import db
 from core.rls import tenant_context
 from core.tenancy import module_state
-from tests.fixtures.inventory import balance, make_product, receive_stock
+from tests.fixtures.products import make_product, on_hand, receive_stock
 
 
 @pytest.fixture
@@ -44,12 +44,12 @@ def test_a_sale_posted_through_the_hook(app, hook, shop):
     assert move["quantity"] == Decimal("-2") and move["unit_cost"] == Decimal("2.5000")
     assert move["reference_id"] == sale_id and move["reason"] == "sale"
     assert move["location_id"] == uuid.UUID(shop.default_location())
-    assert balance(shop.admin, product["id"]) == 3
+    assert on_hand(shop.admin, product["id"]) == 3
     with tenant_context(shop.id):
-        on_hand = hook.tenantry_stock_on_hand(tenant_id=shop.id, location_id=None,
-                                              product_ids=[uuid.UUID(product["id"]),
-                                                           uuid.uuid4()])
-    assert list(on_hand.values()) == [Decimal("3"), Decimal("0")]
+        quantities = hook.tenantry_stock_on_hand(tenant_id=shop.id, location_id=None,
+                                                 product_ids=[uuid.UUID(product["id"]),
+                                                              uuid.uuid4()])
+    assert list(quantities.values()) == [Decimal("3"), Decimal("0")]
     ledger = shop.admin.get(f"/api/v1/stock/moves?reference_id={sale_id}").json
     assert [m["actor"] for m in ledger] == ["user:cashier"]
 
@@ -75,7 +75,7 @@ def test_refusals_raise_domain_errors_and_write_nothing(hook, shop, other_shop):
         db.session.rollback()
         if error is Unprocessable and moves:
             assert "1" in raised.value.errors["moves"], raised.value.errors
-    assert balance(shop.admin, product["id"]) == 1
+    assert on_hand(shop.admin, product["id"]) == 1
     assert len(shop.admin.get(f"/api/v1/stock/moves?product_id={product['id']}").json) == 1
 
 
@@ -90,4 +90,4 @@ def test_a_refusal_leaves_the_callers_own_work_in_place(hook, shop):
             hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="test", moves=[
                 {"product_id": product["id"], "quantity": "-9", "reason": "sale"}])
         db.session.commit()
-    assert balance(shop.admin, product["id"]) == 5
+    assert on_hand(shop.admin, product["id"]) == 5

@@ -9,14 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fixtures.inventory import (
-    assert_module_guard,
-    assert_needs_credentials,
-    balance,
-    make_product,
-    post_moves,
-    receive_stock,
-)
+from tests.fixtures.inventory import assert_module_guard, assert_needs_credentials
+from tests.fixtures.products import make_product, on_hand, post_moves, receive_stock
 
 MOVES = "/api/v1/stock/moves"
 
@@ -65,7 +59,7 @@ def test_taking_more_than_on_hand_is_409_and_writes_nothing(shop):
         {"product_id": product["id"], "quantity": "-4", "reason": "adjustment"}]})
     assert response.status_code == 409
     assert response.json["errors"]["insufficient"][0]["product_id"] == product["id"]
-    assert balance(shop.admin, product["id"]) == 3 and balance(shop.admin, other["id"]) == 3
+    assert on_hand(shop.admin, product["id"]) == 3 and on_hand(shop.admin, other["id"]) == 3
     ledger = shop.admin.get(f"{MOVES}?product_id={other['id']}").json
     assert len(ledger) == 1
     # Taking from a product that never had stock is refused too.
@@ -81,7 +75,7 @@ def test_moves_in_one_posting_net_out(shop):
                {"product_id": product["id"], "quantity": "-3", "reason": "adjustment"},
                {"product_id": product["id"], "quantity": "5", "reason": "receipt",
                 "unit_cost": "1.00"})
-    assert balance(shop.admin, product["id"]) == 3
+    assert on_hand(shop.admin, product["id"]) == 3
 
 
 def test_negative_stock_when_the_feature_allows_it(make_shop):
@@ -93,7 +87,7 @@ def test_negative_stock_when_the_feature_allows_it(make_shop):
     product = make_product(shop.admin)
     post_moves(shop.admin, {"product_id": product["id"], "quantity": "-2",
                             "reason": "adjustment"})
-    assert balance(shop.admin, product["id"]) == -2
+    assert on_hand(shop.admin, product["id"]) == -2
     receive_stock(shop.admin, product["id"], 5, "3.00")
     stock = _stock(shop.admin, product["id"])
     assert (stock["quantity"], stock["average_cost"]) == ("3.000", "3.0000")
@@ -113,9 +107,9 @@ def test_count_adjusts_to_what_was_counted(shop):
     assert lines[same["id"]]["difference"] == "0.000"
     assert sorted(m["quantity"] for m in response.json["moves"]) == ["-2.500", "2.000"]
     assert {m["reference_id"] for m in response.json["moves"]} == {response.json["id"]}
-    assert balance(shop.admin, found["id"]) == 2
+    assert on_hand(shop.admin, found["id"]) == 2
     assert _stock(shop.admin, found["id"])["average_cost"] == "5.0000"
-    assert balance(shop.admin, lost["id"]) == Decimal("7.5")
+    assert on_hand(shop.admin, lost["id"]) == Decimal("7.5")
 
 
 @pytest.mark.parametrize("lines", [
@@ -153,8 +147,8 @@ def test_transfer_moves_stock_between_locations(shop):
                                                                    (back["id"], "4.000")]
     assert {m["reason"] for m in moves} == {"transfer"}
     assert {m["reference_id"] for m in moves} == {response.json["id"]}
-    assert balance(shop.admin, product["id"], main) == 6
-    assert balance(shop.admin, product["id"], back["id"]) == 4
+    assert on_hand(shop.admin, product["id"], main) == 6
+    assert on_hand(shop.admin, product["id"], back["id"]) == 4
     stock = _stock(shop.admin, product["id"])
     assert (stock["quantity"], stock["average_cost"]) == ("10.000", "2.0000")
     # Too much: 409 and nothing moved.
@@ -162,7 +156,7 @@ def test_transfer_moves_stock_between_locations(shop):
         "from_location_id": back["id"], "to_location_id": main,
         "lines": [{"product_id": product["id"], "quantity": "5"}]})
     assert response.status_code == 409
-    assert balance(shop.admin, product["id"], back["id"]) == 4
+    assert on_hand(shop.admin, product["id"], back["id"]) == 4
 
 
 def test_invalid_transfers_are_422(shop, other_shop):
@@ -289,6 +283,6 @@ def test_idempotency_key_replays_a_posting(shop):
     again = shop.admin.post(MOVES, json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json == first.json and again.headers.get("Idempotent-Replayed") == "true"
-    assert balance(shop.admin, product["id"]) == 2
+    assert on_hand(shop.admin, product["id"]) == 2
     other = {"moves": [{**body["moves"][0], "quantity": "3"}]}
     assert shop.admin.post(MOVES, json=other, headers=headers).status_code == 422

@@ -17,13 +17,13 @@ NEW_PASSWORD = "another-long-password"
 
 
 @pytest.fixture
-def shop(make_tenant):
+def users_tenant(make_tenant):
     return make_tenant(modules=["users"])
 
 
 @pytest.fixture
-def owner(shop):
-    return shop.as_role("owner")
+def owner(users_tenant):
+    return users_tenant.as_role("owner")
 
 
 def _create(owner, role="cashier", email=None, password=PASSWORD):
@@ -33,12 +33,13 @@ def _create(owner, role="cashier", email=None, password=PASSWORD):
     return response.json
 
 
-def _login(shop, email, password=PASSWORD):
-    return shop.anonymous().post("/api/v1/auth/login", json={"email": email, "password": password})
+def _login(tenant, email, password=PASSWORD):
+    return tenant.anonymous().post("/api/v1/auth/login",
+                                   json={"email": email, "password": password})
 
 
-def _me(shop, token):
-    return shop.anonymous().with_token(token).get("/api/v1/auth/me")
+def _me(tenant, token):
+    return tenant.anonymous().with_token(token).get("/api/v1/auth/me")
 
 
 def _owner_id(owner):
@@ -48,16 +49,16 @@ def _owner_id(owner):
 # --------------------------------------------------------------------------- CRUD
 
 
-def test_owner_creates_reads_and_lists_users(shop, owner):
+def test_owner_creates_reads_and_lists_users(users_tenant, owner):
     created = _create(owner, "admin", email="Admin.Person@Example.test")
     assert created["email"] == "admin.person@example.test"
     assert (created["role"], created["active"]) == ("admin", True)
-    assert _login(shop, "admin.person@example.test").status_code == 200
+    assert _login(users_tenant, "admin.person@example.test").status_code == 200
 
     assert owner.get(f"{USERS}/{created['id']}").json == created
     listed = owner.get(USERS)
     assert listed.status_code == 200
-    assert {u["email"] for u in listed.json} == {created["email"], shop.users["owner"]}
+    assert {u["email"] for u in listed.json} == {created["email"], users_tenant.users["owner"]}
     assert json.loads(listed.headers["X-Pagination"])["total"] == 2
 
 
@@ -84,26 +85,26 @@ def test_password_hashes_are_never_returned(owner):
         assert "argon2" not in body and "password" not in body
 
 
-def test_duplicate_email_is_409(owner, shop):
-    response = owner.post(USERS, json={"email": shop.users["owner"].upper(),
+def test_duplicate_email_is_409(owner, users_tenant):
+    response = owner.post(USERS, json={"email": users_tenant.users["owner"].upper(),
                                        "password": PASSWORD, "role": "admin"})
     assert response.status_code == 409
 
 
-def test_role_change_takes_effect_at_once(shop, owner):
+def test_role_change_takes_effect_at_once(users_tenant, owner):
     user = _create(owner, "cashier")
-    token = _login(shop, user["email"]).json["access_token"]
-    assert _me(shop, token).json["role"] == "cashier"
+    token = _login(users_tenant, user["email"]).json["access_token"]
+    assert _me(users_tenant, token).json["role"] == "cashier"
     assert owner.patch(f"{USERS}/{user['id']}", json={"role": "admin"}).json["role"] == "admin"
-    assert _me(shop, token).json["role"] == "admin"
+    assert _me(users_tenant, token).json["role"] == "admin"
 
 
-def test_delete_user(shop, owner):
+def test_delete_user(users_tenant, owner):
     user = _create(owner)
     assert owner.delete(f"{USERS}/{user['id']}").status_code == 204
     assert owner.get(f"{USERS}/{user['id']}").status_code == 404
     assert owner.delete(f"{USERS}/{user['id']}").status_code == 404
-    assert _login(shop, user["email"]).status_code == 401
+    assert _login(users_tenant, user["email"]).status_code == 401
 
 
 def test_update_honours_if_match(owner):
@@ -120,59 +121,60 @@ def test_update_honours_if_match(owner):
 # --------------------------------------------------------------------------- tokens
 
 
-def test_deactivated_user_cannot_log_in_and_tokens_stop_working(shop, owner):
+def test_deactivated_user_cannot_log_in_and_tokens_stop_working(users_tenant, owner):
     user = _create(owner)
-    token = _login(shop, user["email"]).json["access_token"]
-    assert _me(shop, token).status_code == 200
+    token = _login(users_tenant, user["email"]).json["access_token"]
+    assert _me(users_tenant, token).status_code == 200
 
     off = owner.patch(f"{USERS}/{user['id']}", json={"active": False})
     assert off.status_code == 200 and off.json["active"] is False
-    assert _me(shop, token).status_code == 401
-    assert _login(shop, user["email"]).status_code == 401
+    assert _me(users_tenant, token).status_code == 401
+    assert _login(users_tenant, user["email"]).status_code == 401
 
     assert owner.patch(f"{USERS}/{user['id']}", json={"active": True}).json["active"] is True
-    assert _me(shop, token).status_code == 401  # the old token stays dead
-    assert _login(shop, user["email"]).status_code == 200
+    assert _me(users_tenant, token).status_code == 401  # the old token stays dead
+    assert _login(users_tenant, user["email"]).status_code == 200
 
 
-def test_owner_resets_a_password(shop, owner):
+def test_owner_resets_a_password(users_tenant, owner):
     user = _create(owner)
-    token = _login(shop, user["email"]).json["access_token"]
+    token = _login(users_tenant, user["email"]).json["access_token"]
     reset = owner.post(f"{USERS}/{user['id']}/reset-password", json={"password": NEW_PASSWORD})
     assert reset.status_code == 204
-    assert _me(shop, token).status_code == 401
-    assert _login(shop, user["email"]).status_code == 401
-    assert _login(shop, user["email"], NEW_PASSWORD).status_code == 200
+    assert _me(users_tenant, token).status_code == 401
+    assert _login(users_tenant, user["email"]).status_code == 401
+    assert _login(users_tenant, user["email"], NEW_PASSWORD).status_code == 200
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "cashier"])
-def test_every_user_changes_their_own_password(shop, owner, role):
-    email = shop.users["owner"] if role == "owner" else _create(owner, role)["email"]
-    token = _login(shop, email).json["access_token"]
-    client = shop.anonymous().with_token(token)
+def test_every_user_changes_their_own_password(users_tenant, owner, role):
+    email = users_tenant.users["owner"] if role == "owner" else _create(owner, role)["email"]
+    token = _login(users_tenant, email).json["access_token"]
+    client = users_tenant.anonymous().with_token(token)
     changed = client.post(f"{USERS}/me/password", json={"current_password": PASSWORD,
                                                         "new_password": NEW_PASSWORD})
     assert changed.status_code == 200, changed.json
-    assert _me(shop, token).status_code == 401  # older tokens stop working
-    assert _me(shop, changed.json["access_token"]).status_code == 200
-    assert _login(shop, email).status_code == 401
-    assert _login(shop, email, NEW_PASSWORD).status_code == 200
+    assert _me(users_tenant, token).status_code == 401  # older tokens stop working
+    assert _me(users_tenant, changed.json["access_token"]).status_code == 200
+    assert _login(users_tenant, email).status_code == 401
+    assert _login(users_tenant, email, NEW_PASSWORD).status_code == 200
 
 
-def test_own_password_change_needs_the_current_password(shop, owner):
+def test_own_password_change_needs_the_current_password(users_tenant, owner):
     user = _create(owner)
-    client = shop.anonymous().with_token(_login(shop, user["email"]).json["access_token"])
+    token = _login(users_tenant, user["email"]).json["access_token"]
+    client = users_tenant.anonymous().with_token(token)
     wrong = client.post(f"{USERS}/me/password", json={"current_password": "not-my-password",
                                                       "new_password": NEW_PASSWORD})
     assert wrong.status_code == 422
     assert "current_password" in wrong.json["errors"]
-    assert _login(shop, user["email"]).status_code == 200  # unchanged
+    assert _login(users_tenant, user["email"]).status_code == 200  # unchanged
 
 
 # --------------------------------------------------------------------------- last owner
 
 
-def test_the_last_active_owner_cannot_be_removed_deactivated_or_demoted(shop, owner):
+def test_the_last_active_owner_cannot_be_removed_deactivated_or_demoted(users_tenant, owner):
     me = _owner_id(owner)
     for method, path, body in [("PATCH", f"{USERS}/{me}", {"active": False}),
                                ("PATCH", f"{USERS}/{me}", {"role": "admin"}),
@@ -185,7 +187,7 @@ def test_the_last_active_owner_cannot_be_removed_deactivated_or_demoted(shop, ow
     assert owner.patch(f"{USERS}/{me}", json={"role": "owner", "active": True}).status_code == 200
 
 
-def test_an_inactive_owner_does_not_count(shop, owner):
+def test_an_inactive_owner_does_not_count(users_tenant, owner):
     second = _create(owner, "owner")
     assert owner.patch(f"{USERS}/{second['id']}", json={"active": False}).status_code == 200
     me = _owner_id(owner)
@@ -195,9 +197,10 @@ def test_an_inactive_owner_does_not_count(shop, owner):
     assert owner.get(USERS).status_code == 403  # demoted: no longer an owner
 
 
-def test_two_owners_demoting_each_other_at_once_leave_one_owner(shop, owner, app):
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(users_tenant, owner, app):
     second = _create(owner, "owner")
-    second_client = shop.anonymous().with_token(_login(shop, second["email"]).json["access_token"])
+    second_token = _login(users_tenant, second["email"]).json["access_token"]
+    second_client = users_tenant.anonymous().with_token(second_token)
     first_id = _owner_id(owner)
     barrier = threading.Barrier(2)
     results = {}
@@ -236,18 +239,18 @@ def _routes(user_id):
             ("POST", f"{USERS}/{user_id}/reset-password", {"password": NEW_PASSWORD})]
 
 
-def test_without_credentials_every_route_is_401(shop, owner):
+def test_without_credentials_every_route_is_401(users_tenant, owner):
     user = _create(owner)
-    for client in (shop.anonymous(), shop.anonymous().with_token("garbage")):
+    for client in (users_tenant.anonymous(), users_tenant.anonymous().with_token("garbage")):
         for method, path, body in [*_routes(user["id"]), ("POST", f"{USERS}/me/password", {})]:
             response = client.open(method, path, json=body)
             assert response.status_code == 401, (method, path)
 
 
 @pytest.mark.parametrize("role", ["admin", "cashier"])
-def test_owner_routes_refuse_other_roles(shop, owner, role):
+def test_owner_routes_refuse_other_roles(users_tenant, owner, role):
     target = _create(owner)
-    client = shop.as_role(role)
+    client = users_tenant.as_role(role)
     for method, path, body in _routes(target["id"]):
         response = client.open(method, path, json=body)
         assert response.status_code == 403, (method, path)

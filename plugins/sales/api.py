@@ -1,0 +1,62 @@
+"""The sales module's public interface: what a module that ``requires`` sales may call.
+
+Today: the check and pricing of lines given back against a sold document, shared by sales
+returns (against an order) and POS refunds (against a receipt). Anything else in this package
+is internal to sales.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+from core.errors import Unprocessable
+from plugins.sales.pricing import refund_share
+
+
+class SoldLine(Protocol):
+    """A line of a sold document (an order line, a receipt line)."""
+
+    id: uuid.UUID
+    quantity: Decimal
+    total: Decimal
+
+
+def lines_to_give_back(sold: Sequence[SoldLine], requested: Sequence[Mapping[str, Any]],
+                       already: Mapping[uuid.UUID, tuple[Decimal, Decimal]], *,
+                       line_field: str, document: str, verb: str,
+                       ) -> list[tuple[Any, Decimal, Decimal]]:
+    """Each requested line as (sold line, quantity, amount to give back), in request order.
+
+    ``requested`` items name a sold line in ``line_field`` and a ``quantity``; ``already`` maps
+    a sold line id to the (quantity, amount) given back before. One 422 ("invalid <verb>
+    lines") lists every item that names no line of the ``document``, names one twice or asks
+    for more than remains to ``verb``. Amounts are ``pricing.refund_share``: pro rata, and the
+    last units give back exactly what is left of the line total.
+    """
+    by_id = {line.id: line for line in sold}
+    errors: dict[str, Any] = {}
+    seen: set[uuid.UUID] = set()
+    for index, item in enumerate(requested):
+        line = by_id.get(item[line_field])
+        done = already.get(line.id, (Decimal("0"), Decimal("0")))[0] if line else None
+        if line is None:
+            errors[str(index)] = {line_field: [f"not a line of this {document}"]}
+        elif line.id in seen:
+            errors[str(index)] = {line_field: ["listed twice"]}
+        elif done + item["quantity"] > line.quantity:
+            errors[str(index)] = {"quantity": [
+                f"more than remains to {verb} ({line.quantity - done})"]}
+        if line is not None:
+            seen.add(line.id)
+    if errors:
+        raise Unprocessable(f"invalid {verb} lines", {"lines": errors})
+    given = []
+    for item in requested:
+        line = by_id[item[line_field]]
+        done_quantity, done_amount = already.get(line.id, (Decimal("0"), Decimal("0")))
+        given.append((line, item["quantity"], refund_share(
+            line.total, line.quantity, item["quantity"], done_quantity, done_amount)))
+    return given
