@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, or_, select, text
 
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.module_calls import call_if_enabled
 from core.queries import by_id, contains_pattern, ordered
 from core.tenancy import module_state
 from plugins.catalog.models import Product
@@ -230,12 +230,9 @@ def _receipt_quantities(order: PurchaseOrder, requested: list[dict[str, Any]],
 
 
 def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -> list[dict]:
-    if not module_state(tenant_id, "stock").enabled:
-        raise Conflict("the stock module is not enabled for this tenant; enable it to "
-                       "receive goods")
-    hook = current_app.extensions["tenantry"].hook
     try:
-        return hook.tenantry_stock_post_moves(tenant_id=tenant_id, moves=moves, actor=actor)
+        posted = call_if_enabled("stock", tenant_id, "tenantry_stock_post_moves",
+                                 moves=moves, actor=actor)
     except Unprocessable as exc:
         # The lines' products were checked; what stock can still refuse is the location.
         problems = [messages.get("location_id") for messages in
@@ -244,6 +241,10 @@ def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -
         if problems:
             raise Unprocessable("invalid location", {"location_id": problems[:1]}) from exc
         raise
+    if not posted.called:
+        raise Conflict("the stock module is not enabled for this tenant; enable it to "
+                       "receive goods")
+    return posted.result
 
 
 def receive(tenant_id: uuid.UUID, order_id: uuid.UUID, data: dict[str, Any], actor: str, *,
