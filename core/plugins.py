@@ -67,6 +67,8 @@ class PluginRegistry:
     pm: pluggy.PluginManager
     modules: dict[str, Module]  # key -> Module, topologically ordered
     plugins: dict[str, object]  # key -> plugin object
+    # key -> a manager holding that plugin alone, with every hookspec of ``pm`` (see call_each)
+    alone: dict[str, pluggy.PluginManager] = field(default_factory=dict, repr=False)
 
     @property
     def hook(self):
@@ -75,15 +77,28 @@ class PluginRegistry:
     def module(self, key: str) -> Module | None:
         return self.modules.get(key)
 
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook once per plugin that implements it, through pluggy, in the order the app's
+        manager calls them (dependency order): ``(module key, answer)`` pairs.
+
+        For a caller that must know which plugin answered (a blueprint's guard is its module,
+        an error names the plugin); every other caller uses ``self.hook.<name>(...)``. Each call
+        goes through a manager holding that plugin alone with the same hookspecs, so
+        ``firstresult`` (the answer is one value, not a list) and the plugin's own wrappers
+        work as in any hook call; without ``firstresult`` the answer is the list of the
+        plugin's non-None results.
+        """
+        caller = getattr(self.pm.hook, hook_name, None)
+        if caller is None:  # nobody declares or implements it (an absent plugin's extension)
+            return []
+        names = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls())
+                              if not (impl.wrapper or impl.hookwrapper))
+        return [(name, getattr(self.alone[name].hook, hook_name)(**kwargs)) for name in names]
+
     def migration_folders(self) -> dict[str, Path]:
         """Module key -> folder of its Alembic branch, for modules that have one."""
-        folders = {}
-        for key, plugin in self.plugins.items():
-            impl = getattr(plugin, "tenantry_migration_folder", None)
-            folder = impl() if impl else None
-            if folder:
-                folders[key] = Path(folder)
-        return folders
+        return {key: Path(folder) for key, folder in self.call_each("tenantry_migration_folder")
+                if folder}
 
     def dependents(self, key: str) -> list[str]:
         """Modules that require ``key`` directly."""
@@ -157,15 +172,40 @@ def topological_order(modules: Mapping[str, Module]) -> list[str]:
     return order
 
 
+def _plugin_alone(name: str, plugin: object, spec_namespaces: Iterable[object] = (hookspecs,),
+                  ) -> pluggy.PluginManager:
+    """A manager holding only ``plugin``, with the given hookspecs (core's by default)."""
+    pm = pluggy.PluginManager(PROJECT)
+    for namespace in spec_namespaces:
+        pm.add_hookspecs(namespace)
+    pm.register(plugin, name=name)
+    return pm
+
+
+def _describe(name: str, plugin: object) -> Any:
+    """The plugin's ``tenantry_module()`` answer (firstresult: one value), or None. Asked of
+    the plugin alone: the app's manager registers plugins in an order that needs the answers."""
+    return _plugin_alone(name, plugin).hook.tenantry_module()
+
+
+def _spec_namespaces(pm: pluggy.PluginManager) -> list[object]:
+    """Every module (or class) that added hookspecs to ``pm``: core's and the plugins' own."""
+    namespaces: list[object] = []
+    for caller in vars(pm.hook).values():
+        spec = getattr(caller, "spec", None)
+        if spec is not None and not any(spec.namespace is known for known in namespaces):
+            namespaces.append(spec.namespace)
+    return namespaces
+
+
 def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
                    extra: Iterable[tuple[str, object]] = ()) -> PluginRegistry:
     candidates = discover(disabled, builtins, extra)
     described: dict[str, tuple[Module, object]] = {}
     for name, plugin in candidates:
-        impl = getattr(plugin, "tenantry_module", None)
-        if impl is None:
+        module = _describe(name, plugin)
+        if module is None:
             raise PluginError(f"plugin {name!r} does not implement tenantry_module()")
-        module = impl()
         if not isinstance(module, Module):
             raise PluginError(f"plugin {name!r}: tenantry_module() must return core.plugins.Module")
         if module.key in described:
@@ -179,8 +219,10 @@ def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILT
         pm.register(described[key][1], name=key)
     pm.hook.tenantry_add_hookspecs(pluginmanager=pm)
     pm.check_pending()
+    namespaces = _spec_namespaces(pm)
     return PluginRegistry(
         pm=pm,
         modules={key: described[key][0] for key in order},
         plugins={key: described[key][1] for key in order},
+        alone={key: _plugin_alone(key, described[key][1], namespaces) for key in order},
     )

@@ -30,7 +30,7 @@ def tenantry_register_blueprints(app, api):
 
     # Once per app: every plugin is registered by now, and a broken or duplicate definition
     # stops start-up with a message naming the plugins.
-    app.extensions["tenantry_reports"] = build_catalogue(app.extensions["tenantry"].pm,
+    app.extensions["tenantry_reports"] = build_catalogue(app.extensions["tenantry"],
                                                          api.ma_plugin.converter)
     return [blp]
 
