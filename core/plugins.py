@@ -198,6 +198,18 @@ def _spec_namespaces(pm: pluggy.PluginManager) -> list[object]:
     return namespaces
 
 
+def declared_settings(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
+                      extra: Iterable[tuple[str, object]] = ()) -> list[tuple[str, Any]]:
+    """(plugin name, setting) for every setting the discoverable plugins declare with
+    ``tenantry_settings``. Asked of each plugin alone, before any app exists: the settings
+    loader (``core.config.load_settings``) runs before the app's manager is built."""
+    found = []
+    for name, plugin in discover(disabled, builtins, extra):
+        for answer in _plugin_alone(name, plugin).hook.tenantry_settings():
+            found.extend((name, setting) for setting in answer)
+    return found
+
+
 def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
                    extra: Iterable[tuple[str, object]] = ()) -> PluginRegistry:
     candidates = discover(disabled, builtins, extra)
