@@ -67,7 +67,7 @@ class PluginRegistry:
     pm: pluggy.PluginManager
     modules: dict[str, Module]  # key -> Module, topologically ordered
     plugins: dict[str, object]  # key -> plugin object
-    # key -> a manager holding that plugin alone, with every hookspec of ``pm`` (see call_each)
+    # key -> a manager holding that plugin alone, with the hookspecs call_each needed so far
     alone: dict[str, pluggy.PluginManager] = field(default_factory=dict, repr=False)
 
     @property
@@ -93,7 +93,20 @@ class PluginRegistry:
             return []
         names = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls())
                               if not (impl.wrapper or impl.hookwrapper))
-        return [(name, getattr(self.alone[name].hook, hook_name)(**kwargs)) for name in names]
+        return [(name, getattr(self._alone(name, caller).hook, hook_name)(**kwargs))
+                for name in names]
+
+    def _alone(self, key: str, caller: Any) -> pluggy.PluginManager:
+        """The manager holding plugin ``key`` alone, given the spec of ``caller``'s hook when
+        the app's manager has one (added on first use: adding every plugin's specs to every
+        such manager up front would double the cost of building an app)."""
+        pm = self.alone.get(key)
+        if pm is None:
+            pm = self.alone[key] = _plugin_alone(key, self.plugins[key])
+        own = getattr(pm.hook, caller.name, None)
+        if caller.spec is not None and (own is None or own.spec is None):
+            pm.add_hookspecs(caller.spec.namespace)  # the whole module the spec came from
+        return pm
 
     def migration_folders(self) -> dict[str, Path]:
         """Module key -> folder of its Alembic branch, for modules that have one."""
@@ -172,30 +185,14 @@ def topological_order(modules: Mapping[str, Module]) -> list[str]:
     return order
 
 
-def _plugin_alone(name: str, plugin: object, spec_namespaces: Iterable[object] = (hookspecs,),
-                  ) -> pluggy.PluginManager:
-    """A manager holding only ``plugin``, with the given hookspecs (core's by default)."""
+def _plugin_alone(name: str, plugin: object) -> pluggy.PluginManager:
+    """A manager holding only ``plugin``, with core's hookspecs: for the hooks that describe a
+    plugin before the app's manager exists (its module, its settings; the app's manager
+    registers plugins in an order that needs the modules), and for ``call_each``."""
     pm = pluggy.PluginManager(PROJECT)
-    for namespace in spec_namespaces:
-        pm.add_hookspecs(namespace)
+    pm.add_hookspecs(hookspecs)
     pm.register(plugin, name=name)
     return pm
-
-
-def _describe(name: str, plugin: object) -> Any:
-    """The plugin's ``tenantry_module()`` answer (firstresult: one value), or None. Asked of
-    the plugin alone: the app's manager registers plugins in an order that needs the answers."""
-    return _plugin_alone(name, plugin).hook.tenantry_module()
-
-
-def _spec_namespaces(pm: pluggy.PluginManager) -> list[object]:
-    """Every module (or class) that added hookspecs to ``pm``: core's and the plugins' own."""
-    namespaces: list[object] = []
-    for caller in vars(pm.hook).values():
-        spec = getattr(caller, "spec", None)
-        if spec is not None and not any(spec.namespace is known for known in namespaces):
-            namespaces.append(spec.namespace)
-    return namespaces
 
 
 def declared_settings(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
@@ -214,8 +211,10 @@ def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILT
                    extra: Iterable[tuple[str, object]] = ()) -> PluginRegistry:
     candidates = discover(disabled, builtins, extra)
     described: dict[str, tuple[Module, object]] = {}
+    alone: dict[str, pluggy.PluginManager] = {}
     for name, plugin in candidates:
-        module = _describe(name, plugin)
+        single = _plugin_alone(name, plugin)
+        module = single.hook.tenantry_module()  # firstresult: the one Module, or None
         if module is None:
             raise PluginError(f"plugin {name!r} does not implement tenantry_module()")
         if not isinstance(module, Module):
@@ -223,6 +222,7 @@ def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILT
         if module.key in described:
             raise PluginError(f"module key {module.key!r} is provided by two plugins")
         described[module.key] = (module, plugin)
+        alone[module.key] = single
 
     order = topological_order({key: module for key, (module, _) in described.items()})
     pm = pluggy.PluginManager(PROJECT)
@@ -231,10 +231,9 @@ def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILT
         pm.register(described[key][1], name=key)
     pm.hook.tenantry_add_hookspecs(pluginmanager=pm)
     pm.check_pending()
-    namespaces = _spec_namespaces(pm)
     return PluginRegistry(
         pm=pm,
         modules={key: described[key][0] for key in order},
         plugins={key: described[key][1] for key in order},
-        alone={key: _plugin_alone(key, described[key][1], namespaces) for key in order},
+        alone=alone,
     )
