@@ -1,5 +1,9 @@
 """Settings: defaults, then ``instance/config.py``, then environment variables, then overrides.
 
+Core declares its own settings in ``SETTINGS``; each plugin declares the settings it reads
+with the ``tenantry_settings`` hook (``Setting`` objects using the parsers below), and the loader
+checks them exactly like core's, in the same one error (``all_settings``).
+
 Production (``TENANTRY_ENV=production``, the default whenever ``DATABASE_URL`` is set) demands
 every required variable and reports all missing or malformed ones in one ``ConfigError``.
 Development (no ``DATABASE_URL``) runs on the embedded PostgreSQL and fills the gaps with safe
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ def _csv(value: Any) -> tuple[str, ...]:
     return tuple(item.strip().lower() for item in items if str(item).strip())
 
 
-def _int(minimum: int) -> Callable[[Any], int]:
+def integer_at_least(minimum: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         number = int(value)
         if number < minimum:
@@ -91,7 +95,7 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return parse
 
 
-def _text(value: Any) -> str:
+def plain_text(value: Any) -> str:
     return str(value)
 
 
@@ -114,8 +118,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="HS256 signing secret, 32+ characters"),
     Setting("JWT_PREVIOUS_SECRET", _secret, secret=True,
             help="the secret before the last rotation; tokens it signed stay valid"),
-    Setting("JWT_TTL_SECONDS", _int(60), default=3600, help="lifetime of issued JWTs"),
-    Setting("JWT_ISSUER", _text, default="tenantry", help="iss claim of issued JWTs"),
+    Setting("JWT_TTL_SECONDS", integer_at_least(60), default=3600, help="lifetime of issued JWTs"),
+    Setting("JWT_ISSUER", plain_text, default="tenantry", help="iss claim of issued JWTs"),
     Setting("ROOT_DOMAIN", lambda v: str(v).strip().lower(), required=True,
             help="tenants live at <slug>.<ROOT_DOMAIN>"),
     Setting("PLATFORM_HOSTS", _csv, required=True,
@@ -133,36 +137,65 @@ SETTINGS: tuple[Setting, ...] = (
             help="argon2id cost; 'test' is cheap and refused in production"),
     Setting("LOG_LEVEL", _log_level, default="INFO"),
     Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
-    Setting("APP_HOST", _text, default="127.0.0.1"),
-    Setting("APP_PORT", _int(1), default=8000),
-    Setting("TENANT_CACHE_TTL", _int(0), default=5,
+    Setting("APP_HOST", plain_text, default="127.0.0.1"),
+    Setting("APP_PORT", integer_at_least(1), default=8000),
+    Setting("TENANT_CACHE_TTL", integer_at_least(0), default=5,
             help="seconds a worker may serve a cached tenant or module toggle"),
-    Setting("FREE_TIER_LIMIT", _int(0), default=1000),
-    Setting("CASH_REGISTER_PROVIDER", _text, default="mock"),
     Setting("DISABLED_PLUGINS", _csv, default=()),
-    Setting("MAX_CONTENT_LENGTH", _int(1024), default=1024 * 1024),
-    Setting("REPORT_STATEMENT_TIMEOUT_MS", _int(1), default=10000),
-    Setting("IDEMPOTENCY_RETENTION_HOURS", _int(1), default=24),
+    Setting("MAX_CONTENT_LENGTH", integer_at_least(1024), default=1024 * 1024),
+    Setting("REPORT_STATEMENT_TIMEOUT_MS", integer_at_least(1), default=10000),
+    Setting("IDEMPOTENCY_RETENTION_HOURS", integer_at_least(1), default=24),
     # The database path in production (docs/operations.md, "Database connections").
     Setting("DATABASE_POOLER", _choice("none", "transaction"), default="none",
             help="'transaction' when DATABASE_URL goes through pgbouncer in transaction mode: "
                  "no server-side prepared statements, no session state"),
-    Setting("DB_POOL_SIZE", _int(1), default=5,
+    Setting("DB_POOL_SIZE", integer_at_least(1), default=5,
             help="connections each worker process keeps open"),
-    Setting("DB_MAX_OVERFLOW", _int(0), default=5,
+    Setting("DB_MAX_OVERFLOW", integer_at_least(0), default=5,
             help="extra connections a worker may open under load beyond DB_POOL_SIZE"),
-    Setting("DB_POOL_TIMEOUT", _int(1), default=5,
+    Setting("DB_POOL_TIMEOUT", integer_at_least(1), default=5,
             help="seconds a request waits for a pooled connection before answering 503"),
-    Setting("STATEMENT_TIMEOUT_MS", _int(0), default=5000,
+    Setting("STATEMENT_TIMEOUT_MS", integer_at_least(0), default=5000,
             help="longest statement of a request (0 = no limit); reports use "
                  "REPORT_STATEMENT_TIMEOUT_MS"),
-    Setting("LOCK_TIMEOUT_MS", _int(0), default=2000,
+    Setting("LOCK_TIMEOUT_MS", integer_at_least(0), default=2000,
             help="longest wait for a row or table lock (0 = no limit)"),
     Setting("METRICS_TOKEN", _secret, secret=True,
             help="bearer token /metrics requires when set"),
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def all_settings(disabled: Iterable[str] = (), extra: Iterable[tuple[str, object]] = (),
+                 ) -> tuple[Setting, ...]:
+    """Core's ``SETTINGS``, then every setting the installed plugins declare with
+    ``tenantry_settings`` (a plugin blocked by ``DISABLED_PLUGINS`` takes its settings with
+    it). ``extra``: plugins given to ``create_app`` as ``EXTRA_PLUGINS`` (tests)."""
+    from core.plugins import PluginError, declared_settings  # plugins need this module first
+
+    found = list(SETTINGS)
+    owners = {setting.name: "core" for setting in SETTINGS}
+    for plugin, setting in declared_settings(disabled=disabled, extra=extra):
+        if not isinstance(setting, Setting):
+            raise PluginError(f"plugin {plugin!r}: tenantry_settings() must return "
+                              f"core.config.Setting objects, not {setting!r}")
+        if setting.name in owners:
+            raise PluginError(f"setting {setting.name} is declared twice: by "
+                              f"{owners[setting.name]!r} and by plugin {plugin!r}")
+        owners[setting.name] = plugin
+        found.append(setting)
+    return tuple(found)
+
+
+def _merged(names: Iterable[str], file_values: Mapping[str, Any], environ: Mapping[str, str],
+            overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw values: the instance file, then the environment, then overrides (for ``names``)."""
+    names = set(names)
+    raw = dict(file_values)
+    raw.update({name: environ[name] for name in names if environ.get(name)})
+    raw.update({k: v for k, v in overrides.items() if k in names and v is not None})
+    return raw
 
 DEVELOPMENT_DEFAULTS: Mapping[str, Any] = {
     "ROOT_DOMAIN": "localhost",
@@ -208,10 +241,16 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     instance_path = Path(overrides.pop("INSTANCE_PATH", None) or instance_path or environ.get(
         "TENANTRY_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
 
-    raw: dict[str, Any] = {}
-    raw.update(_load_instance_file(instance_path))
-    raw.update({name: environ[name] for name in SETTINGS_BY_NAME if environ.get(name)})
-    raw.update({k: v for k, v in overrides.items() if k in SETTINGS_BY_NAME and v is not None})
+    file_values = _load_instance_file(instance_path)
+    # Which plugins are installed decides which settings exist: read DISABLED_PLUGINS first
+    # (its parser accepts any text), then collect the plugins' settings, then read them all.
+    disabled = _merged(["DISABLED_PLUGINS"], file_values, environ, overrides).get(
+        "DISABLED_PLUGINS")
+    declared = all_settings(
+        disabled=SETTINGS_BY_NAME["DISABLED_PLUGINS"].parse(disabled) if disabled else (),
+        extra=overrides.get("EXTRA_PLUGINS") or ())
+    known = {setting.name: setting for setting in declared}
+    raw = _merged(known, file_values, environ, overrides)
 
     mode = str(overrides.get("TENANTRY_ENV") or environ.get("TENANTRY_ENV") or raw.get(
         "TENANTRY_ENV") or ("production" if raw.get("DATABASE_URL") else "development")).lower()
@@ -231,7 +270,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
 
     settings: dict[str, Any] = {}
     problems: list[str] = []
-    for setting in SETTINGS:
+    for setting in declared:
         value = raw.get(setting.name)
         if value is None or value == "":
             if setting.required and not (mode != "production" and setting.name == "DATABASE_URL"):
@@ -251,7 +290,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     settings["INSTANCE_PATH"] = instance_path
     settings["DEV_SECRETS_GENERATED"] = generated_secrets
     # Keys that are not settings (Flask's own, test switches) pass through untouched.
-    settings.update({k: v for k, v in overrides.items() if k not in SETTINGS_BY_NAME})
+    settings.update({k: v for k, v in overrides.items() if k not in known})
     return settings
 
 

@@ -34,6 +34,21 @@ def tenantry_add_hookspecs(pluginmanager):
     """
 
 
+@hookspec
+def tenantry_settings():
+    """Return the settings this module reads: a list of ``core.config.Setting`` (name, parser,
+    default, required, secret, help), parsed with ``core.config`` parsers or your own (raise
+    ``ValueError`` with a message saying what is accepted).
+
+    Called when settings are loaded, before the app and the plugin manager exist (no app
+    context, no database), for every installed plugin not blocked by ``DISABLED_PLUGINS``.
+    Values come from ``instance/config.py``, the environment and ``create_app``'s config like
+    core's, land in ``app.config``, and a bad one is named in the same one ``ConfigError`` as
+    every other problem. Names are unique across core and plugins; give each a row in the
+    README's Configuration table.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Wiring into the app
 # ---------------------------------------------------------------------------------------------

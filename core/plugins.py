@@ -67,6 +67,8 @@ class PluginRegistry:
     pm: pluggy.PluginManager
     modules: dict[str, Module]  # key -> Module, topologically ordered
     plugins: dict[str, object]  # key -> plugin object
+    # key -> a manager holding that plugin alone, with the hookspecs call_each needed so far
+    alone: dict[str, pluggy.PluginManager] = field(default_factory=dict, repr=False)
 
     @property
     def hook(self):
@@ -75,15 +77,41 @@ class PluginRegistry:
     def module(self, key: str) -> Module | None:
         return self.modules.get(key)
 
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook once per plugin that implements it, through pluggy, in the order the app's
+        manager calls them (dependency order): ``(module key, answer)`` pairs.
+
+        For a caller that must know which plugin answered (a blueprint's guard is its module,
+        an error names the plugin); every other caller uses ``self.hook.<name>(...)``. Each call
+        goes through a manager holding that plugin alone with the same hookspecs, so
+        ``firstresult`` (the answer is one value, not a list) and the plugin's own wrappers
+        work as in any hook call; without ``firstresult`` the answer is the list of the
+        plugin's non-None results.
+        """
+        caller = getattr(self.pm.hook, hook_name, None)
+        if caller is None:  # nobody declares or implements it (an absent plugin's extension)
+            return []
+        names = dict.fromkeys(impl.plugin_name for impl in reversed(caller.get_hookimpls())
+                              if not (impl.wrapper or impl.hookwrapper))
+        return [(name, getattr(self._alone(name, caller).hook, hook_name)(**kwargs))
+                for name in names]
+
+    def _alone(self, key: str, caller: Any) -> pluggy.PluginManager:
+        """The manager holding plugin ``key`` alone, given the spec of ``caller``'s hook when
+        the app's manager has one (added on first use: adding every plugin's specs to every
+        such manager up front would double the cost of building an app)."""
+        pm = self.alone.get(key)
+        if pm is None:
+            pm = self.alone[key] = _plugin_alone(key, self.plugins[key])
+        own = getattr(pm.hook, caller.name, None)
+        if caller.spec is not None and (own is None or own.spec is None):
+            pm.add_hookspecs(caller.spec.namespace)  # the whole module the spec came from
+        return pm
+
     def migration_folders(self) -> dict[str, Path]:
         """Module key -> folder of its Alembic branch, for modules that have one."""
-        folders = {}
-        for key, plugin in self.plugins.items():
-            impl = getattr(plugin, "tenantry_migration_folder", None)
-            folder = impl() if impl else None
-            if folder:
-                folders[key] = Path(folder)
-        return folders
+        return {key: Path(folder) for key, folder in self.call_each("tenantry_migration_folder")
+                if folder}
 
     def dependents(self, key: str) -> list[str]:
         """Modules that require ``key`` directly."""
@@ -157,20 +185,44 @@ def topological_order(modules: Mapping[str, Module]) -> list[str]:
     return order
 
 
+def _plugin_alone(name: str, plugin: object) -> pluggy.PluginManager:
+    """A manager holding only ``plugin``, with core's hookspecs: for the hooks that describe a
+    plugin before the app's manager exists (its module, its settings; the app's manager
+    registers plugins in an order that needs the modules), and for ``call_each``."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(plugin, name=name)
+    return pm
+
+
+def declared_settings(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
+                      extra: Iterable[tuple[str, object]] = ()) -> list[tuple[str, Any]]:
+    """(plugin name, setting) for every setting the discoverable plugins declare with
+    ``tenantry_settings``. Asked of each plugin alone, before any app exists: the settings
+    loader (``core.config.load_settings``) runs before the app's manager is built."""
+    found = []
+    for name, plugin in discover(disabled, builtins, extra):
+        for answer in _plugin_alone(name, plugin).hook.tenantry_settings():
+            found.extend((name, setting) for setting in answer)
+    return found
+
+
 def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
                    extra: Iterable[tuple[str, object]] = ()) -> PluginRegistry:
     candidates = discover(disabled, builtins, extra)
     described: dict[str, tuple[Module, object]] = {}
+    alone: dict[str, pluggy.PluginManager] = {}
     for name, plugin in candidates:
-        impl = getattr(plugin, "tenantry_module", None)
-        if impl is None:
+        single = _plugin_alone(name, plugin)
+        module = single.hook.tenantry_module()  # firstresult: the one Module, or None
+        if module is None:
             raise PluginError(f"plugin {name!r} does not implement tenantry_module()")
-        module = impl()
         if not isinstance(module, Module):
             raise PluginError(f"plugin {name!r}: tenantry_module() must return core.plugins.Module")
         if module.key in described:
             raise PluginError(f"module key {module.key!r} is provided by two plugins")
         described[module.key] = (module, plugin)
+        alone[module.key] = single
 
     order = topological_order({key: module for key, (module, _) in described.items()})
     pm = pluggy.PluginManager(PROJECT)
@@ -183,4 +235,5 @@ def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILT
         pm=pm,
         modules={key: described[key][0] for key in order},
         plugins={key: described[key][1] for key in order},
+        alone=alone,
     )

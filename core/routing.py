@@ -49,15 +49,16 @@ def _plugin_blueprints(app: Flask, api: Api):
     twice (options go to Flask: url_prefix, name), as the cases module does for ClinCore's
     root paths.
     """
-    hook = app_state(app).registry.pm.hook.tenantry_register_blueprints
-    for impl in reversed(hook.get_hookimpls()):  # dependency order
-        for item in impl.function(app=app, api=api) or ():
+    registry = app_state(app).registry
+    # Per plugin, in dependency order: the guard is the module of the plugin that answered.
+    for key, answers in registry.call_each("tenantry_register_blueprints", app=app, api=api):
+        for item in [item for answer in answers for item in answer or ()]:
             blueprint, options = item if isinstance(item, tuple) else (item, {})
             if not isinstance(blueprint, SmorestBlueprint):
-                raise TypeError(f"plugin {impl.plugin_name!r} returned {blueprint!r}, not a "
+                raise TypeError(f"plugin {key!r} returned {blueprint!r}, not a "
                                 "flask-smorest Blueprint")
             guard = GUARD_PLATFORM if getattr(blueprint, PLATFORM_BLUEPRINT_ATTR, False) \
-                else impl.plugin_name
+                else key
             yield blueprint, guard, options
 
 

@@ -6,6 +6,7 @@ only the platform switches it. Other modules declare their metered actions throu
 ``tenantry_billing_metered_endpoints`` hookspec (``plugins/billing/hookspecs.py``).
 """
 
+from core.config import Setting, integer_at_least
 from core.plugins import Module, hookimpl
 from core.schema_migrations import plugin_folder
 
@@ -18,6 +19,12 @@ def tenantry_module():
         key=MODULE_KEY, name="Billing", version="1.0.0", tenant_toggleable=False,
         description="Plans (free/paid), API usage metering and the free-tier cap on metered "
                     "actions")
+
+
+@hookimpl
+def tenantry_settings():
+    return [Setting("FREE_TIER_LIMIT", integer_at_least(0), default=1000,
+                    help="usage count after which free tenants get 402 on metered actions")]
 
 
 @hookimpl

@@ -5,6 +5,7 @@ with cash/card payments and refunds, and the cash-register provider extension po
 Hookimpls only.
 """
 
+from core.config import Setting, plain_text
 from core.plugins import Module, hookimpl
 from core.schema_migrations import plugin_folder
 
@@ -17,6 +18,14 @@ def tenantry_module():
         key=MODULE_KEY, name="Point of sale", version="1.0.0", requires=("catalog", "sales"),
         description="Cash registers, cashier shifts with X/Z reports, receipts, refunds and "
                     "fiscal registration through a cash-register provider")
+
+
+@hookimpl
+def tenantry_settings():
+    # Any name: providers are offered by plugins through a hook, so which names exist is known
+    # only once the app's plugin manager is built, after settings are loaded.
+    return [Setting("CASH_REGISTER_PROVIDER", plain_text, default="mock",
+                    help="fallback cash-register provider when a tenant has none configured")]
 
 
 @hookimpl

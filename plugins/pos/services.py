@@ -26,8 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from core.app_state import app_state
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
+from core.module_calls import call_if_enabled
 from core.queries import add_row, apply_changes, get_or_404, value_taken, where_given
-from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.pos import fiscal
 from plugins.pos.models import (
@@ -57,12 +57,10 @@ def _money(value: Decimal | None) -> str | None:
 
 
 def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -> None:
-    hook = app_state().registry.hook
-    post = getattr(hook, "tenantry_stock_post_moves", None)
-    if not moves or post is None or not module_state(tenant_id, "stock").enabled:
+    if not moves:
         return
     try:
-        post(tenant_id=tenant_id, moves=moves, actor=actor)
+        call_if_enabled("stock", tenant_id, "tenantry_stock_post_moves", moves=moves, actor=actor)
     except Unprocessable as exc:
         # The products were checked; what stock can still refuse is the register's location.
         raise Unprocessable("the register's stock location is not usable",

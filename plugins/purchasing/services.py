@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, text
 
-from core.app_state import app_state
 from core.contacts import ContactBook
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
+from core.module_calls import call_if_enabled
 from core.queries import get_or_404, ordered, where_given
 from core.tenancy import module_state
 from plugins.catalog.models import Product
@@ -196,12 +196,9 @@ def _receipt_quantities(order: PurchaseOrder, requested: list[dict[str, Any]],
 
 
 def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -> list[dict]:
-    if not module_state(tenant_id, "stock").enabled:
-        raise Conflict("the stock module is not enabled for this tenant; enable it to "
-                       "receive goods")
-    hook = app_state().registry.hook
     try:
-        return hook.tenantry_stock_post_moves(tenant_id=tenant_id, moves=moves, actor=actor)
+        posted = call_if_enabled("stock", tenant_id, "tenantry_stock_post_moves",
+                                 moves=moves, actor=actor)
     except Unprocessable as exc:
         # The lines' products were checked; what stock can still refuse is the location.
         problems = [messages.get("location_id") for messages in
@@ -210,6 +207,10 @@ def _post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -
         if problems:
             raise Unprocessable("invalid location", {"location_id": problems[:1]}) from exc
         raise
+    if not posted.called:
+        raise Conflict("the stock module is not enabled for this tenant; enable it to "
+                       "receive goods")
+    return posted.result
 
 
 def receive(tenant_id: uuid.UUID, order_id: uuid.UUID, data: dict[str, Any], actor: str, *,

@@ -32,7 +32,7 @@ def tenantry_register_blueprints(app, api):
     # Once per app: every plugin is registered by now, and a broken or duplicate definition
     # stops start-up with a message naming the plugins.
     state = app_state(app)
-    state.plugin_objects[MODULE_KEY] = build_catalogue(state.registry.pm, api.ma_plugin.converter)
+    state.plugin_objects[MODULE_KEY] = build_catalogue(state.registry, api.ma_plugin.converter)
     return [blp]
 
 

@@ -9,11 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import pluggy
 from marshmallow import Schema
 
 from core.errors import NotFound
-from core.plugins import PluginError
+from core.plugins import PluginError, PluginRegistry
 from plugins.reports.hookspecs import ReportDefinition
 from plugins.reports.parameters import RESERVED_PARAMETERS
 
@@ -91,24 +90,23 @@ def _check(definition: Any, plugin: str) -> ReportDefinition:
     return definition
 
 
-def build_catalogue(pm: pluggy.PluginManager, converter) -> ReportCatalogue:
+def build_catalogue(registry: PluginRegistry, converter) -> ReportCatalogue:
     """Collect, check and describe every plugin's report definitions.
 
     ``converter`` is the app's apispec marshmallow converter (``api.ma_plugin.converter``), so
     parameters are described to clients exactly as OpenAPI would describe them.
     """
-    hook = getattr(pm.hook, "tenantry_reports_definitions", None)
     reports: dict[str, CataloguedReport] = {}
-    for impl in reversed(hook.get_hookimpls() if hook else []):  # dependency order
-        for definition in impl.function() or ():
-            definition = _check(definition, impl.plugin_name)
+    # Per plugin, in dependency order, so that an error names the plugin at fault.
+    for plugin, answers in registry.call_each("tenantry_reports_definitions"):
+        for definition in [item for answer in answers for item in answer or ()]:
+            definition = _check(definition, plugin)
             if definition.name in reports:
                 raise PluginError(
                     f"report name {definition.name!r} is defined twice: by plugin "
-                    f"{reports[definition.name].plugin!r} and by plugin {impl.plugin_name!r}; "
+                    f"{reports[definition.name].plugin!r} and by plugin {plugin!r}; "
                     "report names must be unique across modules")
             parameters = tuple(converter.schema2parameters(definition.parameters,
                                                            location="query"))
-            reports[definition.name] = CataloguedReport(definition, impl.plugin_name,
-                                                        parameters)
+            reports[definition.name] = CataloguedReport(definition, plugin, parameters)
     return ReportCatalogue(reports)

@@ -19,8 +19,8 @@ from core.app_state import app_state
 from core.contacts import ContactBook
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
+from core.module_calls import call_if_enabled
 from core.queries import get_or_404, ordered, where_given
-from core.tenancy import module_state
 from plugins.catalog.models import Product
 from plugins.sales import pricing
 from plugins.sales.api import lines_to_give_back
@@ -40,24 +40,17 @@ _NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 # --------------------------------------------------------------------------- stock and hooks
 
 
-def stock_enabled(tenant_id: uuid.UUID) -> bool:
-    """Stock is enabled for the tenant and installed in this deployment."""
-    hook = app_state().registry.hook
-    return module_state(tenant_id, "stock").enabled and \
-        getattr(hook, "tenantry_stock_post_moves", None) is not None
-
-
 def post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) -> list[dict]:
     """Post moves through the stock hook when stock is enabled (else nothing, []).
 
     Stock's 422 for a move's location becomes a 422 on ``location_id``; its 409 (not enough
     stock) passes through.
     """
-    if not moves or not stock_enabled(tenant_id):
+    if not moves:
         return []
-    hook = app_state().registry.hook
     try:
-        return hook.tenantry_stock_post_moves(tenant_id=tenant_id, moves=moves, actor=actor)
+        posted = call_if_enabled("stock", tenant_id, "tenantry_stock_post_moves",
+                                 moves=moves, actor=actor)
     except Unprocessable as exc:
         problems = [messages.get("location_id") for messages in
                     (exc.errors or {}).get("moves", {}).values() if isinstance(messages, dict)]
@@ -65,6 +58,7 @@ def post_stock(tenant_id: uuid.UUID, moves: list[dict[str, Any]], actor: str) ->
         if problems:
             raise Unprocessable("invalid stock location", {"location_id": problems[:1]}) from exc
         raise
+    return posted.result if posted.called else []
 
 
 def sale_completed(tenant_id: uuid.UUID, sale: dict[str, Any], actor: str) -> None:

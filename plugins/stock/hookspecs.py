@@ -1,20 +1,20 @@
 """The stock service offered to other plugins (sales, POS, purchasing...).
 
-Callers do not import stock's code. They check that stock is enabled for the tenant and call
-the hook on the app's plugin manager::
+Callers do not import stock's code. They call the hook through ``core.module_calls``, which
+skips it when stock is not installed or not enabled for the tenant::
 
-    from core.app_state import app_state
-    from core.tenancy import module_state
+    from core.module_calls import call_if_enabled
 
-    if module_state(tenant_id, "stock").enabled:
-        posted = app_state().registry.hook.tenantry_stock_post_moves(
-            tenant_id=tenant_id, actor=g.identity.actor, moves=[
-                {"product_id": line.product_id, "quantity": -line.quantity,
-                 "reason": "sale", "reference_type": "sale", "reference_id": sale.id}])
+    posted = call_if_enabled("stock", tenant_id, "tenantry_stock_post_moves",
+                             actor=g.identity.actor, moves=[
+                                 {"product_id": line.product_id, "quantity": -line.quantity,
+                                  "reason": "sale", "reference_type": "sale",
+                                  "reference_id": sale.id}])
+    if posted.called:  # False: stock is off for this tenant, nothing was posted
+        ...
 
 A module that works without stock (its ``requires`` does not name it) marks any
-implementation of these specs ``@hookimpl(optionalhook=True)`` and looks the hook up with
-``getattr(hook, "tenantry_stock_post_moves", None)``. See docs/stock.md.
+implementation of these specs ``@hookimpl(optionalhook=True)``. See docs/stock.md.
 """
 
 from __future__ import annotations

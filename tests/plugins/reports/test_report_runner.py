@@ -174,7 +174,7 @@ def _catalogue(*plugins):
 
     flask_app = Flask("catalogue-test")
     flask_app.config.update(API_TITLE="t", API_VERSION="1", OPENAPI_VERSION="3.0.3")
-    return build_catalogue(registry.pm, Api(flask_app).ma_plugin.converter)
+    return build_catalogue(registry, Api(flask_app).ma_plugin.converter)
 
 
 def test_duplicate_report_names_stop_start_up_naming_both_plugins():
