@@ -8,10 +8,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from core.db import tenant_context
 
 from core.extensions import db
 from core.module_calls import call_if_enabled
+from core.rls import tenant_context
 
 ON_HAND = "tenantry_stock_on_hand"  # stock's read-only service: firstresult
 PRODUCT = uuid.uuid4()  # never moved: on hand zero
