@@ -8,6 +8,7 @@ would not notice a missing console script or entry point.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,15 @@ def run(args: list[str], env: dict[str, str], *, input: str | None = None,
 
 def tenantry(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
     return run([TENANTRY, *args], env, **kwargs)
+
+
+def stop_server(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Stop a server we started (gunicorn): SIGTERM for a graceful stop, SIGKILL if it hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

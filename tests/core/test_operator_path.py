@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from core.config import PROJECT_ROOT
-from tests.core.commandline import BIN, base_env, tenantry
+from tests.core.commandline import BIN, base_env, stop_server, tenantry
 
 OWNER_EMAIL = "operator@tenantry.example"
 OWNER_PASSWORD = "operator-password-" + secrets.token_hex(4)
@@ -110,12 +109,7 @@ def test_serve_ready_and_log_in(deployment, entry, tmp_path):
         assert body["token_type"] == "bearer"
         assert OWNER_PASSWORD not in log_path.read_text()
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
+        stop_server(server)
     assert server.returncode == 0, log_path.read_text()
 
 

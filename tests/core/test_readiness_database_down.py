@@ -9,7 +9,6 @@ temporary folder) stopped and started again for recovery.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from core import create_app
 from core.embedded import EmbeddedPostgres
 from core.extensions import db
 from core.schema_migrations import migrate_all
+from tests.core.commandline import stop_server
 from tests.core.test_role_check import GUNICORN, REPOSITORY, free_port, production_env
 from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD, app_config
 from tests.fixtures.database import TestDatabase as DatabaseUrls  # not collected
@@ -87,12 +87,7 @@ def test_gunicorn_serves_liveness_while_the_database_is_down(entry_point, tmp_pa
         status, body = _get(base + "/readyz")
         assert status == 503 and "database unreachable" in body, (status, body)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
 
 
 # --------------------------------------------------------------------------- a restart

@@ -41,6 +41,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from core.embedded import APP_ROLE, EmbeddedPostgres
+from tests.core.commandline import stop_server
 from tests.fixtures.app import BOOTSTRAP_TOKEN, JWT_SECRET, PLATFORM_PASSWORD
 from tests.fixtures.pgbouncer import PgBouncer, free_port, require_pgbouncer
 from tests.fixtures.tenants import PASSWORD
@@ -224,13 +225,7 @@ def _serve(cluster: Cluster, name: str, **settings: str) -> Iterator[Served]:
             server.tokens[role] = login.body["access_token"]
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        stop_server(process, timeout=20)
 
 
 @pytest.fixture(scope="module")
