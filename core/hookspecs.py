@@ -128,3 +128,15 @@ def tenantry_metrics_collectors(app):
     only the database knows across tenants (a backlog), read through one narrow SECURITY
     DEFINER function that returns aggregates, never a tenant's rows or ids. See core.metrics.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports (an SDK-level extension point: core/report_definitions.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_reports_definitions():
+    """Return a list of ``core.sdk.ReportDefinition`` this module contributes (called once per
+    app when the reports module builds its catalogue). A report is offered only to tenants
+    that enabled its ``module``, and only if the reports module is installed and enabled."""

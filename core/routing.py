@@ -14,10 +14,17 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from core.app_state import app_state
 from core.guards import GUARD_NONE, GUARD_PLATFORM, GUARD_TENANT
 
-# A plugin sets this attribute on a blueprint that belongs to the platform API (platform hosts
-# and platform credentials, like core's /api/v1/platform); its other blueprints are guarded by
-# its module toggle.
+# Set (through ``platform_blueprint``) on a plugin's blueprint that belongs to the platform API
+# (platform hosts and platform credentials, like core's /api/v1/platform); a plugin's other
+# blueprints are guarded by its module toggle.
 PLATFORM_BLUEPRINT_ATTR = "tenantry_platform"
+
+
+def platform_blueprint(blueprint: SmorestBlueprint) -> SmorestBlueprint:
+    """Mark a plugin's blueprint as part of the platform API: core guards it like its own
+    /api/v1/platform routes (platform hosts, platform credentials), not by a module toggle."""
+    setattr(blueprint, PLATFORM_BLUEPRINT_ATTR, True)
+    return blueprint
 
 
 def _core_blueprints():

@@ -28,6 +28,12 @@ def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[
     record_success(key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return issue_tenant_token(tenant_id, user)
+
+
+def issue_tenant_token(tenant_id: uuid.UUID, user: User) -> tuple[str, datetime]:
+    """A tenant JWT for ``user``, carrying its token version and role (login, and the users
+    module after a password change)."""
     return signer().issue(typ="tenant", subject=user.id, tenant_id=tenant_id,
                           extra={"ver": user.token_version, "role": user.role})
 

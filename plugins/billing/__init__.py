@@ -6,9 +6,7 @@ only the platform switches it. Other modules declare their metered actions throu
 ``tenantry_billing_metered_endpoints`` hookspec (``plugins/billing/hookspecs.py``).
 """
 
-from core.config import Setting, integer_at_least
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, Setting, hookimpl, integer_at_least, plugin_folder
 
 MODULE_KEY = "billing"
 

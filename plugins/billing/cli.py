@@ -7,9 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core.extensions import db
-from core.models import Tenant
-from core.rls import tenant_context
+from core.sdk import Tenant, db, tenant_context
 from plugins.billing import services
 from plugins.billing.models import PLANS
 

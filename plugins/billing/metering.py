@@ -20,9 +20,7 @@ import uuid
 
 from flask import current_app, request
 
-from core.app_state import app_state
-from core.pipeline import before_request_commit
-from core.tenancy import module_state
+from core.sdk import app_state, before_request_commit, module_state
 from plugins.billing import services
 
 MODULE_KEY = "billing"

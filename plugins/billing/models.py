@@ -20,8 +20,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKeyConstraint, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
-from core.models import TenantMixin, utcnow
+from core.sdk import TenantMixin, db, utcnow
 
 PLANS = ("free", "paid")
 DEFAULT_PLAN = "free"

@@ -3,7 +3,7 @@
 - ``admin_blp``: ClinCore's ``GET /admin/usage`` (admin-role API key), also under ``/api/v1``.
 - ``tenant_blp``: ``/api/v1/billing/usage`` and ``/plan`` for owners, admins and admin keys.
 - ``platform_blp``: ``GET/PUT /api/v1/platform/tenants/<id>/plan`` for platform admins; marked
-  as a platform blueprint (``tenantry_platform``) so that core guards it like its own.
+  with ``platform_blueprint`` so that core guards it like its own.
 """
 
 from __future__ import annotations
@@ -13,11 +13,7 @@ import uuid
 from flask import current_app, g
 from flask.views import MethodView
 
-from core.blueprint import Blueprint
-from core.extensions import db
-from core.rls import tenant_context
-from core.routing import PLATFORM_BLUEPRINT_ATTR
-from core.tenant_lifecycle import get_tenant
+from core.sdk import Blueprint, db, get_tenant, platform_blueprint, tenant_context
 from plugins.billing import services
 from plugins.billing.schemas import PlanSchema, PlanUpdateSchema, UsageSchema
 
@@ -25,9 +21,9 @@ admin_blp = Blueprint("billing_admin", __name__,
                       description="ClinCore usage report (admin-role API keys)")
 tenant_blp = Blueprint("billing", __name__, url_prefix="/api/v1/billing",
                        description="The current tenant's plan and usage")
-platform_blp = Blueprint("billing_platform", __name__, url_prefix="/api/v1/platform/tenants",
-                         description="Tenants' billing plans (platform admins)")
-setattr(platform_blp, PLATFORM_BLUEPRINT_ATTR, True)
+platform_blp = platform_blueprint(
+    Blueprint("billing_platform", __name__, url_prefix="/api/v1/platform/tenants",
+              description="Tenants' billing plans (platform admins)"))
 
 
 def plan_view(tenant_id: uuid.UUID) -> dict:

@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from core.errors import PaymentRequired, Unprocessable
-from core.extensions import db
+from core.sdk import PaymentRequired, Unprocessable, db
 from plugins.billing.models import (
     DEFAULT_PLAN,
     PLANS,

@@ -4,8 +4,7 @@ reference, who opened it), at ClinCore's root paths and under ``/api/v1``.
 Hookimpls only. Opening a case is metered by billing (free tier: 402 when exhausted).
 """
 
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, hookimpl, plugin_folder
 
 # Registration names of the one blueprint: ClinCore's /cases and Tenantry's /api/v1/cases.
 ROOT_NAME, V1_NAME = "cases", "cases_v1"

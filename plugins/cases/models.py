@@ -9,8 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Tex
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
-from core.models import TenantMixin, TimestampMixin, new_id
+from core.sdk import TenantMixin, TimestampMixin, db, new_id
 
 CASE_STATUSES = ("open", "closed")
 

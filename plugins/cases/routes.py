@@ -10,10 +10,7 @@ from __future__ import annotations
 from flask import g, request, url_for
 from flask.views import MethodView
 
-from core.blueprint import Blueprint
-from core.extensions import db
-from core.idempotency import idempotent
-from core.pagination import SQLPage
+from core.sdk import Blueprint, SQLPage, db, idempotent
 from plugins.cases import services
 from plugins.cases.schemas import CaseQueryArgsSchema, CaseSchema, CaseUpdateSchema
 

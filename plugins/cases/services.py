@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 
-from core.extensions import db
-from core.queries import get_or_404
+from core.sdk import db, get_or_404
 from plugins.cases.models import Case
 
 

@@ -5,8 +5,7 @@ surface for the modules that require it (stock, purchasing, sales): they may rea
 composite foreign keys at it; they never write it.
 """
 
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, hookimpl, plugin_folder
 
 
 @hookimpl

@@ -23,8 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
-from core.models import MONEY, RATE, TenantMixin, TimestampMixin, new_id
+from core.sdk import MONEY, RATE, TenantMixin, TimestampMixin, db, new_id
 
 
 class Category(TenantMixin, TimestampMixin, db.Model):

@@ -9,9 +9,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from core.blueprint import Blueprint
-from core.extensions import db
-from core.pagination import SQLPage
+from core.sdk import Blueprint, SQLPage, db
 from plugins.catalog import services
 from plugins.catalog.schemas import (
     CategoryQueryArgsSchema,

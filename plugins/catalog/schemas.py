@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from core.queries import sort_choices
-from core.schemas import TRIMMED, FixedDecimal, money_field
+from core.sdk import TRIMMED, FixedDecimal, money_field, sort_choices
 
 # Text that is not blank and carries no leading or trailing whitespace (codes people type).
 

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import Select, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import Conflict, Unprocessable
-from core.extensions import db
-from core.queries import (
+from core.sdk import (
+    Conflict,
+    Unprocessable,
     add_row,
     apply_changes,
     by_id,
     contains_pattern,
+    db,
     get_or_404,
     ordered,
     value_taken,

@@ -5,9 +5,7 @@ with cash/card payments and refunds, and the cash-register provider extension po
 Hookimpls only.
 """
 
-from core.config import Setting, plain_text
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, Setting, hookimpl, plain_text, plugin_folder
 
 MODULE_KEY = "pos"
 
@@ -62,7 +60,7 @@ def tenantry_pos_cash_register_providers():
     return [MockProvider(), UnavailableProvider()]
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def tenantry_reports_definitions():
     from plugins.pos.reports import definitions
 

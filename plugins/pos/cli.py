@@ -13,10 +13,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core.extensions import db
-from core.models import Tenant
-from core.rls import tenant_context
-from core.tenancy import module_state
+from core.sdk import Tenant, db, module_state, tenant_context
 
 
 @click.group("pos")

@@ -18,9 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from core.app_state import app_state
-from core.errors import Unprocessable
-from core.extensions import db
+from core.sdk import Unprocessable, app_state, db
 from plugins.pos.hookspecs import FiscalResult
 from plugins.pos.models import FiscalRecord, PosSettings, Register
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.hookspecs import hookspec
+from core.sdk import hookspec
 
 
 @dataclass(frozen=True)

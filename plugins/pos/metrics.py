@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.extensions import db
+from core.sdk import db
 
 log = logging.getLogger("tenantry.pos.metrics")
 

@@ -32,8 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ENUM, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.extensions import db
-from core.models import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, new_id, utcnow
+from core.sdk import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, db, new_id, utcnow
 
 SHIFT_STATUSES = ("open", "closed")
 # The type is created by the migration, only if absent from its schema (runbook 000).

@@ -16,9 +16,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from sqlalchemy import text
 
-from core.errors import Unprocessable
-from core.extensions import db
-from plugins.reports.parameters import DateRangeSchema
+from core.sdk import DateRangeSchema, Unprocessable, db
 
 ROLES = ("owner", "admin")
 SHIFT_COLUMNS = ("kind", "shift_id", "register_id", "status", "opened_at", "opened_by",
@@ -99,7 +97,7 @@ def top_products(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str,
 
 
 def shift(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
-    from core.errors import NotFound
+    from core.sdk import NotFound
     from plugins.pos import services
 
     try:
@@ -111,7 +109,7 @@ def shift(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def definitions() -> list:
-    from plugins.reports.hookspecs import ReportDefinition
+    from core.sdk import ReportDefinition
 
     return [
         ReportDefinition(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import TRIMMED, FixedDecimal, money_field, quantity_field
+from core.sdk import TRIMMED, FixedDecimal, money_field, quantity_field
 from plugins.pos.models import FISCAL_STATUSES, PAYMENT_METHODS, SHIFT_STATUSES
 
 _POSITIVE = validate.Range(min=0, min_inclusive=False)

@@ -1,7 +1,7 @@
 """POS operations: registers, shifts (open, cash in/out, X report, close with a Z report),
 receipts and refunds. Explicit arguments, flush never commit, ``core.errors`` for refusals.
 
-Receipts are priced by ``plugins.sales.pricing`` (the sales module's public arithmetic), post
+Receipts are priced by the sales module's public arithmetic (``plugins.sales.api``), post
 ``pos_sale`` stock moves (refunds: ``return``) through the stock hook when stock is enabled,
 fire the sales module's ``tenantry_sales_sale_completed`` hook, and are registered with the
 tenant's cash-register provider (``plugins.pos.fiscal``).
@@ -23,12 +23,19 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from core.app_state import app_state
-from core.errors import Conflict, Unprocessable
-from core.extensions import db
-from core.module_calls import call_if_enabled
-from core.queries import add_row, apply_changes, get_or_404, value_taken, where_given
-from plugins.catalog.models import Product
+from core.sdk import (
+    Conflict,
+    Unprocessable,
+    add_row,
+    app_state,
+    apply_changes,
+    call_if_enabled,
+    db,
+    get_or_404,
+    value_taken,
+    where_given,
+)
+from plugins.catalog.api import Product
 from plugins.pos import fiscal
 from plugins.pos.models import (
     CashMovement,
@@ -40,12 +47,11 @@ from plugins.pos.models import (
     Register,
     Shift,
 )
-from plugins.sales import pricing
-from plugins.sales.api import lines_to_give_back
+from plugins.sales.api import LineInput, PricedDocument, discount_from, lines_to_give_back, price
 
 RECEIPT_REFERENCE = "pos_receipt"
 REFUND_REFERENCE = "pos_refund"
-ZERO = pricing.ZERO
+ZERO = Decimal("0")
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -277,7 +283,7 @@ def get_receipt(receipt_id: uuid.UUID) -> Receipt:
 
 
 def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict[str, Any]],
-                   discount: dict | None) -> tuple[list[ReceiptLine], pricing.PricedDocument]:
+                   discount: dict | None) -> tuple[list[ReceiptLine], PricedDocument]:
     ids = {line["product_id"] for line in lines}
     products = {p.id: p for p in db.session.execute(
         select(Product).where(Product.id.in_(ids))).scalars()}
@@ -302,10 +308,10 @@ def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict
             tax_rate=product.tax_rate,
             discount_kind=line_discount["kind"] if line_discount else None,
             discount_value=line_discount["value"] if line_discount else None))
-    document = pricing.price(
-        [pricing.LineInput(line.quantity, line.unit_price, line.tax_rate,
-                           pricing.discount_from(line.discount)) for line in built],
-        pricing.discount_from(discount))
+    document = price(
+        [LineInput(line.quantity, line.unit_price, line.tax_rate,
+                           discount_from(line.discount)) for line in built],
+        discount_from(discount))
     for line, priced in zip(built, document.lines, strict=True):
         line.gross, line.line_discount = priced.gross, priced.line_discount
         line.order_discount, line.tax, line.total = priced.order_discount, priced.tax, priced.total

@@ -4,8 +4,7 @@ or cancelled) and receipts that post stock through the stock module's hook.
 Hookimpls only.
 """
 
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, hookimpl, plugin_folder
 
 
 @hookimpl
@@ -28,7 +27,7 @@ def tenantry_migration_folder():
     return plugin_folder(__file__)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def tenantry_reports_definitions():
     from plugins.purchasing.reports import definitions
 

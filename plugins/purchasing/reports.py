@@ -20,7 +20,7 @@ from typing import Any
 from marshmallow import fields
 from sqlalchemy import and_, func, select
 
-from core.extensions import db
+from core.sdk import DateRangeSchema, ReportDefinition, db
 from plugins.purchasing.models import (
     PurchaseOrder,
     PurchaseOrderLine,
@@ -28,8 +28,6 @@ from plugins.purchasing.models import (
     PurchaseReceiptLine,
     Supplier,
 )
-from plugins.reports.hookspecs import ReportDefinition
-from plugins.reports.parameters import DateRangeSchema
 
 COLUMNS = ("supplier_id", "supplier_name", "receipts", "quantity", "net_amount", "tax_amount",
            "total_amount")

@@ -9,10 +9,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from core.blueprint import Blueprint
-from core.extensions import db
-from core.idempotency import idempotent
-from core.pagination import SQLPage
+from core.sdk import Blueprint, SQLPage, db, idempotent
 from plugins.purchasing import services
 from plugins.purchasing.schemas import (
     PurchaseOrderQueryArgsSchema,

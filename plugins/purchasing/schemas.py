@@ -6,9 +6,15 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from core.contacts import ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
-from core.queries import sort_choices
-from core.schemas import FixedDecimal, money_field, quantity_field
+from core.sdk import (
+    ContactQueryArgsSchema,
+    ContactSchema,
+    ContactUpdateSchema,
+    FixedDecimal,
+    money_field,
+    quantity_field,
+    sort_choices,
+)
 from plugins.purchasing.models import ORDER_STATUSES
 
 MAX_LINES = 500

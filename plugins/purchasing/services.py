@@ -17,13 +17,18 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, text
 
-from core.contacts import ContactBook
-from core.errors import Conflict, Unprocessable
-from core.extensions import db
-from core.module_calls import call_if_enabled
-from core.queries import get_or_404, ordered, where_given
-from core.tenancy import module_state
-from plugins.catalog.models import Product
+from core.sdk import (
+    Conflict,
+    ContactBook,
+    Unprocessable,
+    call_if_enabled,
+    db,
+    get_or_404,
+    module_state,
+    ordered,
+    where_given,
+)
+from plugins.catalog.api import Product
 from plugins.purchasing.models import (
     PurchaseOrder,
     PurchaseOrderLine,

@@ -1,13 +1,13 @@
 """Reports: a catalogue of reports that the other modules contribute through the
-``tenantry_reports_definitions`` hook (``plugins/reports/hookspecs.py``, docs/reports.md),
+``tenantry_reports_definitions`` hook (an SDK-level extension point: core/hookspecs.py and
+``core.sdk.ReportDefinition``, docs/reports.md),
 listed and run under ``/api/v1/reports``.
 
 Hookimpls only. No tables and no hard requirements: a report belongs to its own module and is
 offered only to tenants that have that module enabled.
 """
 
-from core.app_state import app_state
-from core.plugins import Module, hookimpl
+from core.sdk import Module, app_state, hookimpl
 
 
 @hookimpl
@@ -15,13 +15,6 @@ def tenantry_module():
     return Module(key="reports", name="Reports", version="1.0.0",
                   description="Reports of the enabled modules (stock valuation, low stock, "
                               "purchases, sales...) as JSON or CSV")
-
-
-@hookimpl
-def tenantry_add_hookspecs(pluginmanager):
-    from plugins.reports import hookspecs
-
-    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

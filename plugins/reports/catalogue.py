@@ -11,10 +11,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from core.errors import NotFound
-from core.plugins import PluginError, PluginRegistry
-from plugins.reports.hookspecs import ReportDefinition
-from plugins.reports.parameters import RESERVED_PARAMETERS
+from core.sdk import RESERVED_PARAMETERS, NotFound, PluginError, PluginRegistry, ReportDefinition
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

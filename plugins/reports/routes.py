@@ -9,10 +9,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
-from core.app_state import app_state
-from core.blueprint import Blueprint
-from core.errors import Forbidden, Unprocessable
-from core.tenancy import module_state
+from core.sdk import Blueprint, Forbidden, Unprocessable, app_state, module_state
 from plugins.reports import services
 from plugins.reports.catalogue import ReportCatalogue
 from plugins.reports.schemas import ReportResultSchema, ReportSchema

@@ -23,10 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
-from core.errors import ServiceUnavailable, Unprocessable
-from core.extensions import db
-from plugins.reports.hookspecs import ReportDefinition
-from plugins.reports.parameters import RESERVED_PARAMETERS
+from core.sdk import RESERVED_PARAMETERS, ReportDefinition, ServiceUnavailable, Unprocessable, db
 
 log = logging.getLogger("tenantry.reports")
 

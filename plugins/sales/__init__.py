@@ -6,8 +6,7 @@ extension point (``plugins/sales/hookspecs.py``). Prices are computed by
 Hookimpls only.
 """
 
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, hookimpl, plugin_folder
 
 MODULE_KEY = "sales"
 
@@ -39,7 +38,7 @@ def tenantry_migration_folder():
     return plugin_folder(__file__)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def tenantry_reports_definitions():
     from plugins.sales.reports import definitions
 

@@ -1,8 +1,9 @@
 """The sales module's public interface: what a module that ``requires`` sales may call.
 
-Today: the check and pricing of lines given back against a sold document, shared by sales
-returns (against an order) and POS refunds (against a receipt). Anything else in this package
-is internal to sales.
+Today: the pricing arithmetic (``price`` a document of ``LineInput`` lines with discounts,
+exact to the cent), and the check and pricing of lines given back against a sold document,
+shared by sales returns (against an order) and POS refunds (against a receipt). Anything else
+in this package is internal to sales.
 """
 
 from __future__ import annotations
@@ -12,8 +13,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from core.errors import Unprocessable
-from plugins.sales.pricing import refund_share
+from core.sdk import Unprocessable
+from plugins.sales.pricing import (
+    LineInput,
+    PricedDocument,
+    discount_from,
+    price,
+    refund_share,
+)
+
+__all__ = ["LineInput", "PricedDocument", "SoldLine", "discount_from", "lines_to_give_back",
+           "price"]
 
 
 class SoldLine(Protocol):

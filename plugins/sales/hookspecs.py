@@ -8,7 +8,7 @@ raising aborts the sale. A plugin that may run without sales marks its implement
 
 from __future__ import annotations
 
-from core.hookspecs import hookspec
+from core.sdk import hookspec
 
 
 @hookspec

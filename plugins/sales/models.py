@@ -26,8 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.extensions import db
-from core.models import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, new_id, utcnow
+from core.sdk import MONEY, QUANTITY, RATE, TenantMixin, TimestampMixin, db, new_id, utcnow
 
 ORDER_STATUSES = ("draft", "confirmed", "fulfilled", "cancelled")
 _DISCOUNT_PAIR = ("(discount_kind IS NULL) = (discount_value IS NULL) AND (discount_kind IS NULL "

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import Unprocessable
+from core.sdk import Unprocessable
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -19,8 +19,7 @@ from typing import Any
 from marshmallow import fields, validate
 from sqlalchemy import text
 
-from core.extensions import db
-from plugins.reports.parameters import DateRangeSchema
+from core.sdk import DateRangeSchema, db
 
 ROLES = ("owner", "admin")
 
@@ -97,7 +96,7 @@ def top_products(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str,
 
 
 def definitions() -> list:
-    from plugins.reports.hookspecs import ReportDefinition
+    from core.sdk import ReportDefinition
 
     return [
         ReportDefinition(

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.contacts import ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
-from core.queries import sort_choices
-from core.schemas import FixedDecimal, money_field, quantity_field
+from core.sdk import (
+    ContactQueryArgsSchema,
+    ContactSchema,
+    ContactUpdateSchema,
+    FixedDecimal,
+    money_field,
+    quantity_field,
+    sort_choices,
+)
 from plugins.sales.models import ORDER_STATUSES
 from plugins.sales.pricing import DISCOUNT_KINDS, PERCENT
 

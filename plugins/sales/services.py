@@ -15,13 +15,18 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, text
 
-from core.app_state import app_state
-from core.contacts import ContactBook
-from core.errors import Conflict, Unprocessable
-from core.extensions import db
-from core.module_calls import call_if_enabled
-from core.queries import get_or_404, ordered, where_given
-from plugins.catalog.models import Product
+from core.sdk import (
+    Conflict,
+    ContactBook,
+    Unprocessable,
+    app_state,
+    call_if_enabled,
+    db,
+    get_or_404,
+    ordered,
+    where_given,
+)
+from plugins.catalog.api import Product
 from plugins.sales import pricing
 from plugins.sales.api import lines_to_give_back
 from plugins.sales.models import (

@@ -5,9 +5,7 @@ costs. Other modules post moves through the ``tenantry_stock_post_moves`` hook
 Hookimpls only.
 """
 
-from core.errors import Unprocessable
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, Unprocessable, hookimpl, plugin_folder
 
 
 @hookimpl
@@ -71,7 +69,7 @@ def tenantry_stock_on_hand(tenant_id, product_ids, location_id):
     return on_hand(product_ids, location_id)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def tenantry_reports_definitions():
     from plugins.stock.reports import definitions
 

@@ -3,7 +3,7 @@
 Callers do not import stock's code. They call the hook through ``core.module_calls``, which
 skips it when stock is not installed or not enabled for the tenant::
 
-    from core.module_calls import call_if_enabled
+    from core.sdk import call_if_enabled
 
     posted = call_if_enabled("stock", tenant_id, "tenantry_stock_post_moves",
                              actor=g.identity.actor, moves=[
@@ -19,7 +19,7 @@ implementation of these specs ``@hookimpl(optionalhook=True)``. See docs/stock.m
 
 from __future__ import annotations
 
-from core.hookspecs import hookspec
+from core.sdk import hookspec
 
 
 @hookspec(firstresult=True)

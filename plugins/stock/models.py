@@ -30,8 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
-from core.models import QUANTITY, TenantMixin, TimestampMixin, new_id, utcnow
+from core.sdk import QUANTITY, TenantMixin, TimestampMixin, db, new_id, utcnow
 
 # Why stock moved. sale/pos_sale/return are posted by the sales and POS modules; transfer only
 # in pairs by a transfer.

@@ -18,11 +18,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, func, literal, select
 
-from core.errors import Unprocessable
-from core.extensions import db
-from core.schemas import quantity_field
-from plugins.catalog.models import Product
-from plugins.reports.hookspecs import ReportDefinition
+from core.sdk import ReportDefinition, Unprocessable, db, quantity_field
+from plugins.catalog.api import Product
 from plugins.stock.models import Location, StockBalance, StockCost
 
 _QUANTITY_STEP = Decimal("0.001")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import TRIMMED, FixedDecimal, quantity_field
+from core.sdk import TRIMMED, FixedDecimal, quantity_field
 
 # What other modules may post through the hook; transfers go through ``transfer`` in pairs.
 HOOK_REASONS = ("receipt", "sale", "pos_sale", "return", "adjustment")

@@ -21,11 +21,20 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from core.errors import Conflict, NotFound, Unprocessable
-from core.extensions import db
-from core.queries import add_row, apply_changes, by_id, get_or_404, value_taken, where_given
-from core.tenancy import module_state
-from plugins.catalog.models import Product
+from core.sdk import (
+    Conflict,
+    NotFound,
+    Unprocessable,
+    add_row,
+    apply_changes,
+    by_id,
+    db,
+    get_or_404,
+    module_state,
+    value_taken,
+    where_given,
+)
+from plugins.catalog.api import Product
 from plugins.stock.models import Location, StockBalance, StockCost, StockMove
 
 MODULE_KEY = "stock"

@@ -1,7 +1,7 @@
 """The ``users`` module: a tenant owner manages the tenant's users; every user changes their
 own password. No tables of its own: it works on core's ``users`` table."""
 
-from core.plugins import Module, hookimpl
+from core.sdk import Module, hookimpl
 
 
 @hookimpl

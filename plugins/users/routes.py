@@ -7,10 +7,7 @@ import uuid
 from flask import g
 from flask.views import MethodView
 
-from core.auth.routes import TokenSchema
-from core.blueprint import Blueprint
-from core.extensions import db
-from core.pagination import SQLPage
+from core.sdk import Blueprint, SQLPage, TokenSchema, db, issue_tenant_token
 from plugins.users import services
 from plugins.users.schemas import (
     PasswordChangeSchema,
@@ -100,6 +97,6 @@ class OwnPassword(MethodView):
         """Change your own password; returns a new token (older ones stop working)."""
         user = services.change_own_password(g.tenant.id, uuid.UUID(g.identity.subject_id),
                                             data["current_password"], data["new_password"])
-        token, expires = services.issue_token(g.tenant.id, user)
+        token, expires = issue_tenant_token(g.tenant.id, user)
         db.session.commit()
         return {"access_token": token, "token_type": "bearer", "expires_at": expires}

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from core.models import USER_ROLES
+from core.sdk import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USER_ROLES
 
-_PASSWORD = validate.Length(min=MIN_LENGTH, max=MAX_LENGTH)
+_PASSWORD = validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)
 
 
 class UserSchema(Schema):
@@ -42,6 +41,6 @@ class PasswordResetSchema(Schema):
 
 class PasswordChangeSchema(Schema):
     current_password = fields.String(required=True, load_only=True,
-                                     validate=validate.Length(min=1, max=MAX_LENGTH))
+                                     validate=validate.Length(min=1, max=PASSWORD_MAX_LENGTH))
     new_password = fields.String(required=True, load_only=True, validate=_PASSWORD)
 

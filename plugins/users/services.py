@@ -8,19 +8,21 @@ compares with the token's ``ver`` claim, so existing tokens stop working at once
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from core import tenant_lifecycle
-from core.auth.identity import signer
-from core.auth.passwords import hash_password, verify_password
-from core.errors import Conflict, Unprocessable
-from core.extensions import db
-from core.models import User
-from core.queries import get_or_404
-from core.rls import tenant_context
+from core.sdk import (
+    Conflict,
+    Unprocessable,
+    User,
+    create_tenant_user,
+    db,
+    get_or_404,
+    hash_password,
+    tenant_context,
+    verify_password,
+)
 
 
 def users_query(tenant_id: uuid.UUID, *, role: str | None = None, active: bool | None = None,
@@ -45,7 +47,7 @@ def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
 
 
 def create_user(tenant_id: uuid.UUID, *, email: str, password: str, role: str) -> User:
-    return tenant_lifecycle.create_user(tenant_id, email=email, password=password, role=role)
+    return create_tenant_user(tenant_id, email=email, password=password, role=role)
 
 
 def _require_another_active_owner(tenant_id: uuid.UUID, user: User, action: str) -> None:
@@ -123,7 +125,3 @@ def change_own_password(tenant_id: uuid.UUID, user_id: uuid.UUID, current_passwo
     return user
 
 
-def issue_token(tenant_id: uuid.UUID, user: User) -> tuple[str, datetime]:
-    """A fresh tenant JWT for ``user`` (after a password change), as login issues it."""
-    return signer().issue(typ="tenant", subject=user.id, tenant_id=tenant_id,
-                          extra={"ver": user.token_version, "role": user.role})

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from core.migration_kit import disable_tenant_rls, enable_tenant_rls
+from core.sdk.migrations import disable_tenant_rls, enable_tenant_rls
 
 revision = "bi0a00000001"
 down_revision = None

@@ -17,7 +17,7 @@ sets ``app.tenant_id`` to the tenant it counts for, which the app role could do 
 
 from alembic import op
 
-from core.migration_kit import grant_execute_to_app_roles
+from core.sdk.migrations import grant_execute_to_app_roles
 
 revision = "bi0a00000002"
 down_revision = "bi0a00000001"

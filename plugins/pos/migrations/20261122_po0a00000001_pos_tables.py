@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from core.migration_kit import (
+from core.sdk.migrations import (
     create_enum_if_absent,
     disable_tenant_rls,
     drop_enum_if_present,

@@ -18,7 +18,7 @@ however many registered records there are.
 
 from alembic import op
 
-from core.migration_kit import grant_execute_to_app_roles
+from core.sdk.migrations import grant_execute_to_app_roles
 
 revision = "po0a00000002"
 down_revision = "po0a00000001"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from core.extensions import db
+from core.sdk import db
 from plugins.pos.hookspecs import FiscalResult
 from plugins.pos.models import MockFiscalCounter, MockFiscalDocument
 

@@ -20,8 +20,8 @@ from core import create_app
 from core.app_state import app_state
 from core.extensions import db
 from core.plugins import Module, PluginError, build_registry, hookimpl
+from core.sdk import ReportDefinition
 from plugins.reports.catalogue import build_catalogue
-from plugins.reports.hookspecs import ReportDefinition
 from tests.fixtures.app import app_config
 from tests.fixtures.tenants import TenantHandle
 

@@ -1,7 +1,6 @@
 """tenantry-notes: per-tenant notes; a third-party plugin exercising the whole contract."""
 
-from core.plugins import Module, hookimpl
-from core.schema_migrations import plugin_folder
+from core.sdk import Module, hookimpl, plugin_folder
 
 
 @hookimpl

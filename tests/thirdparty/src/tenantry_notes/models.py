@@ -7,8 +7,7 @@ from sqlalchemy import ForeignKeyConstraint, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.extensions import db
-from core.models import TenantMixin, new_id, utcnow
+from core.sdk import TenantMixin, db, new_id, utcnow
 
 
 class Note(TenantMixin, db.Model):

@@ -4,10 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.blueprint import Blueprint
-from core.extensions import db
-from core.idempotency import idempotent
-from core.pagination import SQLPage
+from core.sdk import Blueprint, SQLPage, db, idempotent
 from tenantry_notes.models import Note
 
 blp = Blueprint("notes", __name__, url_prefix="/api/v1/notes", description="Notes")

@@ -1,16 +1,41 @@
-"""Parameter building blocks for report definitions (public, like ``hookspecs.py``).
+"""The reports extension point: what a module returns from ``tenantry_reports_definitions``
+(core/hookspecs.py), and the parameter schemas every report spells the same way.
 
-Modules that contribute reports subclass these schemas so that every report spells the same
-thing the same way: ``date_from``/``date_to`` are inclusive UTC calendar days, both optional,
+It is part of the SDK (``core.sdk``) rather than of the reports module because every module
+contributes reports without requiring that module: a tenant without reports enabled simply
+never sees them. The reports module (plugins/reports) lists the definitions whose ``module`` is
+enabled for the tenant, validates parameters with the definition's schema, runs ``run`` under a
+statement timeout inside the request's tenant-scoped transaction (RLS applies), and answers
+JSON or CSV (docs/reports.md).
+
+``DateRangeSchema``: ``date_from``/``date_to`` are inclusive UTC calendar days, both optional,
 and a range longer than the schema's ``max_days`` is refused with 422 rather than run.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, post_load
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    name: str  # unique across modules, URL-safe: GET /api/v1/reports/<name>
+    title: str
+    module: str  # the module that must be enabled for the tenant
+    parameters: type[Schema]  # query parameters; raise ValidationError for bad ranges
+    columns: tuple[str, ...]  # row keys, in CSV column order
+    # (tenant_id, parsed parameters) -> rows (dicts keyed by ``columns``). Reads through
+    # ``core.sdk.db.session``; must not write. Decimals and datetimes are fine.
+    run: Callable[[uuid.UUID, dict[str, Any]], list[dict[str, Any]]]
+    description: str = ""
+    roles: tuple[str, ...] = field(default=("owner", "admin"))  # who may run it
+
 
 # Query parameters the reports endpoint reads itself; a definition may not declare them.
 RESERVED_PARAMETERS = frozenset({"format"})
