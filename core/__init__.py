@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.auth.tokens import TokenSigner
     from core.cli import register_commands
     from core.config import load_settings
+    from core.console import init_console
     from core.engine import connect_database
     from core.errors import register_error_handlers
     from core.json_limits import init_json_limits
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_tenancy(app)  # host resolution caches
     api = init_api(app)  # flask-smorest, OpenAPI at /api/v1/openapi.json
     register_blueprints(app, api)  # core routes + every plugin's, with their guards
+    init_console(app)  # console pages (core's and every plugin's), guarded the same way
     init_metrics(app)  # /metrics; request counters whose hooks wrap the pipeline's
     init_request_pipeline(app)  # request id, tenant, identity, transaction, access log
     init_json_limits(app)  # JSON depth/number limits: 422 before the view (after auth)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from core.auth.tokens import TokenSigner
     from core.cache import TTLCache
+    from core.console import ConsoleState
     from core.embedded import EmbeddedPostgres
     from core.openapi import TenantryApi
     from core.plugins import PluginRegistry
@@ -59,6 +60,8 @@ class TenantryState:
     api: TenantryApi = None  # type: ignore[assignment]
     # core.routing: blueprint name -> guard (core.guards).
     guards: dict[str, str] = field(default_factory=dict)
+    # core.console: the console's blueprints, navigation, tiles and settings panels.
+    console: ConsoleState | None = None
     # Objects a plugin keeps per app (e.g. the reports catalogue), under its module key.
     plugin_objects: dict[str, Any] = field(default_factory=dict)
 

@@ -100,8 +100,9 @@ def login_label() -> str | None:
 def is_hostless() -> bool:
     if request.endpoint is None:
         return False
-    if request.endpoint.startswith("api-docs.") or request.endpoint == "static":
-        return True
+    endpoint = request.endpoint
+    if endpoint.startswith("api-docs.") or endpoint == "static" or endpoint.endswith(".static"):
+        return True  # the API docs' assets, and the console's and its plugins' static files
     return bool(getattr(_view_object(), _HOSTLESS_ATTR, False))
 
 
@@ -109,52 +110,63 @@ def view_needs_schema() -> bool:
     return bool(getattr(_view_object(), _NEEDS_SCHEMA_ATTR, False))
 
 
+def tenant_role_check(roles: Iterable[str] = (),
+                      kinds: Iterable[str] = ("user", "api_key")) -> Callable[[], None]:
+    """The check of a view that needs a tenant identity of one of ``kinds`` whose role is in
+    ``roles`` (any role when empty): 401 without tenant credentials, 403 otherwise."""
+    allowed_roles, allowed_kinds = tuple(roles), tuple(kinds)
+
+    def check() -> None:
+        identity = g.get("identity")
+        # No credentials, or platform ones (another audience): not authenticated here.
+        if identity is None or not identity.is_tenant:
+            raise Unauthorized("tenant credentials required")
+        # Valid tenant credentials of a kind this route does not take: not allowed.
+        if identity.kind not in allowed_kinds:
+            kind = "an API key" if identity.kind == "api_key" else "a user login"
+            raise Forbidden(f"this route does not accept {kind}")
+        if allowed_roles and identity.role not in allowed_roles:
+            raise Forbidden(f"role '{identity.role}' may not do this; allowed: "
+                            f"{', '.join(allowed_roles)}")
+
+    return check
+
+
+def platform_check() -> None:
+    """The check of a view that needs a platform admin (or BOOTSTRAP_TOKEN): else 401."""
+    identity = g.get("identity")
+    if identity is None or not identity.is_platform:
+        raise Unauthorized("platform credentials required")
+
+
+def with_auth_check(view: Callable, check: Callable[[], None]) -> Callable:
+    """``view`` running ``check`` first, with the check recorded for the pipeline (which runs
+    it before the body is parsed)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        check()
+        return view(*args, **kwargs)
+
+    setattr(wrapper, _AUTH_CHECK_ATTR, check)
+    return wrapper
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest Blueprint with Tenantry's auth decorators."""
 
     def requires_roles(self, *roles: str, kinds: Iterable[str] = ("user", "api_key")):
         """Tenant identity (user JWT or API key) whose role is in ``roles``; else 401/403."""
-        allowed_kinds = tuple(kinds)
-
-        def check() -> None:
-            identity = g.get("identity")
-            # No credentials, or platform ones (another audience): not authenticated here.
-            if identity is None or not identity.is_tenant:
-                raise Unauthorized("tenant credentials required")
-            # Valid tenant credentials of a kind this route does not take: not allowed.
-            if identity.kind not in allowed_kinds:
-                kind = "an API key" if identity.kind == "api_key" else "a user login"
-                raise Forbidden(f"this route does not accept {kind}")
-            if roles and identity.role not in roles:
-                raise Forbidden(f"role '{identity.role}' may not do this; allowed: "
-                                f"{', '.join(roles)}")
+        check = tenant_role_check(roles, kinds)
 
         def decorator(view: Callable):
-            @functools.wraps(view)
-            def wrapper(*args, **kwargs):
-                check()
-                return view(*args, **kwargs)
-
-            setattr(wrapper, _AUTH_CHECK_ATTR, check)
-            return self._document_auth(wrapper, TENANT_SECURITY, roles)
+            return self._document_auth(with_auth_check(view, check), TENANT_SECURITY, roles)
 
         return decorator
 
     def requires_platform(self, view: Callable):
         """Platform admin JWT or BOOTSTRAP_TOKEN; else 401."""
-
-        def check() -> None:
-            identity = g.get("identity")
-            if identity is None or not identity.is_platform:
-                raise Unauthorized("platform credentials required")
-
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            check()
-            return view(*args, **kwargs)
-
-        setattr(wrapper, _AUTH_CHECK_ATTR, check)
-        return self._document_auth(wrapper, PLATFORM_SECURITY, ())
+        return self._document_auth(with_auth_check(view, platform_check), PLATFORM_SECURITY, ())
 
     # ETags (docs/plugin-authoring.md): a stale If-Match answers 412; a missing one is allowed
     # (no 428), so clients that do not track ETags can still update.

@@ -160,6 +160,8 @@ SETTINGS: tuple[Setting, ...] = (
                  "REPORT_STATEMENT_TIMEOUT_MS"),
     Setting("LOCK_TIMEOUT_MS", integer_at_least(0), default=2000,
             help="longest wait for a row or table lock (0 = no limit)"),
+    Setting("CONSOLE_SESSION_HOURS", integer_at_least(1), default=12,
+            help="hours a console sign-in lasts (logout ends it at once)"),
     Setting("METRICS_TOKEN", _secret, secret=True,
             help="bearer token /metrics requires when set"),
 )

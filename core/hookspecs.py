@@ -131,6 +131,23 @@ def tenantry_metrics_collectors(app):
 
 
 # ---------------------------------------------------------------------------------------------
+# Console (core/console, docs/console.md)
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_console_pages(app):
+    """Return the module's console pages: a list of ``core.sdk.ConsoleBlueprint``.
+
+    Called once per app, after the API blueprints. Each blueprint is guarded by the module's
+    toggle like its API (403 page when the tenant has not enabled it; the navigation leaves it
+    out), carries its navigation entries, dashboard tiles and settings panels, and ships its
+    templates in the plugin package (``templates/<module key>/…``). ``platform=True`` makes a
+    platform console page instead.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Reports (an SDK-level extension point: core/report_definitions.py)
 # ---------------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Core tables: platform-wide (tenants, platform users, module registry, templates) and
-tenant-owned (users, module toggles, API keys, idempotency records).
+"""Core tables: platform-wide (tenants, platform users, module registry, templates, platform
+console sessions) and tenant-owned (users, module toggles, API keys, idempotency records,
+console sessions).
 
 Tenant-owned tables follow docs/architecture.md ("Tenancy and isolation"): ``tenant_id`` first
 in the primary key and in every unique constraint, a server default taken from
@@ -90,6 +91,20 @@ class PlatformUser(TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
+class PlatformConsoleSession(db.Model):
+    """A platform admin's signed-in console (core.console.sessions): only the SHA-256 of the
+    cookie's random token is stored. Logout deletes the row."""
+
+    __tablename__ = "platform_console_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    platform_user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("platform_users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    expires_at: Mapped[datetime]
 
 
 class ModuleRecord(TimestampMixin, db.Model):
@@ -184,6 +199,27 @@ class ApiKey(TenantMixin, db.Model):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ConsoleSession(TenantMixin, db.Model):
+    """A tenant user's signed-in console (core.console.sessions): only the SHA-256 of the
+    cookie's random token is stored. Logout deletes the row; deactivating the user or changing
+    their password (token_version) ends it too."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "token_hash"),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
+                             ondelete="CASCADE"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    token_version: Mapped[int]  # the user's token_version at sign-in
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    expires_at: Mapped[datetime]
 
 
 class IdempotencyRecord(TenantMixin, db.Model):

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from core.app_state import app_state
 from core.auth.identity import authenticate_request
 from core.blueprint import check_view_credentials, is_hostless, login_label, view_needs_schema
+from core.console import authenticate_console
 from core.errors import database_error_response, rollback_quietly
 from core.extensions import db
 from core.guards import guard_blueprint
@@ -56,6 +57,7 @@ def _start_request():
     authenticate_request()
     if g.tenant is not None:
         bind_tenant(g.tenant.id)
+    authenticate_console()  # console pages: the session cookie, when no API credentials
     guard_blueprint()
     check_view_credentials()
     if g.tenant is not None and g.identity is not None and g.identity.is_tenant:

@@ -23,7 +23,7 @@ _UNSAFE_LOG_CHARS = re.compile(r"[^\w.@+-]")
 def _login_email() -> str:
     # Raw client input going into a log line: only e-mail characters, bounded length.
     body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    email = body.get("email") if isinstance(body, dict) else request.form.get("email")
     return _UNSAFE_LOG_CHARS.sub("?", email)[:254] if isinstance(email, str) else "-"
 
 

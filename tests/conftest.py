@@ -13,4 +13,6 @@ pytest_plugins = [
     "tests.fixtures.commerce",
     "tests.fixtures.inventory",
     "tests.fixtures.pgbouncer",
+    "tests.fixtures.console",
+    "tests.fixtures.browser",
 ]

@@ -19,6 +19,12 @@ _BAD_LOGIN = "wrong e-mail or password"
 
 def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[str, datetime]:
     """A tenant JWT for valid credentials of an active user (caller bound the tenant)."""
+    return issue_tenant_token(tenant_id, verify_tenant_user(tenant_id, email, password))
+
+
+def verify_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> User:
+    """The active user with these credentials (throttled per account; the API login and the
+    console's share it), else 401/429. The caller bound the tenant."""
     key = throttle_key(str(tenant_id), email)
     check_allowed(key)
     user = db.session.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
@@ -28,7 +34,7 @@ def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[
     record_success(key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return issue_tenant_token(tenant_id, user)
+    return user
 
 
 def issue_tenant_token(tenant_id: uuid.UUID, user: User) -> tuple[str, datetime]:
@@ -39,6 +45,11 @@ def issue_tenant_token(tenant_id: uuid.UUID, user: User) -> tuple[str, datetime]
 
 
 def login_platform_user(email: str, password: str) -> tuple[str, datetime]:
+    return signer().issue(typ="platform", subject=verify_platform_user(email, password).id)
+
+
+def verify_platform_user(email: str, password: str) -> PlatformUser:
+    """The active platform admin with these credentials (throttled), else 401/429."""
     key = throttle_key("platform", email)
     check_allowed(key)
     user = db.session.execute(
@@ -47,4 +58,4 @@ def login_platform_user(email: str, password: str) -> tuple[str, datetime]:
         record_failure(key)
         raise Unauthorized(_BAD_LOGIN)
     record_success(key)
-    return signer().issue(typ="platform", subject=user.id)
+    return user

@@ -17,5 +17,12 @@ def tenantry_register_blueprints(app, api):
 
 
 @hookimpl
+def tenantry_console_pages(app):
+    from tenantry_notes.console import blp
+
+    return [blp]
+
+
+@hookimpl
 def tenantry_migration_folder():
     return plugin_folder(__file__)

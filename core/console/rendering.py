@@ -1,0 +1,106 @@
+"""Rendering a console page: the layout's context (who is signed in, the navigation this
+person may see, the CSRF token, a one-time notice) and the form helpers every page uses.
+
+Pages call ``render_page(template, title=..., **context)``; forms are read with
+``read_form(schema)``, which runs the same marshmallow schema as the module's JSON API, so a
+form and an API call are validated alike. After a successful POST a page answers
+``redirect_with_notice(url, text)`` (post/redirect/get: a reload never repeats the action).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, g, redirect, render_template, request
+from marshmallow import Schema, ValidationError, fields
+
+from core.app_state import app_state
+from core.console.security import CSRF_FIELD, csrf_token
+from core.console.sessions import cookie_name
+from core.tenancy import module_state
+
+NOTICE_COOKIE = "tenantry_notice"
+
+
+def is_platform_page() -> bool:
+    console = app_state().console
+    return bool(console and console.platform_blueprints.get(request.blueprint or ""))
+
+
+def _navigation(platform: bool) -> list[dict[str, Any]]:
+    identity = g.get("identity")
+    if identity is None:
+        return []
+    entries = []
+    for module_key, entry in app_state().console.nav:
+        if platform != (module_key == "platform"):
+            continue
+        if not platform:
+            if not identity.is_tenant or identity.role not in entry.roles:
+                continue
+            if module_key is not None and not module_state(g.tenant.id, module_key).enabled:
+                continue
+        entries.append({"label": entry.label, "endpoint": entry.endpoint, "order": entry.order})
+    return sorted(entries, key=lambda item: (item["order"], item["label"]))
+
+
+def render_page(template: str, *, title: str, status: int = 200, bare: bool = False,
+                **context: Any):
+    """The page as an HTML response. ``bare`` leaves the navigation out (it reads module
+    toggles: not while the database is failing)."""
+    platform = is_platform_page()
+    notice = request.cookies.get(NOTICE_COOKIE)
+    body = render_template(
+        template, title=title, identity=g.get("identity"), tenant=g.get("tenant"),
+        platform=platform, navigation=[] if bare else _navigation(platform), notice=notice,
+        csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token(request.cookies.get(cookie_name(platform))), **context)
+    response = Response(body, status=status, mimetype="text/html")
+    if notice:
+        response.delete_cookie(NOTICE_COOKIE, path="/")
+    return response
+
+
+def redirect_with_notice(url: str, notice: str | None = None):
+    response = redirect(url, code=303)
+    if notice:
+        response.set_cookie(NOTICE_COOKIE, notice[:300], max_age=60, httponly=True,
+                            samesite="Strict", path="/")
+    return response
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go back to after login; anything else (another host, a scheme,
+    ``//evil``) falls back to ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else default
+
+
+def read_form(schema: Schema, source: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(data, errors) of the posted form loaded through ``schema``. Empty inputs count as
+    absent (an optional field left blank is not an error); list fields read every value."""
+    source = request.form if source is None else source
+    raw: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, fields.List):
+            values = [value for value in source.getlist(key) if value != ""]
+            if values:
+                raw[key] = values
+        elif isinstance(field, fields.Boolean):
+            # A checkbox follows a hidden input of the same name with "0": the last value
+            # wins, and a form without the input leaves the field out.
+            if key in source:
+                raw[key] = source.getlist(key)[-1] not in ("", "0", "false", "off")
+        else:
+            value = source.get(key, "")
+            if value != "":
+                raw[key] = value.strip() if isinstance(value, str) else value
+    try:
+        return schema.load(raw), {}
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        return {}, messages

@@ -1,0 +1,72 @@
+"""A third-party plugin's console page in a real browser: it appears (navigation, dashboard
+tile, page) only for a tenant that enabled the module, and disappears when the owner switches
+the module off in settings — the page then answers 403 by URL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import User
+from core.tenant_lifecycle import create_tenant
+from tests.fixtures.browser import screenshot
+from tests.fixtures.tenants import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def notes_shop(notes_app):
+    with notes_app.app_context():
+        tenant = create_tenant(slug="notesshop", name="Notes Shop",
+                               owner_email="owner@notes.test", owner_password=PASSWORD,
+                               modules={"notes": {}})
+        other = create_tenant(slug="plainshop", name="Plain Shop",
+                              owner_email="owner@plain.test", owner_password=PASSWORD)
+        db.session.commit()
+        assert db.session.execute(select(User.id)).first() is None  # RLS: no tenant, no rows
+        return tenant.slug, other.slug
+
+
+def _sign_in(page, email):
+    page.goto("/")
+    assert "/login" in page.url
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def test_plugin_page_only_where_enabled(notes_app, notes_shop, serve, open_page):
+    port = serve(notes_app)
+    slug, other_slug = notes_shop
+
+    page = open_page(port, f"{slug}.tenantry.test")
+    _sign_in(page, "owner@notes.test")
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link", name="Notes").is_visible()
+    assert page.get_by_role("heading", name="Notes").is_visible()  # the dashboard tile
+    screenshot(page, "tenant-dashboard")
+
+    nav.get_by_role("link", name="Notes").click()
+    page.get_by_label("Title").fill("Till 2 <script>alert(1)</script>")
+    page.get_by_role("button", name="Add note").click()
+    assert page.get_by_text("Note saved.").is_visible()
+    assert page.get_by_text("Till 2 <script>alert(1)</script>").is_visible()  # escaped
+
+    page.goto("/settings")
+    screenshot(page, "tenant-settings")
+    page.get_by_role("button", name="Disable Notes").click()
+    assert page.get_by_text("disabled notes").is_visible()
+    assert page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Notes").count() == 0
+    response = page.goto("/notes/")
+    assert response.status == 403
+    assert page.get_by_text("module 'notes' is not enabled for this tenant").is_visible()
+
+    other = open_page(port, f"{other_slug}.tenantry.test")
+    _sign_in(other, "owner@plain.test")
+    assert other.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Notes").count() == 0
+    assert other.goto("/notes/").status == 403
