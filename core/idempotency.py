@@ -34,6 +34,7 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 
 from flask import Response, current_app, g, request
 from sqlalchemy import text
@@ -54,6 +55,10 @@ LEGACY_CALLER = "*"
 _STORED_HEADERS = ("Location", "ETag", "Content-Type")
 
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))")
+# The console's forms wait for the first request instead (bounded by LOCK_TIMEOUT_MS): a
+# double-submitted form then shows the first answer, not a 409.
+_WAIT_LOCK = text(
+    "SELECT true FROM (SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))) AS held")
 _STORED = text("""
     SELECT request_hash, response_status, response_body, response_headers
       FROM idempotency_keys
@@ -84,9 +89,14 @@ def lock_name(tenant_id, caller: str, endpoint: str, key: str) -> str:
 
 
 def _replay(status: int, body, headers: dict | None) -> Response:
-    response = current_app.response_class(json.dumps(body), status=status,
-                                          mimetype="application/json")
-    for name, value in (headers or {}).items():
+    headers = dict(headers or {})
+    if isinstance(body, str) and not headers.get("Content-Type", "").startswith(
+            "application/json"):
+        response = current_app.response_class(body, status=status)  # a console page
+    else:
+        response = current_app.response_class(json.dumps(body), status=status,
+                                              mimetype="application/json")
+    for name, value in headers.items():
         response.headers[name] = value
     response.headers[REPLAYED_HEADER] = "true"
     return response
@@ -98,7 +108,8 @@ def _store(scope: dict, request_hash: str, response: Response) -> None:
     transaction holds its lock): it is replaced."""
     values = {
         "request_hash": request_hash, "response_status": response.status_code,
-        "response_body": response.get_json(silent=True),
+        "response_body": (response.get_json(silent=True) if response.is_json
+                          else response.get_data(as_text=True)),
         "response_headers": {h: response.headers[h] for h in _STORED_HEADERS
                              if h in response.headers},
         "created_at": text("now()")}
@@ -107,44 +118,54 @@ def _store(scope: dict, request_hash: str, response: Response) -> None:
         index_elements=["tenant_id", "caller", "key", "endpoint"], set_=values))
 
 
+def run_once(key: str | None, answer: Callable[[], Response], *, wait: bool = False,
+             field: str = HEADER) -> Response:
+    """``answer()`` at most once per tenant, caller, endpoint and ``key`` (see the module
+    docstring); ``key`` None runs it as it is. ``wait`` makes a second request with the key
+    wait for the first (within LOCK_TIMEOUT_MS) and replay its answer instead of a 409: the
+    console's forms. ``field`` names where the key came from, for the 422."""
+    identity = g.get("identity")
+    if key is None or identity is None or not identity.is_tenant:
+        # No key; or no tenant credentials, which the view's own check refuses (401/403).
+        return current_app.make_response(answer())
+    if not _valid_key(key):
+        raise Unprocessable("invalid Idempotency-Key", {"headers": {field: [
+            "1 to 255 visible ASCII characters"]}})
+    scope = {"tenant_id": g.tenant.id, "caller": identity.actor,
+             "endpoint": f"{request.method} {request.path}"[:200], "key": key}
+    request_hash = _request_hash()
+    locked = db.session.execute(_WAIT_LOCK if wait else _TRY_LOCK,
+                                {"name": lock_name(**scope)}).scalar_one()
+    if not locked:
+        raise Conflict("a request with this Idempotency-Key is still being processed; "
+                       "retry shortly")
+    stored = db.session.execute(_STORED, {
+        **scope, "legacy": LEGACY_CALLER,
+        "retention_hours": current_app.config["IDEMPOTENCY_RETENTION_HOURS"]}).first()
+    if stored is not None:
+        stored_hash, status, body, headers = stored
+        if stored_hash != request_hash:
+            raise Unprocessable(
+                "Idempotency-Key was already used with a different request body",
+                {"headers": {field: ["reused with a different body"]}})
+        log.info("idempotent replay endpoint=%s status=%s", scope["endpoint"], status)
+        return _replay(status, body, headers)
+    response = current_app.make_response(answer())
+    if not 200 <= response.status_code < 300:
+        # A failed answer changes nothing (house rule) and uses no key up; the rollback
+        # also lets the lock go at once.
+        db.session.rollback()
+        return response
+    _store(scope, request_hash, response)
+    return response
+
+
 def idempotent(view):
     """Honour ``Idempotency-Key`` on this view (see the module docstring)."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get(HEADER)
-        identity = g.get("identity")
-        if key is None or identity is None or not identity.is_tenant:
-            # No key; or no tenant credentials, which the view's own check refuses (401/403).
-            return view(*args, **kwargs)
-        if not _valid_key(key):
-            raise Unprocessable("invalid Idempotency-Key", {"headers": {HEADER: [
-                "1 to 255 visible ASCII characters"]}})
-        scope = {"tenant_id": g.tenant.id, "caller": identity.actor,
-                 "endpoint": f"{request.method} {request.path}"[:200], "key": key}
-        request_hash = _request_hash()
-        if not db.session.execute(_TRY_LOCK, {"name": lock_name(**scope)}).scalar_one():
-            raise Conflict("a request with this Idempotency-Key is still being processed; "
-                           "retry shortly")
-        stored = db.session.execute(_STORED, {
-            **scope, "legacy": LEGACY_CALLER,
-            "retention_hours": current_app.config["IDEMPOTENCY_RETENTION_HOURS"]}).first()
-        if stored is not None:
-            stored_hash, status, body, headers = stored
-            if stored_hash != request_hash:
-                raise Unprocessable(
-                    "Idempotency-Key was already used with a different request body",
-                    {"headers": {HEADER: ["reused with a different body"]}})
-            log.info("idempotent replay endpoint=%s status=%s", scope["endpoint"], status)
-            return _replay(status, body, headers)
-        response = current_app.make_response(view(*args, **kwargs))
-        if not 200 <= response.status_code < 300:
-            # A failed answer changes nothing (house rule) and uses no key up; the rollback
-            # also lets the lock go at once.
-            db.session.rollback()
-            return response
-        _store(scope, request_hash, response)
-        return response
+        return run_once(request.headers.get(HEADER), lambda: view(*args, **kwargs))
 
     return wrapper
 

@@ -31,7 +31,7 @@ from core.errors import (
 )
 from core.extensions import db
 from core.hookspecs import hookspec
-from core.idempotency import idempotent
+from core.idempotency import idempotent, run_once
 from core.models import (
     MONEY,
     QUANTITY,
@@ -78,7 +78,7 @@ __all__ = [  # noqa: RUF022
     # Settings a module declares (tenantry_settings).
     "Setting", "integer_at_least", "plain_text",
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.
-    "Blueprint", "platform_blueprint", "idempotent", "SQLPage", "before_request_commit",
+    "Blueprint", "platform_blueprint", "idempotent", "run_once", "SQLPage", "before_request_commit",
     "Conflict", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).

@@ -61,6 +61,13 @@ def tenantry_pos_cash_register_providers():
 
 
 @hookimpl
+def tenantry_console_pages(app):
+    from plugins.pos.console import blp
+
+    return [blp]
+
+
+@hookimpl
 def tenantry_reports_definitions():
     from plugins.pos.reports import definitions
 

@@ -39,6 +39,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Print buttons (receipts, Z reports): the page's print view hides the navigation.
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
+
   // Inputs marked data-keep-focus (the till's scan field) get the focus back after any
   // click elsewhere that is not on another input, so a barcode scanner always types there.
   const scan = document.querySelector("[data-keep-focus]");
