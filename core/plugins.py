@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from core import hookspecs
 
@@ -43,6 +44,12 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 
 
+# The version of the plugin SDK (core.sdk) this core provides, semantic: a name removed or
+# changed incompatibly raises the major version, a name added the minor (CHANGELOG.md). A
+# plugin states the range it was built for in ``Module.requires_core``.
+SDK_VERSION = "1.0.0"
+
+
 class PluginError(RuntimeError):
     """The set of plugins cannot form a working app (cycle, missing requirement, bad plugin)."""
 
@@ -58,6 +65,9 @@ class Module:
     features: Mapping[str, Any] = field(default_factory=dict)  # feature name -> default value
     tenant_toggleable: bool = True
     description: str = ""
+    # The SDK versions this plugin works with, a PEP 440 specifier such as ">=1.0,<2"
+    # (None: not stated; the plugin is loaded whatever the SDK version).
+    requires_core: str | None = None
 
 
 @dataclass
@@ -207,6 +217,22 @@ def declared_settings(disabled: Iterable[str] = (), builtins: Iterable[str] = BU
     return found
 
 
+def _require_compatible(name: str, module: Module) -> None:
+    """Refuse, at start-up, a plugin built for another SDK than this core provides."""
+    if module.requires_core is None:
+        return
+    try:
+        wanted = SpecifierSet(module.requires_core)
+    except InvalidSpecifier as exc:
+        raise PluginError(f"plugin {name!r}: requires_core {module.requires_core!r} is not a "
+                          "version range such as '>=1.0,<2'") from exc
+    if SDK_VERSION not in wanted:
+        raise PluginError(
+            f"plugin {name!r} (module {module.key!r} {module.version}) needs the Tenantry "
+            f"plugin SDK {module.requires_core}, but this Tenantry provides {SDK_VERSION}: "
+            "install a version of the plugin built for it, or remove the plugin")
+
+
 def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILTIN_PLUGINS,
                    extra: Iterable[tuple[str, object]] = ()) -> PluginRegistry:
     candidates = discover(disabled, builtins, extra)
@@ -219,6 +245,7 @@ def build_registry(disabled: Iterable[str] = (), builtins: Iterable[str] = BUILT
             raise PluginError(f"plugin {name!r} does not implement tenantry_module()")
         if not isinstance(module, Module):
             raise PluginError(f"plugin {name!r}: tenantry_module() must return core.plugins.Module")
+        _require_compatible(name, module)
         if module.key in described:
             raise PluginError(f"module key {module.key!r} is provided by two plugins")
         described[module.key] = (module, plugin)

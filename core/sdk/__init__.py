@@ -47,7 +47,7 @@ from core.models import (
 from core.module_calls import call_if_enabled
 from core.pagination import SQLPage
 from core.pipeline import before_request_commit
-from core.plugins import Module, PluginError, PluginRegistry, hookimpl
+from core.plugins import SDK_VERSION, Module, PluginError, PluginRegistry, hookimpl
 from core.queries import (
     add_row,
     apply_changes,
@@ -67,8 +67,6 @@ from core.schemas import TRIMMED, FixedDecimal, money_field, quantity_field
 from core.tenancy import feature, module_state
 from core.tenant_lifecycle import create_user as create_tenant_user
 from core.tenant_lifecycle import get_tenant
-
-SDK_VERSION = "1.0.0"
 
 # Grouped by what a plugin does with them (the order of docs/plugin-authoring.md), not sorted.
 __all__ = [  # noqa: RUF022

@@ -15,6 +15,7 @@ MODULE_KEY = "billing"
 def tenantry_module():
     return Module(
         key=MODULE_KEY, name="Billing", version="1.0.0", tenant_toggleable=False,
+        requires_core=">=1.0,<2",
         description="Plans (free/paid), API usage metering and the free-tier cap on metered "
                     "actions")
 

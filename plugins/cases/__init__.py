@@ -13,6 +13,7 @@ ROOT_NAME, V1_NAME = "cases", "cases_v1"
 @hookimpl
 def tenantry_module():
     return Module(key="cases", name="Clinical cases", version="1.0.0",
+                  requires_core=">=1.0,<2",
                   description="ClinCore's clinical cases: open, update and close cases with a "
                               "patient reference")
 

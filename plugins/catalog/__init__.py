@@ -12,6 +12,7 @@ from core.sdk import Module, hookimpl, plugin_folder
 def tenantry_module():
     return Module(
         key="catalog", name="Catalog", version="1.0.0",
+        requires_core=">=1.0,<2",
         description="Products with SKU, barcode, sale price and tax rate, in a category tree")
 
 

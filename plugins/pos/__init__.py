@@ -14,6 +14,7 @@ MODULE_KEY = "pos"
 def tenantry_module():
     return Module(
         key=MODULE_KEY, name="Point of sale", version="1.0.0", requires=("catalog", "sales"),
+        requires_core=">=1.0,<2",
         description="Cash registers, cashier shifts with X/Z reports, receipts, refunds and "
                     "fiscal registration through a cash-register provider")
 

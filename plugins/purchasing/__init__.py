@@ -11,6 +11,7 @@ from core.sdk import Module, hookimpl, plugin_folder
 def tenantry_module():
     return Module(
         key="purchasing", name="Purchasing", version="1.0.0", requires=("catalog", "stock"),
+        requires_core=">=1.0,<2",
         features={"allow_over_receipt": False},
         description="Suppliers, purchase orders and receiving into stock at cost")
 

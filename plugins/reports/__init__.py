@@ -13,6 +13,7 @@ from core.sdk import Module, app_state, hookimpl
 @hookimpl
 def tenantry_module():
     return Module(key="reports", name="Reports", version="1.0.0",
+                  requires_core=">=1.0,<2",
                   description="Reports of the enabled modules (stock valuation, low stock, "
                               "purchases, sales...) as JSON or CSV")
 

@@ -15,6 +15,7 @@ MODULE_KEY = "sales"
 def tenantry_module():
     return Module(
         key=MODULE_KEY, name="Sales", version="1.0.0", requires=("catalog",),
+        requires_core=">=1.0,<2",
         description="Customers, sales orders with discounts and tax, fulfilment from stock "
                     "and returns")
 

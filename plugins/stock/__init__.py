@@ -12,6 +12,7 @@ from core.sdk import Module, Unprocessable, hookimpl, plugin_folder
 def tenantry_module():
     return Module(
         key="stock", name="Stock", version="1.0.0", requires=("catalog",),
+        requires_core=">=1.0,<2",
         features={"allow_negative_stock": False},
         description="Stock locations, an append-only move ledger, balances, counts, transfers "
                     "and moving-average costs")

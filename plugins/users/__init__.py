@@ -7,6 +7,7 @@ from core.sdk import Module, hookimpl
 @hookimpl
 def tenantry_module():
     return Module(key="users", name="Users", version="1.0.0",
+                  requires_core=">=1.0,<2",
                   description="Tenant users: owners create users, set roles, deactivate them "
                               "and reset passwords; every user changes their own password.")
 

@@ -6,6 +6,7 @@ from core.sdk import Module, hookimpl, plugin_folder
 @hookimpl
 def tenantry_module():
     return Module(key="notes", name="Notes", version="0.1.0",
+                  requires_core=">=1.0,<2",
                   features={"max_length": 2000}, description="Free-text notes")
 
 
