@@ -165,14 +165,11 @@ class Bootstrap(MethodView):
                                 {"owner_password": ["required with owner_email"]})
         done = bootstrap_tenant(data["tenant_name"], owner_email=data["owner_email"],
                                 owner_password=data["owner_password"])
-        # Read before the commit: afterwards no tenant is bound here, and RLS would hide the
-        # key row from a refresh.
-        body = {"tenant_id": done.tenant.id, "api_key": done.key.raw,
+        db.session.flush()  # the request commits; a failure there answers 503, keeps nothing
+        return {"tenant_id": done.tenant.id, "api_key": done.key.raw,
                 "message": f"Tenant '{done.tenant.name}' provisioned.",
                 "key_id": done.key.key.id, "tenant_slug": done.tenant.slug,
                 "role": done.key.key.role, "modules": done.modules}
-        db.session.commit()
-        return body
 
 
 for _path in ("/bootstrap", "/api/v1/bootstrap"):

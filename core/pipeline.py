@@ -17,8 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import event
+from flask import Flask, Response, g, request
 
 from core.app_state import app_state
 from core.auth.identity import authenticate_request
@@ -42,7 +41,7 @@ def _start_request():
     g.tenant = None
     g.identity = None
     g.pop(_COMMIT_CALLBACKS, None)
-    g.pop(_COMMITTED, None)
+    g.pop(_KEEP_ON_ERROR, None)
     # Start every request unscoped, whatever this thread's context held before (gunicorn's
     # sync workers reuse threads); teardown restores the value from before the request.
     g.tenant_token = bind_tenant(None)
@@ -67,15 +66,13 @@ def _start_request():
     return None
 
 
-# The request's final commit. What runs after the response is built must never turn work
-# that is committed into an error answer, and must never answer success for work that is not:
-# - work left open by the view (and what ``before_request_commit`` adds, e.g. usage counting)
-#   commits here; if that fails and nothing of the request was committed before, the answer
-#   becomes the 503 of a database that could not answer (nothing was kept, a retry is safe);
-# - if the view had already committed its work, a later failure (counting after it) is logged
-#   and the view's answer stands.
+# The request's one commit (docs/architecture.md, "One unit of work"). Views and services
+# flush, never commit (tests/core/test_unit_of_work.py): the work, the stored idempotent
+# answer, usage counters and last-used times commit here together, or not at all. A commit
+# that fails answers the 503 (or 409) of the failure, so a success is never answered for work
+# that was not kept, and nothing is half-kept: a retry is safe.
 _COMMIT_CALLBACKS = "tenantry_before_commit"
-_COMMITTED = "tenantry_committed"
+_KEEP_ON_ERROR = "tenantry_keep_on_error"
 commit_log = logging.getLogger("tenantry.commit")
 
 
@@ -86,27 +83,25 @@ def before_request_commit(callback: Callable[[Response], None]) -> None:
     g.setdefault(_COMMIT_CALLBACKS, []).append(callback)
 
 
-def _note_commit(session) -> None:
-    if has_request_context():
-        g.setdefault(_COMMITTED, True)
+def keep_work_on_error() -> None:
+    """Commit this request's transaction even though it answers an error: for the one kind of
+    work that must outlive a refusal, a failed login's throttle counter (core/auth/throttle.py).
+    Whoever calls it must have written nothing else that a refusal should undo."""
+    g.setdefault(_KEEP_ON_ERROR, True)
 
 
 def _commit_request(response: Response) -> Response:
     callbacks = g.pop(_COMMIT_CALLBACKS, [])
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not g.pop(_KEEP_ON_ERROR, False):
         return response  # nothing of a failed request is kept: teardown rolls back
     try:
-        for callback in callbacks:
-            callback(response)
+        if response.status_code < 400:
+            for callback in callbacks:
+                callback(response)
         if db.session().in_transaction():
             db.session.commit()
     except Exception as exc:
         rollback_quietly()
-        if g.get(_COMMITTED):
-            commit_log.exception("the request's work is committed; finishing it failed "
-                                 "afterwards (%s), the answer stands: request_id=%s",
-                                 type(exc).__name__, g.get("request_id"))
-            return response
         answer = database_error_response(exc)
         if answer is None:
             raise
@@ -131,6 +126,3 @@ def init_request_pipeline(app: Flask) -> None:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.teardown_request(_teardown)
-    # Once per process (create_app may run many times in tests), as core.rls's listeners.
-    if not event.contains(db.session, "after_commit", _note_commit):
-        event.listen(db.session, "after_commit", _note_commit)

@@ -63,5 +63,5 @@ class TenantSettings(MethodView):
     def patch(self, update):
         """Enable or disable modules and set feature values; requirements follow."""
         changes = module_service.update_tenant_settings(g.tenant.id, update["modules"])
-        db.session.commit()
+        db.session.flush()
         return _settings(changes)

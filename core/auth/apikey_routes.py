@@ -116,7 +116,7 @@ def _register_management(bp: Blueprint, guard, keys_url: str, revoke_url: str,
             """Create an API key; the key is shown once."""
             issued = services.create_key(g.tenant.id, label=data["label"], role=data["role"],
                                          created_by=g.identity.actor)
-            db.session.commit()
+            db.session.flush()
             return _issued(issued)
 
     class RevokeApiKey(MethodView):
@@ -126,7 +126,7 @@ def _register_management(bp: Blueprint, guard, keys_url: str, revoke_url: str,
         def post(self, key_id):
             """Revoke an API key at once."""
             key = services.revoke_key(g.tenant.id, key_id)
-            db.session.commit()
+            db.session.flush()
             return _listed(key)
 
     bp.route(keys_url, endpoint=endpoints[0])(ApiKeys)
@@ -146,7 +146,7 @@ class RotateOwnKey(MethodView):
         issued, old = services.rotate_key(
             g.tenant.id, uuid.UUID(g.identity.subject_id),
             grace_seconds=args["grace_seconds"], created_by=g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return _rotated(issued, old)
 
 
@@ -172,5 +172,5 @@ class OwnerRotateApiKey(MethodView):
         issued, old = services.rotate_key(g.tenant.id, key_id,
                                           grace_seconds=args["grace_seconds"],
                                           created_by=g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return _rotated(issued, old)

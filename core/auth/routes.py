@@ -48,7 +48,7 @@ class Login(MethodView):
         """Log in with e-mail and password; returns a bearer JWT for this tenant."""
         token, expires = services.login_tenant_user(
             g.tenant.id, credentials["email"], credentials["password"])
-        db.session.commit()
+        db.session.flush()
         return {"access_token": token, "token_type": "bearer", "expires_at": expires}
 
 

@@ -1,9 +1,10 @@
 """Login throttling: too many failed logins for one account answer 429 for a while.
 
 Counters live in the database (``login_throttle``), so every worker and pod shares them. They
-are keyed by a SHA-256 of (scope, e-mail): the scope is the tenant id or "platform". Failures
-are committed at once, on the request's own connection, because the login request itself rolls
-back (a second pooled connection would wait forever on a bounded pool).
+are keyed by a SHA-256 of (scope, e-mail): the scope is the tenant id or "platform". A failure
+is kept although the login answers 401: ``keep_work_on_error`` asks the request's one commit
+(core/pipeline.py) to commit it anyway, on the request's own connection (a second pooled
+connection could wait forever on a bounded pool). The login has written nothing else by then.
 Locking an account name (not an IP) is deliberate: it stops password guessing against one
 account from any number of addresses; the lock is short so it cannot deny service for long.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import delete, select, text
 from core.errors import DomainError
 from core.extensions import db
 from core.models import LoginThrottle
+from core.pipeline import keep_work_on_error
 
 MAX_FAILURES = 10
 WINDOW = timedelta(minutes=15)
@@ -55,14 +57,13 @@ def check_allowed(key: str) -> None:
 
 
 def record_failure(key: str) -> None:
-    """Count a failed login and commit it: the 401 that follows rolls the request back. The
-    login has written nothing else by now, so the commit carries the counter only."""
+    """Count a failed login; the request commits it although it answers 401 or 429."""
     failures = db.session.execute(_RECORD_FAILURE, {"key": key, "window": WINDOW}).scalar()
     if failures >= MAX_FAILURES:
         db.session.execute(text(
             "UPDATE login_throttle SET locked_until = now() + :lock, failures = 0, "
             "window_started_at = now() WHERE key = :key"), {"key": key, "lock": LOCK})
-    db.session.commit()
+    keep_work_on_error()
 
 
 def record_success(key: str) -> None:

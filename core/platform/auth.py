@@ -52,4 +52,4 @@ class PlatformOwnPassword(MethodView):
             raise Forbidden("only a platform admin's own login can change its password")
         platform_admins.change_own_password(uuid.UUID(g.identity.subject_id),
                                             data["current_password"], data["new_password"])
-        db.session.commit()
+        db.session.flush()

@@ -30,7 +30,7 @@ class Modules(MethodView):
     def post(self, data):
         """Register a module's metadata before its migrations are applied."""
         module = services.create_module(**data)
-        db.session.commit()
+        db.session.flush()
         return module
 
 
@@ -49,5 +49,5 @@ class ModuleByKey(MethodView):
     def patch(self, data, key):
         """Change a module's name or description as tenants see them."""
         module = services.update_module(key, **data)
-        db.session.commit()
+        db.session.flush()
         return module

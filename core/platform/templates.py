@@ -27,7 +27,7 @@ class Templates(MethodView):
     def post(self, data):
         """Create a template; every module and feature must exist."""
         template = services.create_template(**data)
-        db.session.commit()
+        db.session.flush()
         return template
 
 
@@ -49,7 +49,7 @@ class TemplateByKey(MethodView):
         """Change a template's name, description or modules (tenants keep what they have)."""
         blp.check_etag(services.get_template(key), TemplateSchema)
         template = services.update_template(key, **data)
-        db.session.commit()
+        db.session.flush()
         return template
 
     @blp.response(204)
@@ -59,4 +59,4 @@ class TemplateByKey(MethodView):
         """Delete a template; tenants keep the modules it gave them."""
         blp.check_etag(services.get_template(key), TemplateSchema)
         services.delete_template(key)
-        db.session.commit()
+        db.session.flush()

@@ -46,7 +46,7 @@ class Tenants(MethodView):
     def post(self, data):
         """Create a tenant with its first owner, optionally a template and modules."""
         created = services.create_tenant(**data)
-        db.session.commit()
+        db.session.flush()
         return created
 
 
@@ -70,7 +70,7 @@ class TenantById(MethodView):
         tenant = services.update_tenant(
             tenant_id, name=data.get("name"), status=data.get("status"),
             status_reason=data.get("status_reason"), reason_given="status_reason" in data)
-        db.session.commit()
+        db.session.flush()
         return tenant
 
 
@@ -83,7 +83,7 @@ def _register_status_change(action: str, status: str, endpoint: str, summary: st
         @blp.requires_platform
         def post(self, tenant_id):
             tenant = set_status(tenant_id, status)
-            db.session.commit()
+            db.session.flush()
             return tenant
 
     TenantStatusChange.post.__doc__ = summary  # the operation's summary in the OpenAPI document
@@ -117,7 +117,7 @@ class TenantModuleToggle(MethodView):
     def put(self, data, tenant_id, key):
         """Enable a module (any module, also platform-managed ones) and what it requires."""
         changes = services.enable_for_tenant(tenant_id, key, data["features"])
-        db.session.commit()
+        db.session.flush()
         return _modules(tenant_id, changes)
 
     @blp.response(200, TenantModulesSchema)
@@ -127,7 +127,7 @@ class TenantModuleToggle(MethodView):
     def delete(self, tenant_id, key):
         """Disable a module for a tenant; its data is kept."""
         changes = services.disable_for_tenant(tenant_id, key)
-        db.session.commit()
+        db.session.flush()
         return _modules(tenant_id, changes)
 
 
@@ -143,5 +143,5 @@ class TenantTemplateApplication(MethodView):
         Idempotent: a second application changes nothing.
         """
         changes = services.apply_template(tenant_id, key)
-        db.session.commit()
+        db.session.flush()
         return {**_modules(tenant_id, changes), "template": key}

@@ -84,5 +84,5 @@ class PlatformTenantPlan(MethodView):
         get_tenant(tenant_id)
         with tenant_context(tenant_id):
             services.set_plan(tenant_id, data["plan"], actor=g.identity.actor)
-            db.session.commit()
+            db.session.flush()
             return plan_view(tenant_id)

@@ -63,5 +63,5 @@ class CaseById(MethodView):
         case = services.get_case(g.tenant.id, case_id, for_update=True)
         blp.check_etag(case, CaseSchema)
         services.update_case(case, changes)
-        db.session.commit()
+        db.session.flush()
         return case

@@ -49,7 +49,7 @@ class Categories(MethodView):
     def post(self, data):
         """Create a category."""
         category = services.create_category(g.tenant.id, data)
-        db.session.commit()
+        db.session.flush()
         return category
 
 
@@ -77,7 +77,7 @@ class CategoryById(MethodView):
         category = services.get_category(category_id, lock=True)
         blp.check_etag(category, CategorySchema)
         services.update_category(g.tenant.id, category, changes)
-        db.session.commit()
+        db.session.flush()
         return category
 
     @blp.etag
@@ -91,7 +91,7 @@ class CategoryById(MethodView):
         category = services.get_category(category_id, lock=True)
         blp.check_etag(category, CategorySchema)
         services.delete_category(category)
-        db.session.commit()
+        db.session.flush()
 
 
 # --------------------------------------------------------------------------- products
@@ -115,7 +115,7 @@ class Products(MethodView):
     def post(self, data):
         """Create a product."""
         product = services.create_product(g.tenant.id, data)
-        db.session.commit()
+        db.session.flush()
         return product
 
 
@@ -142,7 +142,7 @@ class ProductById(MethodView):
         product = services.get_product(product_id, lock=True)
         blp.check_etag(product, ProductSchema)
         services.update_product(product, changes)
-        db.session.commit()
+        db.session.flush()
         return product
 
     @blp.etag
@@ -156,4 +156,4 @@ class ProductById(MethodView):
         product = services.get_product(product_id, lock=True)
         blp.check_etag(product, ProductSchema)
         services.delete_product(product)
-        db.session.commit()
+        db.session.flush()

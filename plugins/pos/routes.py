@@ -63,7 +63,7 @@ class Settings(MethodView):
     def put(self, data):
         """Choose the tenant's cash-register provider (null: the deployment's default)."""
         fiscal.set_provider(g.tenant.id, data["cash_register_provider"], g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return _settings_view(g.tenant.id)
 
 
@@ -87,7 +87,7 @@ class Registers(MethodView):
     def post(self, data):
         """Create a cash register (owners)."""
         register = services.create_register(g.tenant.id, data)
-        db.session.commit()
+        db.session.flush()
         return register
 
 
@@ -113,7 +113,7 @@ class RegisterById(MethodView):
         register = services.get_register(register_id, lock="update")
         blp.check_etag(register, PosRegisterSchema)
         services.update_register(register, changes)
-        db.session.commit()
+        db.session.flush()
         return register
 
     @blp.etag
@@ -127,7 +127,7 @@ class RegisterById(MethodView):
         register = services.get_register(register_id, lock="update")
         blp.check_etag(register, PosRegisterSchema)
         services.delete_register(register)
-        db.session.commit()
+        db.session.flush()
 
 
 # --------------------------------------------------------------------------- shifts
@@ -143,7 +143,7 @@ class RegisterShifts(MethodView):
     def post(self, data, register_id):
         """Open a shift on a register with an opening float."""
         shift = services.open_shift(g.tenant.id, register_id, data, g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return shift
 
 
@@ -186,7 +186,7 @@ class ShiftCashMovements(MethodView):
     def post(self, data, shift_id):
         """Put cash into (in) or take it out of (out) the drawer."""
         movement = services.add_cash_movement(g.tenant.id, shift_id, data, g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return movement
 
 
@@ -211,7 +211,7 @@ class CloseShift(MethodView):
     def post(self, data, shift_id):
         """Close a shift with the counted cash; answers its Z report."""
         report = services.close_shift(g.tenant.id, shift_id, data, g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return report
 
 

@@ -49,7 +49,7 @@ class Suppliers(MethodView):
     def post(self, data):
         """Create a supplier."""
         supplier = services.create_supplier(g.tenant.id, data)
-        db.session.commit()
+        db.session.flush()
         return supplier
 
 
@@ -74,7 +74,7 @@ class SupplierById(MethodView):
         supplier = services.get_supplier(supplier_id, lock=True)
         blp.check_etag(supplier, SupplierSchema)
         services.update_supplier(supplier, changes)
-        db.session.commit()
+        db.session.flush()
         return supplier
 
 
@@ -98,7 +98,7 @@ class Orders(MethodView):
     def post(self, data):
         """Create a draft purchase order with its lines."""
         order = services.create_order(g.tenant.id, data, g.identity.actor)
-        db.session.commit()
+        db.session.flush()
         return order
 
 
@@ -125,7 +125,7 @@ class OrderById(MethodView):
         order = services.get_order(order_id, lock=True)
         blp.check_etag(order, PurchaseOrderSchema)
         services.update_order(g.tenant.id, order, changes)
-        db.session.commit()
+        db.session.flush()
         return order
 
 
@@ -139,7 +139,7 @@ class PlaceOrder(MethodView):
     def post(self, order_id):
         """Send a draft to the supplier: draft -> ordered."""
         order = services.place_order(services.get_order(order_id, lock=True))
-        db.session.commit()
+        db.session.flush()
         return order
 
 
@@ -152,7 +152,7 @@ class CancelOrder(MethodView):
     def post(self, order_id):
         """Cancel a draft or ordered purchase order."""
         order = services.cancel_order(services.get_order(order_id, lock=True))
-        db.session.commit()
+        db.session.flush()
         return order
 
 

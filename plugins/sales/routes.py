@@ -53,7 +53,7 @@ class Customers(MethodView):
     def post(self, data):
         """Create a customer."""
         customer = services.create_customer(g.tenant.id, data)
-        db.session.commit()
+        db.session.flush()
         return customer
 
 
@@ -78,7 +78,7 @@ class CustomerById(MethodView):
         customer = services.get_customer(customer_id, lock=True)
         blp.check_etag(customer, CustomerSchema)
         services.update_customer(customer, changes)
-        db.session.commit()
+        db.session.flush()
         return customer
 
 
@@ -132,7 +132,7 @@ class OrderById(MethodView):
         order = services.get_order(order_id, lock=True)
         blp.check_etag(order, SalesOrderSchema)
         services.update_order(g.tenant.id, order, changes)
-        db.session.commit()
+        db.session.flush()
         return order
 
 
@@ -145,7 +145,7 @@ class ConfirmOrder(MethodView):
     def post(self, order_id):
         """Confirm a draft: draft -> confirmed (lines are frozen)."""
         order = services.confirm_order(services.get_order(order_id, lock=True))
-        db.session.commit()
+        db.session.flush()
         return order
 
 
@@ -158,7 +158,7 @@ class CancelOrder(MethodView):
     def post(self, order_id):
         """Cancel a draft or confirmed order."""
         order = services.cancel_order(services.get_order(order_id, lock=True))
-        db.session.commit()
+        db.session.flush()
         return order
 
 

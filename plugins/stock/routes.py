@@ -75,7 +75,7 @@ class Locations(MethodView):
     def post(self, data):
         """Create a location (is_default: true makes it the default)."""
         location = services.create_location(g.tenant.id, data)
-        db.session.commit()
+        db.session.flush()
         return location
 
 
@@ -101,7 +101,7 @@ class LocationById(MethodView):
         location = services.get_location(location_id, lock=True)
         blp.check_etag(location, StockLocationSchema)
         services.update_location(location, changes)
-        db.session.commit()
+        db.session.flush()
         return location
 
 

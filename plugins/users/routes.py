@@ -39,7 +39,7 @@ class Users(MethodView):
     def post(self, data):
         """Create a user with a password and a role."""
         user = services.create_user(g.tenant.id, **data)
-        db.session.commit()
+        db.session.flush()
         return user
 
 
@@ -62,7 +62,7 @@ class UserById(MethodView):
         """Change a user's role or deactivate/reactivate them."""
         blp.check_etag(services.get_user(g.tenant.id, user_id), UserSchema)
         user = services.update_user(g.tenant.id, user_id, **data)
-        db.session.commit()
+        db.session.flush()
         return user
 
     @blp.response(204)
@@ -73,7 +73,7 @@ class UserById(MethodView):
         """Remove a user."""
         blp.check_etag(services.get_user(g.tenant.id, user_id), UserSchema)
         services.delete_user(g.tenant.id, user_id)
-        db.session.commit()
+        db.session.flush()
 
 
 @blp.route("/<uuid:user_id>/reset-password")
@@ -85,7 +85,7 @@ class UserPasswordReset(MethodView):
     def post(self, data, user_id: uuid.UUID):
         """Set a user's password; their existing tokens stop working."""
         services.reset_password(g.tenant.id, user_id, data["password"])
-        db.session.commit()
+        db.session.flush()
 
 
 @blp.route("/me/password")
@@ -98,5 +98,5 @@ class OwnPassword(MethodView):
         user = services.change_own_password(g.tenant.id, uuid.UUID(g.identity.subject_id),
                                             data["current_password"], data["new_password"])
         token, expires = issue_tenant_token(g.tenant.id, user)
-        db.session.commit()
+        db.session.flush()
         return {"access_token": token, "token_type": "bearer", "expires_at": expires}

@@ -5,9 +5,9 @@ during one, a pool with no free connection, and failures after the view's work â
   the request after a termination succeeds.
 - A request whose backend dies under it, or that waits longer than DB_POOL_TIMEOUT for a
   connection, answers 503 with Retry-After.
-- After the commit nothing turns a committed write into an error answer, and nothing answers
-  success for work that was not committed: usage counting that fails after a view's commit
-  leaves the view's answer; failing before the pipeline's commit answers 503 and keeps nothing.
+- Nothing answers success for work that was not committed: the request commits once, in the
+  pipeline, with its usage count; a failure there (the connection dying, the count locked)
+  answers 503/409 and keeps nothing of the request.
 
 The probe views live on a test-only plugin (``EXTRA_PLUGINS``) whose blueprint is a platform
 one, called with the bootstrap token (no database work before the view but the schema check).
@@ -83,12 +83,11 @@ class TenantCount(MethodView):
 class Write(MethodView):
     @probe_blp.requires_platform
     def post(self, mode):
-        """Writes a row, commits it or not, then the connection dies before the final commit."""
+        """Writes a row (flushes, as every view), then the connection dies before the
+        request's one commit."""
         row_id = str(uuid.uuid4())
         db.session.execute(text("INSERT INTO fault_probe_writes (id) VALUES (:id)"),
                            {"id": row_id})
-        if mode == "committed":
-            db.session.commit()
         before_request_commit(lambda _response: db.session.execute(
             text("SELECT pg_terminate_backend(pg_backend_pid())")))
         return {"id": row_id}, 201
@@ -278,23 +277,9 @@ def writes_app(app, database):
         admin.execute("DROP TABLE fault_probe_writes")
 
 
-def _stored(database, row_id) -> bool:
-    with connect_admin(database.admin_url) as admin:
-        return admin.execute("SELECT count(*) FROM fault_probe_writes WHERE id = %s",
-                             (row_id,)).fetchone()[0] == 1
-
-
 def _stored_count(database) -> int:
     with connect_admin(database.admin_url) as admin:
         return admin.execute("SELECT count(*) FROM fault_probe_writes").fetchone()[0]
-
-
-def test_a_committed_write_keeps_its_answer_when_the_connection_dies_after(
-        writes_app, database, caplog):
-    response = probe_client(writes_app).post("/api/v1/faultprobe/write/committed")
-    assert response.status_code == 201, response.get_data(as_text=True)
-    assert _stored(database, response.json["id"])
-    assert "the answer stands" in caplog.text
 
 
 def test_an_uncommitted_write_answers_503_and_keeps_nothing(writes_app, database):
@@ -343,20 +328,20 @@ def _case_count(database, tenant_id) -> int:
                              (tenant_id,)).fetchone()[0]
 
 
-def test_counting_that_fails_after_a_committed_update_keeps_the_answer(
+def test_counting_that_fails_after_an_update_answers_409_and_keeps_nothing(
         metered_app, database, request):
     clinic = _clinic(metered_app)
     created = clinic.clincore().post("/cases", json={"title": "before"})
     assert created.status_code == 201, created.json
     request.getfixturevalue("counters_locked")
     changed = clinic.clincore().patch(f"/cases/{created.json['id']}", json={"title": "after"})
-    # PATCH commits in the view; the count after it could not be written (lock timeout).
-    assert changed.status_code == 200, changed.get_data(as_text=True)
-    assert changed.json["title"] == "after"
+    # The update and its count commit together in the pipeline: the count waited
+    # LOCK_TIMEOUT_MS, so neither is kept and the caller retries.
+    assert changed.status_code == 409, changed.get_data(as_text=True)
     with connect_admin(database.admin_url) as admin:
         title = admin.execute("SELECT title FROM cases WHERE id = %s",
                               (created.json["id"],)).fetchone()[0]
-    assert title == "after"
+    assert title == "before"
 
 
 def test_counting_that_fails_before_the_commit_answers_503_and_keeps_nothing(

@@ -54,12 +54,14 @@ def _login(client, slug, email=None):
 
 
 def _platform_requests(app, tenant_id: str | None = None):
-    """(method, path, endpoint) for every route of a platform-guarded blueprint (core's and
-    plugins'), with sample path values."""
+    """(method, path, endpoint) for every API route of a platform-guarded blueprint (core's and
+    plugins'), with sample path values. The platform console's pages (/platform/...) are
+    tested in tests/console."""
     guards = app_state(app).guards
     samples = {"uuid": tenant_id or str(uuid.uuid4()), "int": "1"}
     for rule in app.url_map.iter_rules():
-        if guards.get(rule.endpoint.rpartition(".")[0]) != GUARD_PLATFORM:
+        if guards.get(rule.endpoint.rpartition(".")[0]) != GUARD_PLATFORM or \
+                not rule.rule.startswith("/api/"):
             continue
         path = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>",
                       lambda m: samples.get(m.group(1) or "", "sample"), rule.rule)
