@@ -31,9 +31,9 @@ def _core_blueprints():
     from core.auth.apikey_routes import blp as api_keys_blp
     from core.auth.apikey_routes import owner_blp as owner_api_keys_blp
     from core.auth.routes import blp as auth_blp
-    from core.bootstrap import blp as bootstrap_blp
+    from core.bootstrap_routes import blp as bootstrap_blp
     from core.health import blp as health_blp
-    from core.platform.routes import blp as platform_blp
+    from core.platform import blp as platform_blp
     from core.settings_routes import blp as settings_blp
 
     return [

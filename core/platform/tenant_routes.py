@@ -9,7 +9,7 @@ from core import modules as module_service
 from core.extensions import db
 from core.pagination import SQLPage
 from core.platform import services
-from core.platform.blueprint import blp
+from core.platform.api_root import blp
 from core.platform.schemas import (
     TemplateAppliedSchema,
     TenantCreatedSchema,

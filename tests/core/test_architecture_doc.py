@@ -80,3 +80,39 @@ def test_links_into_the_page_land_on_a_heading(document):
     pattern = r"\]\(#([\w-]+)\)" if document == ARCHITECTURE else r"architecture\.md#([\w-]+)"
     for anchor in re.findall(pattern, document.read_text()):
         assert anchor in anchors, f"{document.name} links to a missing heading #{anchor}"
+
+
+def _table_answers(section: str) -> list[tuple[str, str]]:
+    """(question, answer cell) of every row of a two-column table in ``section``."""
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 2 and not set(cells[1]) <= {"-", " "} \
+                and cells[1] != "File":
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
+def _one_guess_rows() -> list[tuple[str, str]]:
+    text = ARCHITECTURE.read_text()
+    return _table_answers(text.split("\n### One guess\n", 1)[1].split("\n#", 1)[0])
+
+
+def test_every_where_is_x_answer_is_one_file_or_folder():
+    rows = _table_answers(_where_is_rows().split("\n### One guess\n", 1)[0])
+    assert len(rows) > 60
+    several = [question for question, answer in rows if len(re.findall(r"`[^`]+`", answer)) != 1]
+    assert not several, f"'Where is X' rows must answer with one path: {several}"
+
+
+def test_the_one_guess_table_answers_with_one_existing_file_each():
+    rows = _one_guess_rows()
+    assert len(rows) >= 15
+    for question, answer in rows:
+        paths = re.findall(r"`([^`]+)`", answer)
+        assert len(paths) == 1, question
+        assert (ROOT / paths[0]).is_file(), f"{question}: {paths[0]} is not a file"
+
+
+def test_a_two_file_answer_is_reported():
+    assert len(re.findall(r"`[^`]+`", "`core/a.py`, `core/b.py`")) == 2

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from core.extensions import db
 from core.pagination import SQLPage
 from core.platform import services
-from core.platform.blueprint import blp
+from core.platform.api_root import blp
 from core.platform.schemas import TemplateSchema, TemplateUpdateSchema
 
 

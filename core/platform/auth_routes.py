@@ -15,7 +15,7 @@ from core.auth.routes import LoginSchema, TokenSchema
 from core.blueprint import login_endpoint
 from core.errors import Forbidden
 from core.extensions import db
-from core.platform.blueprint import blp
+from core.platform.api_root import blp
 from core.platform.schemas import PlatformPasswordChangeSchema
 
 

@@ -1,4 +1,5 @@
-"""The one platform blueprint; route modules attach their views to it."""
+"""The one blueprint of the platform API (`/api/v1/platform`); the route modules of this
+package attach their views to it."""
 
 from core.blueprint import Blueprint
 

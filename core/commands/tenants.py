@@ -1,0 +1,80 @@
+"""``tenantry tenants``: create, list, activate and deactivate tenants."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from core.commands import fail
+from core.extensions import db
+
+
+@click.group("tenants")
+def tenants_group():
+    """Create, list, activate and deactivate tenants."""
+
+
+@tenants_group.command("create")
+@click.argument("slug")
+@click.option("--name", default=None, help="Display name (default: the slug).")
+@click.option("--owner-email", default=None)
+@click.option("--owner-password", default=None, help="Prompted for when --owner-email is set.")
+@click.option("--template", "template_key", default=None)
+@click.option("--module", "modules", multiple=True, help="Enable a module (repeatable).")
+@with_appcontext
+def tenants_create(slug, name, owner_email, owner_password, template_key, modules):
+    """Create a tenant, optionally with its first owner, a template and modules."""
+    from core.errors import DomainError
+    from core.tenant_lifecycle import create_tenant
+
+    if owner_email and not owner_password:
+        owner_password = click.prompt("Owner password", hide_input=True,
+                                      confirmation_prompt=True)
+    try:
+        tenant = create_tenant(slug=slug, name=name or slug, owner_email=owner_email,
+                               owner_password=owner_password, template_key=template_key,
+                               modules={m: {} for m in modules})
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        fail(f"{exc.message} {exc.errors or ''}".strip())
+    click.echo(f"tenant {tenant.slug} created: {tenant.id}")
+
+
+@tenants_group.command("list")
+@with_appcontext
+def tenants_list():
+    """List tenants with their status."""
+    from core.models import Tenant
+
+    for tenant in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
+        click.echo(f"{tenant.slug:30} {tenant.status:12} {tenant.id}  {tenant.name}")
+
+
+def _set_status(slug: str, status: str) -> None:
+    from core.models import Tenant
+    from core.tenant_lifecycle import set_status
+
+    tenant_id = db.session.execute(select(Tenant.id).where(Tenant.slug == slug)).scalar()
+    if tenant_id is None:
+        fail(f"no tenant '{slug}'")
+    set_status(tenant_id, status)
+    db.session.commit()
+    click.echo(f"tenant {slug}: {status}")
+
+
+@tenants_group.command("activate")
+@click.argument("slug")
+@with_appcontext
+def tenants_activate(slug):
+    """Let a tenant's users in again."""
+    _set_status(slug, "active")
+
+
+@tenants_group.command("deactivate")
+@click.argument("slug")
+@with_appcontext
+def tenants_deactivate(slug):
+    """Refuse every request of a tenant with 403 (data is kept)."""
+    _set_status(slug, "inactive")
