@@ -33,7 +33,7 @@ from core.sdk import (
     run_once,
 )
 from plugins.catalog.api import Product
-from plugins.pos import cart, fiscal, services
+from plugins.pos import cart, fiscal, receipts, refunds, registers, shifts
 from plugins.pos.models import PAYMENT_METHODS, Receipt, Refund, Register, Shift
 from plugins.pos.schemas import (
     PosCashMovementSchema,
@@ -159,8 +159,8 @@ def _render_till(register: Register, shift: Shift | None, lines, order_discount,
 @blp.route("/registers/<uuid:register_id>/till")
 @blp.page(roles=STAFF)
 def till(register_id: uuid.UUID):
-    register = services.get_register(register_id)
-    shift = services.open_shift_of(register.id)
+    register = registers.get_register(register_id)
+    shift = shifts.open_shift_of(register.id)
     try:
         lines = cart.parse(request.args.get("cart"))
         order_discount = _order_discount()
@@ -198,10 +198,10 @@ def till(register_id: uuid.UUID):
 def open_shift(register_id: uuid.UUID):
     data, errors = read_form(PosShiftSchema())
     if errors:
-        register = services.get_register(register_id)
+        register = registers.get_register(register_id)
         return _render_till(register, None, [], None, status=422,
                             message="Check the opening cash: " + _first_error(errors))
-    services.open_shift(g.tenant.id, register_id, data, g.identity.actor)
+    shifts.open_shift(g.tenant.id, register_id, data, g.identity.actor)
     return redirect_with_notice(url_for("pos_console.till", register_id=register_id),
                                 "Shift opened.")
 
@@ -215,15 +215,15 @@ def _first_error(errors: dict) -> str:
 @blp.route("/registers/<uuid:register_id>/pay", methods=["POST"])
 @blp.page(roles=STAFF)
 def pay(register_id: uuid.UUID):
-    register = services.get_register(register_id)
+    register = registers.get_register(register_id)
     try:
         lines = cart.parse(request.form.get("cart"))
         order_discount = _order_discount()
     except cart.CartError as exc:
-        return _render_till(register, services.open_shift_of(register.id), [], None,
+        return _render_till(register, shifts.open_shift_of(register.id), [], None,
                             status=422, message=str(exc))
     if not lines:
-        return _render_till(register, services.open_shift_of(register.id), [], None,
+        return _render_till(register, shifts.open_shift_of(register.id), [], None,
                             status=422, message="Scan at least one product before paying.")
     products = _cart_products(lines)
     _, document = _preview(lines, products, order_discount)
@@ -236,7 +236,7 @@ def pay(register_id: uuid.UUID):
 
     def sell():
         data = PosReceiptSchema().load(body)
-        receipt = services.create_receipt(g.tenant.id, register.id, data, g.identity.actor)
+        receipt = receipts.create_receipt(g.tenant.id, register.id, data, g.identity.actor)
         return render_page("pos/receipt.html", title=f"Receipt {receipt.id.hex[:8]}",
                            receipt=receipt, register=register, fresh=True)
 
@@ -244,7 +244,7 @@ def pay(register_id: uuid.UUID):
         return run_once(request.form.get(KEY_FIELD), sell, wait=True, field=KEY_FIELD)
     except Exception as exc:  # noqa: BLE001 - shown on the till, the cart kept
         status, message = _answer_of(exc)
-        return _render_till(register, services.open_shift_of(register.id), lines,
+        return _render_till(register, shifts.open_shift_of(register.id), lines,
                             order_discount, status=status, message=message)
 
 
@@ -266,14 +266,14 @@ def _answer_of(exc: Exception) -> tuple[int, str]:
 @blp.route("/receipts/<uuid:receipt_id>")
 @blp.page(roles=STAFF)
 def receipt(receipt_id: uuid.UUID):
-    found = services.get_receipt(receipt_id)
+    found = receipts.get_receipt(receipt_id)
     return render_page("pos/receipt.html", title=f"Receipt {found.id.hex[:8]}",
-                       receipt=found, register=services.get_register(found.register_id),
+                       receipt=found, register=registers.get_register(found.register_id),
                        fresh=False)
 
 
 def _refund_form(found: Receipt, *, status=200, message=None):
-    already = services.refunded_so_far(found.id)
+    already = refunds.refunded_so_far(found.id)
     remaining = {line.id: line.quantity - already.get(line.id, (Decimal("0"),))[0]
                  for line in found.lines}
     return render_page("pos/refund_form.html", title="Refund", status=status, message=message,
@@ -284,13 +284,13 @@ def _refund_form(found: Receipt, *, status=200, message=None):
 @blp.route("/receipts/<uuid:receipt_id>/refund")
 @blp.page(roles=STAFF)
 def refund_form(receipt_id: uuid.UUID):
-    return _refund_form(services.get_receipt(receipt_id))
+    return _refund_form(receipts.get_receipt(receipt_id))
 
 
 @blp.route("/receipts/<uuid:receipt_id>/refund", methods=["POST"])
 @blp.page(roles=STAFF)
 def refund(receipt_id: uuid.UUID):
-    found = services.get_receipt(receipt_id)
+    found = receipts.get_receipt(receipt_id)
     lines = []
     for line in found.lines:
         quantity = request.form.get(f"qty-{line.id}", "").strip()
@@ -303,7 +303,7 @@ def refund(receipt_id: uuid.UUID):
 
     def give_back():
         data = PosRefundSchema().load(body)
-        done = services.create_refund(g.tenant.id, found.id, data, g.identity.actor)
+        done = refunds.create_refund(g.tenant.id, found.id, data, g.identity.actor)
         return render_page("pos/refund.html", title="Refund", refund=done, receipt=found)
 
     try:
@@ -317,7 +317,7 @@ def refund(receipt_id: uuid.UUID):
 
 
 def _staff_shift(shift_id: uuid.UUID) -> Shift:
-    return services.get_shift(shift_id)
+    return shifts.get_shift(shift_id)
 
 
 @blp.route("/shifts/<uuid:shift_id>/cash", methods=["POST"])
@@ -328,7 +328,7 @@ def cash_movement(shift_id: uuid.UUID):
     if errors:
         return redirect_with_notice(url_for("pos_console.till", register_id=shift.register_id),
                                     "Cash not recorded: " + _first_error(errors))
-    services.add_cash_movement(g.tenant.id, shift.id, data, g.identity.actor)
+    shifts.add_cash_movement(g.tenant.id, shift.id, data, g.identity.actor)
     verb = "in" if data["kind"] == "in" else "out"
     return redirect_with_notice(url_for("pos_console.till", register_id=shift.register_id),
                                 f"Cash {verb}: {data['amount']:.2f} recorded.")
@@ -337,35 +337,35 @@ def cash_movement(shift_id: uuid.UUID):
 @blp.route("/shifts/<uuid:shift_id>/x-report")
 @blp.page(roles=STAFF)
 def x_report(shift_id: uuid.UUID):
-    report = services.x_report(shift_id)
+    report = shifts.x_report(shift_id)
     return render_page("pos/shift_report.html", title="X report", report=report,
-                       register=services.get_register(report["register_id"]))
+                       register=registers.get_register(report["register_id"]))
 
 
 @blp.route("/shifts/<uuid:shift_id>/z-report")
 @blp.page(roles=STAFF)
 def z_report(shift_id: uuid.UUID):
-    report = services.z_report(shift_id)
+    report = shifts.z_report(shift_id)
     return render_page("pos/shift_report.html", title="Z report", report=report,
-                       register=services.get_register(report["register_id"]))
+                       register=registers.get_register(report["register_id"]))
 
 
 @blp.route("/shifts/<uuid:shift_id>/close", methods=["GET", "POST"])
 @blp.page(roles=STAFF)
 def close_shift(shift_id: uuid.UUID):
     shift = _staff_shift(shift_id)
-    register = services.get_register(shift.register_id)
+    register = registers.get_register(shift.register_id)
     errors: dict = {}
     if request.method == "POST":
         data, errors = read_form(PosCloseShiftSchema())
         if not errors:
-            services.close_shift(g.tenant.id, shift.id, data, g.identity.actor)
+            shifts.close_shift(g.tenant.id, shift.id, data, g.identity.actor)
             return redirect_with_notice(url_for("pos_console.z_report", shift_id=shift.id),
                                         "Shift closed.")
     if shift.status != "open":
         raise Conflict("the shift is closed")
     return render_page("pos/close.html", title="Close shift", shift=shift, register=register,
-                       report=services.x_report(shift.id), errors=errors,
+                       report=shifts.x_report(shift.id), errors=errors,
                        status=422 if errors else 200)
 
 
@@ -385,9 +385,9 @@ def _registers_page(errors=None, status=200, form=None):
                        providers=sorted(fiscal.providers()))
 
 
-@blp.route("/registers")
+@blp.route("/registers", endpoint="registers")
 @blp.page(roles=OWNER)
-def registers():
+def manage_registers():
     return _registers_page()
 
 
@@ -398,7 +398,7 @@ def create_register():
     if errors:
         return _registers_page(errors, 422, request.form)
     try:
-        register = services.create_register(g.tenant.id, data)
+        register = registers.create_register(g.tenant.id, data)
     except Conflict as exc:
         return _registers_page(exc.errors or {"code": [exc.message]}, 409, request.form)
     return redirect_with_notice(url_for("pos_console.registers"),
@@ -408,9 +408,9 @@ def create_register():
 @blp.route("/registers/<uuid:register_id>/active", methods=["POST"])
 @blp.page(roles=OWNER)
 def set_register_active(register_id: uuid.UUID):
-    register = services.get_register(register_id, lock="update")
+    register = registers.get_register(register_id, lock="update")
     active = request.form.get("active") == "1"
-    services.update_register(register, {"active": active})
+    registers.update_register(register, {"active": active})
     state = "activated" if active else "deactivated"
     return redirect_with_notice(url_for("pos_console.registers"),
                                 f"Register {register.code} {state}.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -27,6 +28,11 @@ log = logging.getLogger("tenantry.pos.fiscal")
 DEFAULT_PROVIDER = "mock"
 _METHODS = {"shift_open": "open_shift", "shift_close": "close_shift",
             "receipt": "register_receipt", "refund": "register_refund"}
+
+
+def money_text(value: Decimal | None) -> str | None:
+    """A money value as fiscal payloads carry it (exact text, never a float)."""
+    return None if value is None else str(value)
 
 
 def providers() -> dict[str, Any]:

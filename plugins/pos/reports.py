@@ -98,10 +98,10 @@ def top_products(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str,
 
 def shift(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
     from core.sdk import NotFound
-    from plugins.pos import services
+    from plugins.pos import shifts
 
     try:
-        report = services.shift_report(services.get_shift(params["shift_id"]))
+        report = shifts.shift_report(shifts.get_shift(params["shift_id"]))
     except NotFound as exc:  # another tenant's shift is invisible too: same answer
         raise Unprocessable("invalid report parameters",
                             {"query": {"shift_id": ["no such shift"]}}) from exc

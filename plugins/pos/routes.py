@@ -13,7 +13,7 @@ from flask import g
 from flask.views import MethodView
 
 from core.sdk import Blueprint, SQLPage, db, idempotent
-from plugins.pos import fiscal, services
+from plugins.pos import fiscal, receipts, refunds, registers, shifts
 from plugins.pos.schemas import (
     PosCashMovementSchema,
     PosCloseShiftSchema,
@@ -78,7 +78,7 @@ class Registers(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, args):
         """List cash registers."""
-        return services.list_registers(args)
+        return registers.list_registers(args)
 
     @blp.arguments(PosRegisterSchema)
     @blp.response(201, PosRegisterSchema)
@@ -86,7 +86,7 @@ class Registers(MethodView):
     @blp.requires_roles(*OWNER)
     def post(self, data):
         """Create a cash register (owners)."""
-        register = services.create_register(g.tenant.id, data)
+        register = registers.create_register(g.tenant.id, data)
         db.session.flush()
         return register
 
@@ -99,7 +99,7 @@ class RegisterById(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, register_id):
         """Get a cash register."""
-        return services.get_register(register_id)
+        return registers.get_register(register_id)
 
     @blp.etag
     @blp.arguments(PosRegisterUpdateSchema)
@@ -110,9 +110,9 @@ class RegisterById(MethodView):
     @blp.requires_roles(*OWNER)
     def patch(self, changes, register_id):
         """Rename, relocate or deactivate a register (owners; ETag: send If-Match)."""
-        register = services.get_register(register_id, lock="update")
+        register = registers.get_register(register_id, lock="update")
         blp.check_etag(register, PosRegisterSchema)
-        services.update_register(register, changes)
+        registers.update_register(register, changes)
         db.session.flush()
         return register
 
@@ -124,9 +124,9 @@ class RegisterById(MethodView):
     @blp.requires_roles(*OWNER)
     def delete(self, register_id):
         """Delete a register that never had a shift (owners)."""
-        register = services.get_register(register_id, lock="update")
+        register = registers.get_register(register_id, lock="update")
         blp.check_etag(register, PosRegisterSchema)
-        services.delete_register(register)
+        registers.delete_register(register)
         db.session.flush()
 
 
@@ -142,7 +142,7 @@ class RegisterShifts(MethodView):
     @blp.requires_roles(*STAFF)
     def post(self, data, register_id):
         """Open a shift on a register with an opening float."""
-        shift = services.open_shift(g.tenant.id, register_id, data, g.identity.actor)
+        shift = shifts.open_shift(g.tenant.id, register_id, data, g.identity.actor)
         db.session.flush()
         return shift
 
@@ -155,7 +155,7 @@ class Shifts(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, args):
         """List shifts (newest first; filter by register and status)."""
-        return services.list_shifts(args)
+        return shifts.list_shifts(args)
 
 
 @blp.route("/shifts/<uuid:shift_id>")
@@ -165,7 +165,7 @@ class ShiftById(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """Get a shift."""
-        return services.get_shift(shift_id)
+        return shifts.get_shift(shift_id)
 
 
 @blp.route("/shifts/<uuid:shift_id>/cash-movements")
@@ -176,7 +176,7 @@ class ShiftCashMovements(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """List the cash put in and taken out during a shift."""
-        return services.list_cash_movements(shift_id)
+        return shifts.list_cash_movements(shift_id)
 
     @blp.arguments(PosCashMovementSchema)
     @blp.response(201, PosCashMovementSchema)
@@ -185,7 +185,7 @@ class ShiftCashMovements(MethodView):
     @blp.requires_roles(*STAFF)
     def post(self, data, shift_id):
         """Put cash into (in) or take it out of (out) the drawer."""
-        movement = services.add_cash_movement(g.tenant.id, shift_id, data, g.identity.actor)
+        movement = shifts.add_cash_movement(g.tenant.id, shift_id, data, g.identity.actor)
         db.session.flush()
         return movement
 
@@ -198,7 +198,7 @@ class ShiftXReport(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """X report: the open shift's totals so far."""
-        return services.x_report(shift_id)
+        return shifts.x_report(shift_id)
 
 
 @blp.route("/shifts/<uuid:shift_id>/close")
@@ -210,7 +210,7 @@ class CloseShift(MethodView):
     @blp.requires_roles(*STAFF)
     def post(self, data, shift_id):
         """Close a shift with the counted cash; answers its Z report."""
-        report = services.close_shift(g.tenant.id, shift_id, data, g.identity.actor)
+        report = shifts.close_shift(g.tenant.id, shift_id, data, g.identity.actor)
         db.session.flush()
         return report
 
@@ -223,7 +223,7 @@ class ShiftZReport(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, shift_id):
         """Z report: the closed shift's totals, expected and counted cash."""
-        return services.z_report(shift_id)
+        return shifts.z_report(shift_id)
 
 
 # --------------------------------------------------------------------------- receipts
@@ -243,7 +243,7 @@ class RegisterReceipts(MethodView):
     @blp.requires_roles(*STAFF)
     def post(self, data, register_id):
         """Sell at a register in its open shift (fiscal status pending if the device fails)."""
-        return services.create_receipt(g.tenant.id, register_id, data, g.identity.actor)
+        return receipts.create_receipt(g.tenant.id, register_id, data, g.identity.actor)
 
 
 @blp.route("/receipts")
@@ -254,7 +254,7 @@ class Receipts(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, args):
         """List receipts (newest first; filter by register, shift, fiscal status)."""
-        return services.list_receipts(args)
+        return receipts.list_receipts(args)
 
 
 @blp.route("/receipts/<uuid:receipt_id>")
@@ -264,7 +264,7 @@ class ReceiptById(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, receipt_id):
         """Get a receipt with its lines, payments and fiscal status."""
-        return services.get_receipt(receipt_id)
+        return receipts.get_receipt(receipt_id)
 
 
 @blp.route("/receipts/<uuid:receipt_id>/refunds")
@@ -275,7 +275,7 @@ class ReceiptRefunds(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, receipt_id):
         """List the refunds of a receipt."""
-        return services.list_refunds(receipt_id)
+        return refunds.list_refunds(receipt_id)
 
     @idempotent
     @blp.arguments(PosRefundSchema)
@@ -288,7 +288,7 @@ class ReceiptRefunds(MethodView):
     @blp.requires_roles(*STAFF)
     def post(self, data, receipt_id):
         """Refund a receipt, in full (no lines) or per line; goods go back to stock."""
-        return services.create_refund(g.tenant.id, receipt_id, data, g.identity.actor)
+        return refunds.create_refund(g.tenant.id, receipt_id, data, g.identity.actor)
 
 
 @blp.route("/refunds/<uuid:refund_id>")
@@ -298,4 +298,4 @@ class RefundById(MethodView):
     @blp.requires_roles(*STAFF)
     def get(self, refund_id):
         """Get a refund."""
-        return services.get_refund(refund_id)
+        return refunds.get_refund(refund_id)

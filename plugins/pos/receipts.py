@@ -1,0 +1,156 @@
+"""Receipts: a sale at a register during its open shift (409 without one).
+
+A receipt is priced by the sales module's public arithmetic (``plugins.sales.api``), posts
+``pos_sale`` stock moves through the stock module when it is enabled (``stock_moves.py``),
+fires the sales module's ``tenantry_sales_sale_completed`` hook, and is registered with the
+tenant's cash-register provider (``fiscal.py``). Only cash gives change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from core.sdk import Conflict, Unprocessable, app_state, db, get_or_404, where_given
+from plugins.catalog.api import Product
+from plugins.pos import fiscal, registers, shifts
+from plugins.pos.fiscal import money_text
+from plugins.pos.models import Payment, Receipt, ReceiptLine
+from plugins.pos.stock_moves import post_stock_moves
+from plugins.sales.api import LineInput, PricedDocument, discount_from, price
+
+RECEIPT_REFERENCE = "pos_receipt"
+ZERO = Decimal("0")
+
+
+def list_receipts(args: dict[str, Any]) -> Select:
+    statement = where_given(select(Receipt), Receipt, args, "register_id", "shift_id")
+    if "fiscal_status" in args:
+        from plugins.pos.models import FiscalRecord
+
+        pending = select(FiscalRecord.document_id).where(
+            FiscalRecord.document_type == "receipt", FiscalRecord.status == "pending")
+        statement = statement.where(Receipt.id.in_(pending) if args["fiscal_status"] ==
+                                    "pending" else Receipt.id.not_in(pending))
+    return statement.order_by(Receipt.created_at.desc(), Receipt.id)
+
+
+def get_receipt(receipt_id: uuid.UUID) -> Receipt:
+    return get_or_404(Receipt, receipt_id, "receipt")
+
+
+def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict[str, Any]],
+                   discount: dict | None) -> tuple[list[ReceiptLine], PricedDocument]:
+    ids = {line["product_id"] for line in lines}
+    products = {p.id: p for p in db.session.execute(
+        select(Product).where(Product.id.in_(ids))).scalars()}
+    errors = {}
+    for index, line in enumerate(lines):
+        product = products.get(line["product_id"])
+        if product is None:
+            errors[str(index)] = {"product_id": ["unknown product"]}
+        elif not product.active:
+            errors[str(index)] = {"product_id": ["product is inactive"]}
+    if errors:
+        raise Unprocessable("invalid receipt lines", {"lines": errors})
+    built = []
+    for number, line in enumerate(lines, start=1):
+        product = products[line["product_id"]]
+        unit_price = line.get("unit_price")
+        line_discount = line.get("discount")
+        built.append(ReceiptLine(
+            tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id, line_no=number,
+            product_id=product.id, description=product.name, quantity=line["quantity"],
+            unit_price=product.sale_price if unit_price is None else unit_price,
+            tax_rate=product.tax_rate,
+            discount_kind=line_discount["kind"] if line_discount else None,
+            discount_value=line_discount["value"] if line_discount else None))
+    document = price(
+        [LineInput(line.quantity, line.unit_price, line.tax_rate,
+                           discount_from(line.discount)) for line in built],
+        discount_from(discount))
+    for line, priced in zip(built, document.lines, strict=True):
+        line.gross, line.line_discount = priced.gross, priced.line_discount
+        line.order_discount, line.tax, line.total = priced.order_discount, priced.tax, priced.total
+    return built, document
+
+
+def _change(total: Decimal, payments: list[dict[str, Any]]) -> tuple[Decimal, Decimal]:
+    """(paid, change); 422 when the payments do not cover the total or change is not cash."""
+    paid = sum((p["amount"] for p in payments), ZERO)
+    cash = sum((p["amount"] for p in payments if p["method"] == "cash"), ZERO)
+    if paid < total:
+        raise Unprocessable("the payments do not cover the total", {"payments": [
+            f"paid {paid} of {total}"]})
+    change = paid - total
+    if change > cash:
+        raise Unprocessable("only cash gives change", {"payments": [
+            "card payments may not exceed what is due"]})
+    return paid, change
+
+
+def sale_payload(receipt: Receipt) -> dict[str, Any]:
+    """The receipt as the ``tenantry_sales_sale_completed`` hook describes a sale."""
+    return {
+        "source": RECEIPT_REFERENCE, "id": receipt.id, "number": None, "customer_id": None,
+        "register_id": receipt.register_id, "shift_id": receipt.shift_id,
+        "subtotal": receipt.subtotal, "discount_total": receipt.discount_total,
+        "tax_total": receipt.tax_total, "total": receipt.total,
+        "completed_at": receipt.created_at,
+        "lines": [{"product_id": line.product_id, "quantity": line.quantity,
+                   "unit_price": line.unit_price, "tax": line.tax, "total": line.total}
+                  for line in receipt.lines]}
+
+
+def _fiscal_receipt(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "id": str(receipt.id), "shift_id": str(receipt.shift_id),
+        "created_at": receipt.created_at.isoformat(), "total": money_text(receipt.total),
+        "tax_total": money_text(receipt.tax_total), "paid": money_text(receipt.paid),
+        "change": money_text(receipt.change),
+        "lines": [{"product_id": str(line.product_id), "description": line.description,
+                   "quantity": str(line.quantity), "unit_price": money_text(line.unit_price),
+                   "tax_rate": str(line.tax_rate), "tax": money_text(line.tax),
+                   "total": money_text(line.total)} for line in receipt.lines],
+        "payments": [{"method": p.method, "amount": money_text(p.amount)}
+                     for p in receipt.payments]}
+
+
+def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str, Any],
+                   actor: str) -> Receipt:
+    """Sell at a register during its open shift (409 without one)."""
+    register = registers.get_register(register_id)
+    shift = shifts.open_shift_of(register.id, lock="share")
+    if shift is None:
+        raise Conflict("the register has no open shift; open one before selling")
+    receipt_id = uuid.uuid4()
+    lines, document = _receipt_lines(tenant_id, receipt_id, data["lines"], data.get("discount"))
+    paid, change = _change(document.total, data["payments"])
+    discount = data.get("discount")
+    receipt = Receipt(
+        tenant_id=tenant_id, id=receipt_id, register_id=register.id, shift_id=shift.id,
+        discount_kind=discount["kind"] if discount else None,
+        discount_value=discount["value"] if discount else None,
+        subtotal=document.subtotal, discount_total=document.discount_total,
+        tax_total=document.tax_total, total=document.total, paid=paid, change=change,
+        created_by=actor, created_at=datetime.now(UTC))
+    receipt.lines = lines
+    receipt.payments = [Payment(tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id,
+                                line_no=number, method=p["method"], amount=p["amount"])
+                        for number, p in enumerate(data["payments"], start=1)]
+    db.session.add(receipt)
+    db.session.flush()
+    post_stock_moves(tenant_id, [
+        {"product_id": line.product_id, "quantity": -line.quantity, "reason": "pos_sale",
+         "location_id": register.location_id, "reference_type": RECEIPT_REFERENCE,
+         "reference_id": receipt.id, "note": f"register {register.code}"}
+        for line in lines], actor)
+    app_state().registry.hook.tenantry_sales_sale_completed(
+        tenant_id=tenant_id, sale=sale_payload(receipt), actor=actor)
+    fiscal.fiscalize(tenant_id, register, "receipt", receipt.id, _fiscal_receipt(receipt))
+    db.session.expire(receipt, ["fiscal"])
+    return receipt

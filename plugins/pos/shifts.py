@@ -1,0 +1,169 @@
+"""Cashier shifts: open one per register (with the opening cash), cash in and out, the X report
+while open, and closing with the counted cash, which freezes the Z report.
+
+Concurrency: receipts and refunds read their shift ``FOR SHARE`` and closing takes it ``FOR
+UPDATE``, so a shift cannot close while a sale in it is being written, and the Z report sees
+every sale of the shift. Opening relies on the partial unique index (one open shift per
+register).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.sdk import Conflict, db, get_or_404, where_given
+from plugins.pos import fiscal, registers
+from plugins.pos.fiscal import money_text
+from plugins.pos.models import CashMovement, Payment, Receipt, Refund, Shift
+
+ZERO = Decimal("0")
+
+
+def list_shifts(args: dict[str, Any]) -> Select:
+    statement = where_given(select(Shift), Shift, args, "register_id", "status")
+    return statement.order_by(Shift.opened_at.desc(), Shift.id)
+
+
+def get_shift(shift_id: uuid.UUID, lock: str | None = None) -> Shift:
+    return get_or_404(Shift, shift_id, "shift", lock)
+
+
+def open_shift_of(register_id: uuid.UUID, lock: str | None = None) -> Shift | None:
+    statement = select(Shift).where(Shift.register_id == register_id, Shift.status == "open")
+    if lock == "share":
+        statement = statement.with_for_update(read=True)
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def open_shift(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str, Any],
+               actor: str) -> Shift:
+    register = registers.get_register(register_id)
+    if not register.active:
+        raise Conflict("the register is inactive")
+    if open_shift_of(register.id) is not None:
+        raise Conflict("the register already has an open shift; close it first")
+    shift = Shift(tenant_id=tenant_id, id=uuid.uuid4(), register_id=register.id, status="open",
+                  opening_float=data["opening_float"], opened_by=actor,
+                  opened_at=datetime.now(UTC), note=data.get("note", ""))
+    try:
+        with db.session.begin_nested():
+            db.session.add(shift)
+            db.session.flush()
+    except IntegrityError as exc:
+        # A concurrent request opened one between the check and the insert: the partial
+        # unique index is the real guard.
+        raise Conflict("the register already has an open shift; close it first") from exc
+    fiscal.fiscalize(tenant_id, register, "shift_open", shift.id, {
+        "id": str(shift.id), "opening_float": money_text(shift.opening_float),
+        "opened_by": actor, "opened_at": shift.opened_at.isoformat()})
+    return shift
+
+
+def _require_open(shift: Shift) -> None:
+    if shift.status != "open":
+        raise Conflict("the shift is closed")
+
+
+def add_cash_movement(tenant_id: uuid.UUID, shift_id: uuid.UUID, data: dict[str, Any],
+                      actor: str) -> CashMovement:
+    shift = get_shift(shift_id, lock="share")
+    _require_open(shift)
+    movement = CashMovement(tenant_id=tenant_id, id=uuid.uuid4(), shift_id=shift.id,
+                            created_by=actor, created_at=datetime.now(UTC), **data)
+    db.session.add(movement)
+    db.session.flush()
+    return movement
+
+
+def list_cash_movements(shift_id: uuid.UUID) -> Select:
+    get_shift(shift_id)
+    return select(CashMovement).where(CashMovement.shift_id == shift_id).order_by(
+        CashMovement.created_at, CashMovement.id)
+
+
+def shift_report(shift: Shift) -> dict[str, Any]:
+    """The shift's totals: an X report while open, the Z report once closed."""
+    sid = shift.id
+    receipts = db.session.execute(
+        select(func.count(Receipt.id), func.coalesce(func.sum(Receipt.subtotal), 0),
+               func.coalesce(func.sum(Receipt.discount_total), 0),
+               func.coalesce(func.sum(Receipt.tax_total), 0),
+               func.coalesce(func.sum(Receipt.total), 0),
+               func.coalesce(func.sum(Receipt.change), 0))
+        .where(Receipt.shift_id == sid)).one()
+    paid = dict(db.session.execute(
+        select(Payment.method, func.sum(Payment.amount))
+        .join(Receipt, (Receipt.tenant_id == Payment.tenant_id)
+              & (Receipt.id == Payment.receipt_id))
+        .where(Receipt.shift_id == sid).group_by(Payment.method)).all())
+    refunds = dict(db.session.execute(
+        select(Refund.method, func.sum(Refund.total)).where(Refund.shift_id == sid)
+        .group_by(Refund.method)).all())
+    refund_count = db.session.execute(
+        select(func.count(Refund.id)).where(Refund.shift_id == sid)).scalar_one()
+    cash = dict(db.session.execute(
+        select(CashMovement.kind, func.sum(CashMovement.amount))
+        .where(CashMovement.shift_id == sid).group_by(CashMovement.kind)).all())
+    count, subtotal, discount_total, tax_total, total, change = receipts
+    sales_cash = paid.get("cash", ZERO) - change  # what stayed in the drawer
+    sales_card = paid.get("card", ZERO)
+    refunds_cash, refunds_card = refunds.get("cash", ZERO), refunds.get("card", ZERO)
+    cash_in, cash_out = cash.get("in", ZERO), cash.get("out", ZERO)
+    expected = shift.opening_float + cash_in - cash_out + sales_cash - refunds_cash
+    report = {
+        "kind": "Z" if shift.status == "closed" else "X",
+        "shift_id": shift.id, "register_id": shift.register_id, "status": shift.status,
+        "opened_at": shift.opened_at, "opened_by": shift.opened_by,
+        "closed_at": shift.closed_at, "closed_by": shift.closed_by,
+        "opening_float": shift.opening_float,
+        "receipts": count, "sales_subtotal": subtotal, "sales_discount_total": discount_total,
+        "sales_tax_total": tax_total, "sales_total": total,
+        "sales_cash": sales_cash, "sales_card": sales_card,
+        "refunds": refund_count, "refunds_total": refunds_cash + refunds_card,
+        "refunds_cash": refunds_cash, "refunds_card": refunds_card,
+        "net_total": total - refunds_cash - refunds_card,
+        "cash_in": cash_in, "cash_out": cash_out, "expected_cash": expected,
+        "counted_cash": shift.counted_cash, "difference": shift.difference,
+    }
+    return report
+
+
+def x_report(shift_id: uuid.UUID) -> dict[str, Any]:
+    shift = get_shift(shift_id)
+    if shift.status != "open":
+        raise Conflict("an X report is for an open shift; this one is closed: see its Z report")
+    return shift_report(shift)
+
+
+def z_report(shift_id: uuid.UUID) -> dict[str, Any]:
+    shift = get_shift(shift_id)
+    if shift.status != "closed":
+        raise Conflict("the Z report exists once the shift is closed")
+    return shift_report(shift)
+
+
+def close_shift(tenant_id: uuid.UUID, shift_id: uuid.UUID, data: dict[str, Any],
+                actor: str) -> dict[str, Any]:
+    """Close with the counted cash: expected vs counted, then the Z report."""
+    shift = get_shift(shift_id, lock="update")  # waits for sales being written in it
+    _require_open(shift)
+    expected = shift_report(shift)["expected_cash"]
+    shift.status, shift.closed_at, shift.closed_by = "closed", datetime.now(UTC), actor
+    shift.expected_cash, shift.counted_cash = expected, data["counted_cash"]
+    shift.difference = data["counted_cash"] - expected
+    if data.get("note"):
+        shift.note = data["note"]
+    db.session.flush()
+    report = shift_report(shift)
+    register = registers.get_register(shift.register_id)
+    fiscal.fiscalize(tenant_id, register, "shift_close", shift.id, {
+        "id": str(shift.id), **{k: money_text(v) if isinstance(v, Decimal) else v
+                                for k, v in report.items()
+                                if k in ("receipts", "refunds") or isinstance(v, Decimal)}})
+    return report
