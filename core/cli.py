@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 
 from core.app_state import app_state
 from core.commands.database import migrate_all_command, setup_db_command
+from core.commands.plugins import plugins_group
 
 
 def register_commands(app: Flask) -> None:
@@ -71,7 +72,10 @@ class TenantryGroup(FlaskGroup):
 cli = TenantryGroup(
     name="tenantry", create_app=_load_app,
     help="Tenantry operations. Settings come from the environment (DATABASE_URL, ...; see the "
-         "README). setup-db works before the app can start; every other command loads the app.")
+         "README). setup-db and plugins work before the app can start; every other command "
+         "loads the app.")
+# Writes files only: on the group itself, so it works without settings or a database.
+cli.add_command(plugins_group)
 
 
 def main() -> None:

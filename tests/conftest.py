@@ -1,18 +1,15 @@
-"""Test configuration: every fixture module is listed here (no implicit discovery).
+"""Test configuration: Tenantry's own fixture modules are listed here (no implicit discovery);
+the generic ones (database, app, tenants, clients, console, browser) come from the test kit,
+the ``tenantry`` pytest plugin (core/testing), exactly as a plugin author gets them.
 
 The fixtures' vocabulary (one name, one meaning) is tests/fixtures/README.md.
 """
 
 pytest_plugins = [
-    "tests.fixtures.database",
-    "tests.fixtures.app",
-    "tests.fixtures.tenants",
     "tests.fixtures.apikeys",
     "tests.fixtures.plugins",
     "tests.fixtures.products",
     "tests.fixtures.commerce",
     "tests.fixtures.inventory",
     "tests.fixtures.pgbouncer",
-    "tests.fixtures.console",
-    "tests.fixtures.browser",
 ]

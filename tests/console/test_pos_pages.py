@@ -149,7 +149,7 @@ def test_refund_one_line_and_the_z_report_matches_the_api(cashier_console, pos_c
 
 
 def test_till_pages_need_a_session_and_the_module(app, make_tenant, pos_register, console_as):
-    from tests.fixtures.console import ConsoleClient
+    from core.testing.console import ConsoleClient
 
     anonymous = ConsoleClient(app, make_tenant(modules=["pos"]).host)
     assert anonymous.get("/pos/").status_code == 303

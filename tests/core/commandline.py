@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures.app import (
+from core.testing.app import (
     BOOTSTRAP_TOKEN,
     JWT_SECRET,
     PLATFORM_EMAIL,

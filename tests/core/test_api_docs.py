@@ -24,7 +24,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from core.api_docs import CONTENT_SECURITY_POLICY
-from tests.fixtures.app import PLATFORM_HOST, HostClient
+from core.testing.app import PLATFORM_HOST, HostClient
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "api-docs.png"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

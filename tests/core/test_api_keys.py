@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
+from core.testing.app import HostClient
 from tests.fixtures.apikeys import CLINCORE_HOST
-from tests.fixtures.app import HostClient
 
 # --------------------------------------------------------------------------- authentication
 

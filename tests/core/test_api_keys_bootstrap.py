@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from core.tenant_lifecycle import slugify
-from tests.fixtures.app import BOOTSTRAP_TOKEN, ROOT_DOMAIN, HostClient
+from core.testing.app import BOOTSTRAP_TOKEN, ROOT_DOMAIN, HostClient
 
 AUTH = {"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"}
 

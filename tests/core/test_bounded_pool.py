@@ -18,10 +18,10 @@ import pytest
 from core import create_app
 from core.extensions import db
 from core.provisioning import connect_admin
-from tests.fixtures.app import HostClient, app_config
+from core.testing.app import HostClient, app_config
+from core.testing.tenants import PASSWORD
 from tests.fixtures.commerce import moves_of
 from tests.fixtures.products import make_product, receive_stock
-from tests.fixtures.tenants import PASSWORD
 
 ONE_CONNECTION = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 5}
 WAIT = 10  # seconds a test waits for another thread before it fails

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from core.app_state import app_state
-from tests.fixtures.app import HostClient
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import HostClient
+from core.testing.tenants import PASSWORD
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from core.pipeline import before_request_commit
 from core.plugins import Module, hookimpl
 from core.provisioning import connect_admin
 from core.routing import PLATFORM_BLUEPRINT_ATTR
-from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
+from core.testing.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
 
 # --------------------------------------------------------------------------- the probe plugin
 

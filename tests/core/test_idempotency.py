@@ -28,9 +28,9 @@ from core.provisioning import connect_admin
 from core.rls import tenant_context
 from core.schema_migrations import alembic_config
 from core.tenant_lifecycle import create_tenant, create_user
-from tests.fixtures.app import HostClient, app_config
+from core.testing.app import HostClient, app_config
+from core.testing.tenants import PASSWORD
 from tests.fixtures.plugins import THIRDPARTY_SRC
-from tests.fixtures.tenants import PASSWORD
 
 NOTES = "/api/v1/notes"
 ENDPOINT = f"POST {NOTES}"
@@ -230,7 +230,7 @@ _WORKER = """
 import sys, types
 sys.path.insert(0, sys.argv[1])
 from core import create_app
-from tests.fixtures.app import HostClient, app_config
+from core.testing.app import HostClient, app_config
 database = types.SimpleNamespace(app_url=sys.argv[2], owner_url=sys.argv[3])
 client = HostClient(create_app(app_config(database)).test_client(), sys.argv[4], sys.argv[5])
 client.post("/api/v1/notes", json={"title": "killed"}, headers={"Idempotency-Key": sys.argv[6]})

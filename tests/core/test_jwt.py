@@ -11,7 +11,7 @@ import pytest
 from core import create_app
 from core.auth.tokens import PLATFORM_AUDIENCE, TENANT_AUDIENCE, key_id
 from core.extensions import db
-from tests.fixtures.app import JWT_SECRET, PLATFORM_HOST, HostClient, app_config
+from core.testing.app import JWT_SECRET, PLATFORM_HOST, HostClient, app_config
 
 ME = "/api/v1/auth/me"
 OTHER_SECRET = "another-secret-" + "z" * 40

@@ -9,8 +9,8 @@ import pytest
 
 from core.extensions import db
 from core.tenant_lifecycle import set_status
-from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_PASSWORD, HostClient
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import PLATFORM_EMAIL, PLATFORM_PASSWORD, HostClient
+from core.testing.tenants import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 

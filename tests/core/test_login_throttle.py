@@ -8,7 +8,7 @@ from sqlalchemy import update
 from core.auth.throttle import MAX_FAILURES, throttle_key
 from core.extensions import db
 from core.models import LoginThrottle
-from tests.fixtures.tenants import PASSWORD
+from core.testing.tenants import PASSWORD
 
 
 def _fail(client, email, times):

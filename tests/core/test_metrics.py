@@ -20,8 +20,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from core import create_app
-from tests.fixtures.apikeys import CLINIC_FREE_TIER_LIMIT, bootstrap_over_http
-from tests.fixtures.app import (
+from core.testing.app import (
     BOOTSTRAP_TOKEN,
     JWT_SECRET,
     PLATFORM_EMAIL,
@@ -31,6 +30,7 @@ from tests.fixtures.app import (
     HostClient,
     app_config,
 )
+from tests.fixtures.apikeys import CLINIC_FREE_TIER_LIMIT, bootstrap_over_http
 from tests.fixtures.commerce import sell
 
 ROOT = Path(__file__).resolve().parents[2]

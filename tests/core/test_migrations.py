@@ -12,8 +12,8 @@ from core.extensions import db
 from core.models import ModuleRecord
 from core.schema_migrations import alembic_config, branch_states, migrate_all
 from core.tenant_lifecycle import create_tenant
-from tests.fixtures.app import PLATFORM_HOST, HostClient
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import PLATFORM_HOST, HostClient
+from core.testing.tenants import PASSWORD
 
 
 def test_migrate_all_twice_second_run_is_a_no_op(notes_app):

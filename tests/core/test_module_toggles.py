@@ -25,15 +25,15 @@ from core.plugins import BUILTIN_PLUGINS, Module, hookimpl
 from core.rls import tenant_context
 from core.tenancy import feature
 from core.tenant_lifecycle import create_tenant
-from tests.fixtures.app import (
+from core.testing.app import (
     PLATFORM_EMAIL,
     PLATFORM_HOST,
     PLATFORM_PASSWORD,
     HostClient,
     app_config,
 )
-from tests.fixtures.database import _from_admin_url
-from tests.fixtures.tenants import PASSWORD, TenantHandle
+from core.testing.database import _from_admin_url
+from core.testing.tenants import PASSWORD, TenantHandle
 
 SETTINGS = "/api/v1/tenant/settings"
 HANDLER_CALLS: list[str] = []

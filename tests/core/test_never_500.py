@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from core.app_state import app_state
-from tests.fixtures.app import PLATFORM_HOST, HostClient
+from core.testing.app import PLATFORM_HOST, HostClient
 
 METHODS = ("get", "post", "put", "patch", "delete")
 HOSTILE_BODIES = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_PASSWORD
+from core.testing.app import BOOTSTRAP_TOKEN, PLATFORM_PASSWORD
 
 OWNER_PASSWORD = "owner-secret-password-42"
 WRONG_PASSWORD = "wrong-secret-password-99"

@@ -16,9 +16,9 @@ import uuid
 import pytest
 
 from core import json_limits
+from core.testing.tenants import PASSWORD
 from tests.fixtures.commerce import sell
 from tests.fixtures.products import on_hand
-from tests.fixtures.tenants import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 PRODUCTS = "/api/v1/catalog/products"

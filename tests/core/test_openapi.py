@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.app import PLATFORM_HOST, HostClient
+from core.testing.app import PLATFORM_HOST, HostClient
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
-from tests.fixtures.app import PLATFORM_HOST, HostClient
+from core.testing.app import PLATFORM_HOST, HostClient
 
 
 @pytest.fixture(scope="module")

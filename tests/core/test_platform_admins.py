@@ -11,8 +11,8 @@ import pytest
 
 from core import platform_admins
 from core.extensions import db
+from core.testing.app import BOOTSTRAP_TOKEN, PLATFORM_EMAIL, PLATFORM_PASSWORD
 from tests.core.commandline import app_env, tenantry
-from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_EMAIL, PLATFORM_PASSWORD
 
 PASSWORD_PATH = "/api/v1/platform/auth/password"
 

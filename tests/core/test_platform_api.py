@@ -13,8 +13,8 @@ from core import create_app
 from core.app_state import app_state
 from core.extensions import db
 from core.guards import GUARD_PLATFORM
-from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, HostClient, app_config
+from core.testing.tenants import PASSWORD
 
 TENANTS = "/api/v1/platform/tenants"
 MODULES = "/api/v1/platform/modules"

@@ -12,8 +12,8 @@ from core.app_state import app_state
 from core.extensions import db
 from core.plugins import Module, PluginError, build_registry, hookimpl, topological_order
 from core.tenant_lifecycle import create_tenant
-from tests.fixtures.app import PLATFORM_HOST, HostClient
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import PLATFORM_HOST, HostClient
+from core.testing.tenants import PASSWORD
 
 
 def fake_plugin(key: str, requires: tuple[str, ...] = (), calls: list | None = None):

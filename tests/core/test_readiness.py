@@ -13,9 +13,9 @@ from core import create_app
 from core.extensions import db
 from core.provisioning import connect_admin
 from core.schema_migrations import alembic_config, migrate_all, revision_script
+from core.testing.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, ROOT_DOMAIN, app_config
+from core.testing.database import _from_admin_url
 from tests.fixtures.apikeys import CLINCORE_HOST
-from tests.fixtures.app import BOOTSTRAP_TOKEN, PLATFORM_HOST, ROOT_DOMAIN, app_config
-from tests.fixtures.database import _from_admin_url
 
 TENANT_HOST = f"acme.{ROOT_DOMAIN}"
 FIX = "tenantry migrate-all"

@@ -22,10 +22,10 @@ from core import create_app
 from core.embedded import EmbeddedPostgres
 from core.extensions import db
 from core.schema_migrations import migrate_all
+from core.testing.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD, app_config
+from core.testing.database import TestDatabase as DatabaseUrls  # not collected
 from tests.core.commandline import stop_server
 from tests.core.test_role_check import GUNICORN, REPOSITORY, free_port, production_env
-from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD, app_config
-from tests.fixtures.database import TestDatabase as DatabaseUrls  # not collected
 
 PLATFORM = {"Host": PLATFORM_HOST}
 LOGIN = {"email": PLATFORM_EMAIL, "password": PLATFORM_PASSWORD}

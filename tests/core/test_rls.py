@@ -20,7 +20,7 @@ from core.extensions import db
 from core.models import ApiKey, TenantModule, User
 from core.rls import tenant_context
 from core.role_check import role_problems
-from tests.fixtures.app import HostClient, app_config
+from core.testing.app import HostClient, app_config
 
 TENANT_TABLES = ("users", "tenant_modules", "api_keys", "idempotency_keys")
 

@@ -25,7 +25,7 @@ from core import create_app
 from core.extensions import db
 from core.provisioning import connect_admin
 from core.role_check import UnsafeDatabaseRole
-from tests.fixtures.app import JWT_SECRET, PLATFORM_EMAIL, PLATFORM_HOST, app_config
+from core.testing.app import JWT_SECRET, PLATFORM_EMAIL, PLATFORM_HOST, app_config
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"

@@ -73,8 +73,8 @@ def test_a_role_owning_tables_is_refused(app, database):
 
 def test_the_production_entry_point_refuses_to_boot_on_an_unsafe_role(
         database, make_role, monkeypatch, tmp_path):
+    from core.testing.app import app_config
     from core.wsgi import build_app
-    from tests.fixtures.app import app_config
 
     role, password = make_role("BYPASSRLS")
     url = make_url(database.app_url).set(username=role, password=password)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_PASSWORD, ROOT_DOMAIN, HostClient
+from core.testing.app import PLATFORM_EMAIL, PLATFORM_PASSWORD, ROOT_DOMAIN, HostClient
 
 OWNER_PASSWORD = "owner-password-000"
 

@@ -4,98 +4,54 @@ SECURITY DEFINER functions, one head per branch, and models equal to migrations.
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, UniqueConstraint
+from sqlalchemy import Column, MetaData, Table, Uuid
 from sqlalchemy.engine import make_url
 
 from core.app_state import app_state
 from core.extensions import db
-from core.schema_migrations import alembic_config, deployment_tables
+from core.schema_migrations import alembic_config
+from core.testing import module_tables, table_problems, tenant_tables
 
 # The only functions allowed to look across tenants (each one narrow, each one reviewed).
 # tenantry_pos_fiscal_backlog: a count and the oldest time, no argument, no tenant (/metrics).
 SECURITY_DEFINER_FUNCTIONS = {"tenantry_find_api_key", "tenantry_pos_fiscal_backlog"}
-TENANT_SETTING = "NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid"
-
-
-def tenant_tables(app):
-    names = deployment_tables(app)
-    return [t for name, t in db.metadata.tables.items() if name in names and "tenant_id" in t.c]
 
 
 def test_there_are_tenant_tables_to_check(app):
     assert {"users", "api_keys", "tenant_modules"} <= {t.name for t in tenant_tables(app)}
 
 
-def test_primary_keys_and_unique_constraints_start_with_tenant_id(app):
-    problems = []
-    for table in tenant_tables(app):
-        for constraint in table.constraints:
-            if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint):
-                columns = [c.name for c in constraint.columns]
-                if columns[0] != "tenant_id":
-                    problems.append(f"{table.name}: {type(constraint).__name__} {columns}")
-        for index in table.indexes:
-            if isinstance(index, Index) and index.unique and \
-                    next(c.name for c in index.columns) != "tenant_id":
-                problems.append(f"{table.name}: unique index {index.name}")
-    assert problems == []
+def test_every_tenant_table_keeps_the_isolation_rules(app, admin_connection):
+    """The test kit's check (core/testing/isolation.py), on every module's tables: tenant-first
+    keys, composite foreign keys, the tenant default, forced RLS with the one fail-closed
+    policy, and nothing visible without a tenant."""
+    assert table_problems(app, admin_connection, tenant_tables(app)) == []
 
 
-def test_foreign_keys_between_tenant_tables_are_composite(app):
-    tenant_names = {t.name for t in tenant_tables(app)}
-    problems = []
-    for table in tenant_tables(app):
-        for fk in table.constraints:
-            if not isinstance(fk, ForeignKeyConstraint):
-                continue
-            target = fk.referred_table.name
-            if target in tenant_names:
-                local = [c.name for c in fk.columns]
-                remote = [e.column.name for e in fk.elements]
-                if local[0] != "tenant_id" or remote[0] != "tenant_id":
-                    problems.append(f"{table.name} -> {target}: {local} -> {remote}")
-    assert problems == []
+@pytest.mark.parametrize("module_key", ["catalog", "stock", "pos", "cases", "billing"])
+def test_module_tables_are_found_per_module(app, module_key):
+    assert module_tables(app, module_key), module_key
 
 
-def test_tenant_id_defaults_to_the_transaction_setting(app):
-    for table in tenant_tables(app):
-        default = table.c.tenant_id.server_default
-        assert default is not None, table.name
-        assert "current_setting('app.tenant_id', true)" in str(default.arg.text), table.name
+def test_the_check_reports_a_table_that_breaks_the_rules(app, admin_connection):
+    metadata = MetaData()
+    bad = Table("kit_probe_bad", metadata,
+                Column("id", Uuid, primary_key=True), Column("tenant_id", Uuid))
+    admin_connection.execute("CREATE TABLE kit_probe_bad (id uuid PRIMARY KEY, tenant_id uuid)")
+    try:
+        problems = table_problems(app, admin_connection, [bad])
+    finally:
+        admin_connection.execute("DROP TABLE kit_probe_bad")
+    assert any("does not start with tenant_id" in p for p in problems)
+    assert any("no default from app.tenant_id" in p for p in problems)
+    assert any("row level security is not enabled" in p for p in problems)
 
 
-def test_every_tenant_table_has_forced_rls_and_one_fail_closed_policy(app, admin_connection):
-    rows = admin_connection.execute("""
-        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
-               array_agg(p.polname ORDER BY p.polname) FILTER (WHERE p.polname IS NOT NULL),
-               array_agg(pg_get_expr(p.polqual, p.polrelid)),
-               array_agg(pg_get_expr(p.polwithcheck, p.polrelid))
-          FROM pg_class c
-          JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-          LEFT JOIN pg_policy p ON p.polrelid = c.oid
-         WHERE c.relkind IN ('r', 'p')
-         GROUP BY c.relname, c.relrowsecurity, c.relforcerowsecurity""").fetchall()
-    state = {row[0]: row[1:] for row in rows}
-    for table in tenant_tables(app):
-        enabled, forced, policies, quals, checks = state[table.name]
-        assert enabled and forced, table.name
-        assert policies == ["tenant_isolation"], table.name
-        assert TENANT_SETTING in quals[0] and TENANT_SETTING in checks[0], table.name
-
-
-def test_database_primary_keys_start_with_tenant_id(app, admin_connection):
-    rows = admin_connection.execute("""
-        SELECT c.relname, a.attname FROM pg_constraint k
-          JOIN pg_class c ON c.oid = k.conrelid
-          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
-         WHERE k.contype IN ('p', 'u')""").fetchall()
-    first_columns = {}
-    for table, column in rows:
-        first_columns.setdefault(table, set()).add(column)
-    for table in tenant_tables(app):
-        assert first_columns[table.name] == {"tenant_id"}, table.name
+def test_an_empty_check_is_a_problem(app, admin_connection):
+    assert table_problems(app, admin_connection, []) != []
 
 
 def test_platform_tables_are_not_tenant_tables(app):

@@ -14,8 +14,8 @@ import pytest
 from core.extensions import db
 from core.tenancy import PLATFORM, TENANT, UNKNOWN, HostMatch, classify_host
 from core.tenant_lifecycle import set_status
-from tests.fixtures.app import ROOT_DOMAIN, HostClient
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import ROOT_DOMAIN, HostClient
+from core.testing.tenants import PASSWORD
 
 PLATFORM_HOSTS = ("platform.tenantry.test", "localhost")
 RESERVED = ("www", "api", "admin", "platform")

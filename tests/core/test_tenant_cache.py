@@ -11,7 +11,7 @@ from core import create_app
 from core.cache import TTLCache
 from core.extensions import db
 from core.tenant_lifecycle import set_status
-from tests.fixtures.app import (
+from core.testing.app import (
     PLATFORM_EMAIL,
     PLATFORM_HOST,
     PLATFORM_PASSWORD,

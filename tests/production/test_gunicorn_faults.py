@@ -41,10 +41,10 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from core.embedded import APP_ROLE, EmbeddedPostgres
+from core.testing.app import BOOTSTRAP_TOKEN, JWT_SECRET, PLATFORM_PASSWORD
+from core.testing.tenants import PASSWORD
 from tests.core.commandline import stop_server
-from tests.fixtures.app import BOOTSTRAP_TOKEN, JWT_SECRET, PLATFORM_PASSWORD
 from tests.fixtures.pgbouncer import PgBouncer, free_port, require_pgbouncer
-from tests.fixtures.tenants import PASSWORD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ROOT_DOMAIN = "faults.test"

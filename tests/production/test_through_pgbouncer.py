@@ -32,6 +32,7 @@ from core import create_app
 from core.app_state import app_state
 from core.extensions import db
 from core.pooler import POOLER_IN_FRONT, PREPARED_STATEMENT_ERROR
+from core.testing.app import HostClient, app_config
 from tests.core.test_rls import (  # noqa: F401 - re-run here, through pgbouncer
     test_a_tenant_cannot_write_into_another,
     test_a_tenant_sees_only_its_own_rows,
@@ -40,7 +41,6 @@ from tests.core.test_rls import (  # noqa: F401 - re-run here, through pgbouncer
     test_the_app_connects_as_an_unprivileged_role,
     two_tenants,
 )
-from tests.fixtures.app import HostClient, app_config
 from tests.fixtures.commerce import moves_of
 from tests.fixtures.pgbouncer import POOL_SIZE
 from tests.fixtures.products import make_product

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import User
 from core.tenant_lifecycle import create_tenant
-from tests.fixtures.browser import screenshot
-from tests.fixtures.tenants import PASSWORD
+from core.testing.browser import screenshot
+from core.testing.tenants import PASSWORD
 
 pytestmark = pytest.mark.browser
 

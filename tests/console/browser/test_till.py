@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.browser import screenshot
+from core.testing.browser import screenshot
+from core.testing.tenants import PASSWORD
 from tests.fixtures.products import make_product, receive_stock
-from tests.fixtures.tenants import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -12,10 +12,10 @@ from sqlalchemy import text
 from core.extensions import db
 from core.modules import disable_module
 from core.rls import tenant_context
+from core.testing.app import HostClient
 from plugins.billing import services
 from plugins.billing.metering import metered_actions
 from tests.fixtures.apikeys import CLINIC_FREE_TIER_LIMIT, bootstrap_over_http
-from tests.fixtures.app import HostClient
 
 # --------------------------------------------------------------------------- counting
 

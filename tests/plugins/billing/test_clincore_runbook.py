@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from core.testing.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD, HostClient
 from tests.fixtures.apikeys import CLINIC_FREE_TIER_LIMIT, bootstrap_over_http
-from tests.fixtures.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD, HostClient
 
 
 def _platform_admin(client) -> HostClient:

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
-from tests.fixtures.app import HostClient
+from core.testing.app import HostClient
 from tests.fixtures.commerce import moves_of, sell
 from tests.fixtures.products import make_product, on_hand
 

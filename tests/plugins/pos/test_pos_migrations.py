@@ -23,7 +23,7 @@ from core import create_app
 from core.migration_kit import create_enum_if_absent
 from core.provisioning import connect_admin
 from core.schema_migrations import migrate_all
-from tests.fixtures.app import app_config
+from core.testing.app import app_config
 
 TYPE_LOCATIONS = """
     SELECT n.nspname, t.oid FROM pg_type t JOIN pg_namespace n ON t.typnamespace = n.oid

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from tests.fixtures.app import HostClient
+from core.testing.app import HostClient
 from tests.fixtures.products import make_product, on_hand
 
 ORDERS = "/api/v1/purchasing/orders"

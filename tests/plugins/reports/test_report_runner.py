@@ -21,9 +21,9 @@ from core.app_state import app_state
 from core.extensions import db
 from core.plugins import Module, PluginError, build_registry, hookimpl
 from core.sdk import ReportDefinition
+from core.testing.app import app_config
+from core.testing.tenants import TenantHandle
 from plugins.reports.catalogue import build_catalogue
-from tests.fixtures.app import app_config
-from tests.fixtures.tenants import TenantHandle
 
 TIMEOUT_MS = 200
 
@@ -153,7 +153,7 @@ def test_definition_roles_and_required_parameters(probe_tenant):
 
 
 def test_an_api_key_with_the_admin_role_may_run_admin_reports(probe_tenant, issue_key):
-    from tests.fixtures.app import HostClient
+    from core.testing.app import HostClient
 
     admin_key = issue_key(probe_tenant, role="admin")
     client = HostClient(probe_tenant.client, probe_tenant.host, api_key=admin_key)

@@ -331,7 +331,7 @@ def test_csv_by_format_parameter_and_json_by_default(stocked):
 
 
 def test_openapi_documents_both_content_types(client):
-    from tests.fixtures.app import PLATFORM_HOST, HostClient
+    from core.testing.app import PLATFORM_HOST, HostClient
 
     spec = _ok(HostClient(client, PLATFORM_HOST).get("/api/v1/openapi.json"))
     operation = spec["paths"]["/api/v1/reports/{name}"]["get"]

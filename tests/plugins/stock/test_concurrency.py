@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from core import create_app
-from tests.fixtures.app import HostClient, app_config
+from core.testing.app import HostClient, app_config
 from tests.fixtures.products import make_product, on_hand, receive_stock
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.app import PLATFORM_HOST, HostClient
+from core.testing.app import PLATFORM_HOST, HostClient
 
 PREFIXES = ("/api/v1/catalog/", "/api/v1/stock/", "/api/v1/purchasing/")
 IDEMPOTENT = {("post", "/api/v1/stock/moves"), ("post", "/api/v1/stock/adjustments"),

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from tests.fixtures.app import HostClient
-from tests.fixtures.tenants import PASSWORD
+from core.testing.app import HostClient
+from core.testing.tenants import PASSWORD
 
 USERS = "/api/v1/users"
 NEW_PASSWORD = "another-long-password"
