@@ -1,8 +1,8 @@
 """Tenant bootstrap (runbook 002 §2): a new tenant and its first API key, shown once.
 
 ``POST /bootstrap`` (core/bootstrap_routes.py) with ``Authorization: Bearer $BOOTSTRAP_TOKEN``
-on a platform host, or ``tenantry bootstrap TENANT_NAME`` (core/commands/bootstrap.py) on the
-server; both call ``bootstrap_tenant`` here.
+on a platform host, or ``tenantry bootstrap TENANT_NAME`` (core/commands/bootstrap_command.py)
+on the server; both call ``bootstrap_tenant`` here.
 
 - The tenant's slug (host label) is ``core.tenant_lifecycle.slugify(tenant_name)``; its modules are
   BOOTSTRAP_MODULES (ClinCore: ``cases``) plus the platform modules (billing).

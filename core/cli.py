@@ -1,7 +1,7 @@
 """The ``tenantry`` command line: the group and its entry points. The commands themselves live
-in core/commands/ (migrate-all, setup-db, serve, tenants, modules, idempotency,
-platform-admins, bootstrap), plus ``db`` (core/revisions.py) and plugins' commands (billing,
-pos) through ``tenantry_register_commands``.
+in core/commands/, one ``*_commands.py`` module per group (migrate-all and setup-db, serve,
+tenants, modules, idempotency, platform-admins, bootstrap, plugins, db), plus plugins' commands
+(billing, pos) through ``tenantry_register_commands``.
 
 ``tenantry`` is a FlaskGroup over ``core.create_app``, so no FLASK_APP is needed; ``flask --app
 core ...`` and ``python -m core ...`` run the same commands (``python -m core.cli`` too).
@@ -17,18 +17,18 @@ from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo
 
 from core.app_state import app_state
-from core.commands.database import migrate_all_command, setup_db_command
-from core.commands.plugins import plugins_group
+from core.commands.database_commands import migrate_all_command, setup_db_command
+from core.commands.plugin_commands import plugins_group
 
 
 def register_commands(app: Flask) -> None:
-    from core.commands.bootstrap import bootstrap_command
-    from core.commands.idempotency import idempotency_group
-    from core.commands.modules import modules_group
-    from core.commands.platform_admins import platform_admins_group
-    from core.commands.serve import serve_command
-    from core.commands.tenants import tenants_group
-    from core.revisions import db_group
+    from core.commands.bootstrap_command import bootstrap_command
+    from core.commands.db_commands import db_group
+    from core.commands.idempotency_commands import idempotency_group
+    from core.commands.module_commands import modules_group
+    from core.commands.platform_admin_commands import platform_admins_group
+    from core.commands.serve_command import serve_command
+    from core.commands.tenant_commands import tenants_group
 
     for command in (migrate_all_command, setup_db_command, serve_command, tenants_group,
                     modules_group, bootstrap_command, idempotency_group,

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # file -> why it may commit
 ALLOWED = {
     "core/pipeline.py": "the request's one commit",
-    "core/commands/bootstrap.py": "the `tenantry bootstrap` command",
-    "core/commands/tenants.py": "the `tenantry tenants` commands",
+    "core/commands/bootstrap_command.py": "the `tenantry bootstrap` command",
+    "core/commands/tenant_commands.py": "the `tenantry tenants` commands",
     "core/commands/__init__.py": "run_service: a command's service call, committed",
     "core/seed.py": "the dev server's demo seed, before any request",
     "plugins/billing/cli.py": "the `tenantry billing` commands",
