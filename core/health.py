@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 
 from flask.views import MethodView
+from marshmallow import fields
 from sqlalchemy import text
 
 from core.blueprint import Blueprint, hostless
 from core.errors import error_response, rollback_quietly, unavailable_reason
 from core.extensions import db
+from core.install_states import unloaded_plugins
 from core.readiness import schema_problems
 from core.role_check import UnsafeDatabaseRole
 from core.schemas import StatusSchema
@@ -61,9 +63,15 @@ class Liveness(MethodView):
         return {"status": "ok"}
 
 
+class ReadinessSchema(StatusSchema):
+    notices = fields.List(fields.String(), metadata={
+        "description": "What does not stop this worker from serving but needs an operator: "
+                       "plugins installed after it started ('installed, not loaded': restart)"})
+
+
 @hostless
 class Readiness(MethodView):
-    @blp.response(200, StatusSchema)
+    @blp.response(200, ReadinessSchema)
     @blp.alt_response(503, description="Not ready; `message` says why")
     def get(self):
         """Readiness: the database answers and every installed module is migrated."""
@@ -72,7 +80,13 @@ class Readiness(MethodView):
             log.warning("not ready: %s", "; ".join(problems))
             return error_response(503, "not ready: " + "; ".join(problems),
                                   {"reasons": problems})
-        return {"status": "ok"}
+        # A plugin installed after this worker started does not make it unready (it serves
+        # everything it served before), but the operator must restart it to load the plugin.
+        notices = [plugin.notice() for plugin in unloaded_plugins()]
+        if not notices:
+            return {"status": "ok"}
+        log.warning("readiness notice: %s", "; ".join(notices))
+        return {"status": "ok", "notices": notices}
 
 
 for path in ("/healthz", "/health", "/api/v1/health"):

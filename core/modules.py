@@ -18,6 +18,7 @@ from sqlalchemy.orm.util import identity_key
 from core.app_state import app_state
 from core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from core.extensions import db
+from core.install_states import refuse_if_not_loaded
 from core.models import ModuleRecord, TenantModule
 from core.plugins import Module, PluginRegistry
 from core.rls import tenant_context
@@ -53,6 +54,7 @@ def installed_versions() -> dict[str, str]:
 def _require_available(key: str) -> Module:
     module = registry().module(key)
     if module is None:
+        refuse_if_not_loaded(key)
         raise NotFound(f"module '{key}' is not available in this deployment")
     return module
 
@@ -214,6 +216,8 @@ def update_tenant_settings(tenant_id: uuid.UUID, changes: dict[str, dict[str, An
     off together.
     """
     unknown = sorted(key for key in changes if registry().module(key) is None)
+    for key in unknown:
+        refuse_if_not_loaded(key)  # installed after this server started: 409, restart
     if unknown:
         raise Unprocessable("unknown modules", {"modules": {
             key: ["no plugin provides this module"] for key in unknown}})

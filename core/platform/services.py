@@ -18,6 +18,7 @@ from core import modules as module_service
 from core import tenant_lifecycle
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
+from core.install_states import refuse_if_not_loaded
 from core.models import ModuleRecord, Template, Tenant, User
 from core.rls import tenant_context
 from core.tenancy import tenancy
@@ -155,6 +156,7 @@ def get_module(key: str) -> PlatformModule:
 
 def _require_plugin(key: str) -> None:
     if module_service.registry().module(key) is None:
+        refuse_if_not_loaded(key)
         raise Unprocessable("no plugin provides this module",
                             {"key": [f"no installed plugin provides module '{key}'"]})
 
