@@ -6,7 +6,8 @@ settings, the owner's API keys, the platform console) and every ``ConsoleBluepri
 returns from ``tenantry_console_pages``, records each one's guard like an API blueprint's (a
 plugin's pages are guarded by its module key: 403 when the tenant has not enabled it). Each
 ``ConsoleBlueprint`` brings the console's error pages, CSRF check and security headers itself
-(core/console/pages.py). The pipeline authenticates console pages by their session cookie (core/console/sessions.py) when no API credentials are sent.
+(core/console/pages.py). The pipeline authenticates console pages by their session cookie
+(core/console/sessions.py) when no API credentials are sent.
 """
 
 from __future__ import annotations

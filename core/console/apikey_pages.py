@@ -21,7 +21,7 @@ from core.auth.apikey_routes import SHOWN_ONCE, ApiKeyCreateSchema, RotateSchema
 from core.console.pages import ConsoleBlueprint
 from core.console.rendering import read_form, redirect_with_notice, render_page
 from core.extensions import db
-from core.models import API_KEY_ROLES, ApiKey
+from core.models import API_KEY_ROLES, ApiKey, User
 
 OWNER = ("owner",)
 PAGE_SIZE = 50
@@ -47,8 +47,27 @@ def api_keys_tile() -> list[tuple[str, str]]:
     return [("Keys in use", str(live))]
 
 
+def _creators(keys) -> dict[str, str]:
+    """created_by ("user:<id>", as the API writes it) → the user's e-mail, for the list."""
+    ids = set()
+    for key in keys:
+        kind, _, subject = (key.created_by or "").partition(":")
+        if kind == "user":
+            try:
+                ids.add(uuid.UUID(subject))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.email).where(
+        User.tenant_id == g.tenant.id, User.id.in_(ids)))
+    return {f"user:{user_id}": email for user_id, email in rows}
+
+
 def _rows(keys) -> list[dict]:
-    return [{"key": key, "status": services.key_status(key)} for key in keys]
+    creators = _creators(keys)
+    return [{"key": key, "status": services.key_status(key),
+             "created_by": creators.get(key.created_by or "", key.created_by)} for key in keys]
 
 
 def _list_page(errors=None, status: int = 200, message: str | None = None, form=None):

@@ -317,6 +317,7 @@ def test_owner_creates_a_key_shown_once(app, users_tenant, console_as, admin_con
     listing = console.get("/settings/api-keys").get_data(as_text=True)
     assert raw not in listing and raw[:8] in listing
     assert "Shop &lt;website&gt;" in listing
+    assert f"by {users_tenant.users['owner']}" in listing  # created_by, as an e-mail
     stored = admin_connection.execute(
         "SELECT key_hash, prefix FROM api_keys WHERE tenant_id = %s", (users_tenant.id,)
     ).fetchone()
