@@ -2,12 +2,12 @@
 served by the same app and the same request pipeline as the API (docs/console.md).
 
 ``init_console(app)`` registers core's console blueprints (sign-in, the tenant dashboard and
-settings, the platform console) and every ``ConsoleBlueprint`` a plugin returns from
-``tenantry_console_pages``, records each one's guard like an API blueprint's (a plugin's pages
-are guarded by its module key: 403 when the tenant has not enabled it). Each
+settings, the owner's API keys, the platform console) and every ``ConsoleBlueprint`` a plugin
+returns from ``tenantry_console_pages``, records each one's guard like an API blueprint's (a
+plugin's pages are guarded by its module key: 403 when the tenant has not enabled it). Each
 ``ConsoleBlueprint`` brings the console's error pages, CSRF check and security headers itself
-(core/console/pages.py). The pipeline authenticates console
-pages by their session cookie (core/console/sessions.py) when no API credentials are sent.
+(core/console/pages.py). The pipeline authenticates console pages by their session cookie
+(core/console/sessions.py) when no API credentials are sent.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ class ConsoleState:
 
 
 def _core_console_blueprints() -> list[ConsoleBlueprint]:
+    from core.console.apikey_pages import blp as apikey_blp
     from core.console.login_pages import platform_login_blp, tenant_login_blp
     from core.console.platform_pages import blp as platform_blp
     from core.console.tenant_pages import blp as tenant_blp
 
-    return [tenant_login_blp, platform_login_blp, tenant_blp, platform_blp]
+    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, platform_blp]
 
 
 def _plugin_console_blueprints(app: Flask):

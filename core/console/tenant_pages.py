@@ -1,6 +1,6 @@
-"""The tenant console's own pages: the dashboard (every module's tiles) and the owner's
-settings (module toggles with what each requires and what requires it, and the settings panels
-modules contribute).
+"""The tenant console's own pages: the dashboard (every module's tiles, and core's own
+"Users" tile for owners) and the owner's settings (module toggles with what each requires and
+what requires it, and the settings panels modules contribute).
 
 Module toggles go through the same service as ``PATCH /api/v1/tenant/settings``
 (core/modules.py): enabling a module enables what it requires, disabling one another enabled
@@ -10,12 +10,15 @@ module requires is refused with the reason, and data is kept.
 from __future__ import annotations
 
 from flask import g, url_for
+from sqlalchemy import func, select
 
 from core import modules as module_service
 from core.app_state import app_state
 from core.console.pages import ConsoleBlueprint
 from core.console.rendering import redirect_with_notice, render_page
 from core.errors import DomainError
+from core.extensions import db
+from core.models import USER_ROLES, User
 from core.tenancy import module_state
 
 # Also serves the console's stylesheet and script (/console/static/…, no CDN).
@@ -23,6 +26,17 @@ blp = ConsoleBlueprint("console", __name__, static_folder="static",
                        static_url_path="/console/static")
 blp.nav("Dashboard", "dashboard", order=0)
 blp.nav("Settings", "settings", roles=("owner",), order=90)
+
+
+@blp.dashboard_tile("Users", roles=("owner",))
+def users_tile() -> list[tuple[str, str]]:
+    """Active users by role (core's users table: shown whether or not the users module,
+    which manages them, is enabled)."""
+    counts = dict(db.session.execute(
+        select(User.role, func.count()).where(User.tenant_id == g.tenant.id,
+                                              User.active.is_(True))
+        .group_by(User.role)).all())
+    return [(f"Active {role}s", str(counts.get(role, 0))) for role in USER_ROLES]
 
 
 def _visible(module_key: str | None, roles: tuple[str, ...]) -> bool:

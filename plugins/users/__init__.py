@@ -1,5 +1,6 @@
 """The ``users`` module: a tenant owner manages the tenant's users; every user changes their
-own password. No tables of its own: it works on core's ``users`` table."""
+own password. No tables of its own: it works on core's ``users`` table. Its console page is
+``/users`` (plugins/users/console.py)."""
 
 from core.sdk import Module, hookimpl
 
@@ -22,3 +23,10 @@ def tenantry_register_blueprints(app, api):
 @hookimpl
 def tenantry_migration_folder():
     return None  # core's migrations own the users table
+
+
+@hookimpl
+def tenantry_console_pages(app):
+    from plugins.users.console import blp  # imported here: no import-time work
+
+    return [blp]
