@@ -57,3 +57,31 @@ def test_a_migration_importing_core_internals_is_reported(tmp_path):
     sample = tmp_path / "20990101_x_bad.py"
     sample.write_text("from core.migration_kit import enable_tenant_rls\n")
     assert set(_core_imports(sample)) - {"core.sdk.migrations"} == {"core.migration_kit"}
+
+
+EXAMPLE_AND_SCAFFOLD = sorted([*(ROOT / "examples").rglob("*.py"),
+                               *(ROOT / "core" / "scaffold" / "template").rglob("*.py.tmpl"),
+                               *(ROOT / "tests" / "thirdparty").rglob("*.py")])
+
+
+def test_the_example_and_scaffold_files_are_found():
+    assert len(EXAMPLE_AND_SCAFFOLD) >= 15
+
+
+@pytest.mark.parametrize("path", EXAMPLE_AND_SCAFFOLD, ids=lambda p: str(p.relative_to(ROOT)))
+def test_third_party_code_imports_core_only_through_the_sdk_and_the_kit(path):
+    """The example plugin, the scaffold's files and the notes plugin are what third parties
+    copy: core.sdk (and core.sdk.migrations), core.testing in tests, nothing else."""
+    source = path.read_text().replace("$package", "package").replace("${key}", "key")
+    allowed = {"core.sdk", "core.sdk.migrations", "core.testing"}
+    assert set(_core_imports_of(source)) <= allowed
+
+
+def _core_imports_of(source: str) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            modules.append(node.module)
+        elif isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+    return [name for name in modules if name == "core" or name.startswith("core.")]
