@@ -2,8 +2,10 @@
 
 Today: the pricing arithmetic (``price`` a document of ``LineInput`` lines with discounts,
 exact to the cent), and the check and pricing of lines given back against a sold document,
-shared by sales returns (against an order) and POS refunds (against a receipt). Anything else
-in this package is internal to sales.
+shared by sales returns (against an order) and POS refunds (against a receipt); and the SQL of
+the reports of what was sold net of what was given back (``NetSalesTables``, with its
+``TopProductsSchema``), shared by the sales and POS reports. Anything else in this package is
+internal to sales.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from plugins.sales.pricing import (
     price,
     refund_share,
 )
+from plugins.sales.report_queries import NetSalesTables, TopProductsSchema
 
-__all__ = ["LineInput", "PricedDocument", "SoldLine", "discount_from", "lines_to_give_back",
-           "price"]
+__all__ = ["LineInput", "NetSalesTables", "PricedDocument", "SoldLine", "TopProductsSchema",
+           "discount_from", "lines_to_give_back", "price"]
 
 
 class SoldLine(Protocol):
