@@ -16,12 +16,17 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from core.sdk import Conflict, Unprocessable, app_state, db, get_or_404, where_given
-from plugins.catalog.api import Product
 from plugins.pos import fiscal, registers, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Payment, Receipt, ReceiptLine
 from plugins.pos.stock_moves import post_stock_moves
-from plugins.sales.api import LineInput, PricedDocument, discount_from, price
+from plugins.sales.api import (
+    LineInput,
+    PricedDocument,
+    discount_from,
+    price,
+    products_to_sell,
+)
 
 RECEIPT_REFERENCE = "pos_receipt"
 ZERO = Decimal("0")
@@ -45,18 +50,7 @@ def get_receipt(receipt_id: uuid.UUID) -> Receipt:
 
 def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict[str, Any]],
                    discount: dict | None) -> tuple[list[ReceiptLine], PricedDocument]:
-    ids = {line["product_id"] for line in lines}
-    products = {p.id: p for p in db.session.execute(
-        select(Product).where(Product.id.in_(ids))).scalars()}
-    errors = {}
-    for index, line in enumerate(lines):
-        product = products.get(line["product_id"])
-        if product is None:
-            errors[str(index)] = {"product_id": ["unknown product"]}
-        elif not product.active:
-            errors[str(index)] = {"product_id": ["product is inactive"]}
-    if errors:
-        raise Unprocessable("invalid receipt lines", {"lines": errors})
+    products = products_to_sell(lines, document="receipt")
     built = []
     for number, line in enumerate(lines, start=1):
         product = products[line["product_id"]]

@@ -40,14 +40,6 @@ RECEIPTS = NetSalesTables(
     documents_word="receipts", given_back_word="refunds", given_back_past="refunded")
 
 
-def sales_by_day(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return RECEIPTS.run_by_day(params)
-
-
-def top_products(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return RECEIPTS.run_top_products(params)
-
-
 def shift(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
     from core.sdk import NotFound
     from plugins.pos import shifts
@@ -69,13 +61,14 @@ def definitions() -> list:
             parameters=DateRangeSchema,
             columns=("day", "receipts", "subtotal", "discount_total", "tax_total", "total",
                      "refunds", "refunded", "net_total"),
-            run=sales_by_day, roles=ROLES, description="Receipts and refunds per UTC day"),
+            run=RECEIPTS.run_by_day, roles=ROLES, description="Receipts and refunds per UTC day"),
         ReportDefinition(
             name="pos_top_products", title="Top products (POS)", module="pos",
             parameters=TopProductsSchema,
             columns=("product_id", "sku", "name", "quantity", "refunded_quantity",
                      "net_quantity", "revenue", "refunded_amount", "net_revenue"),
-            run=top_products, roles=ROLES, description="Products by net revenue of receipts"),
+            run=RECEIPTS.run_top_products, roles=ROLES,
+            description="Products by net revenue of receipts"),
         ReportDefinition(
             name="pos_shift_report", title="Shift X/Z report", module="pos",
             parameters=ShiftReportParameters, columns=SHIFT_COLUMNS, run=shift,

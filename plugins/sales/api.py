@@ -1,7 +1,8 @@
 """The sales module's public interface: what a module that ``requires`` sales may call.
 
 Today: the pricing arithmetic (``price`` a document of ``LineInput`` lines with discounts,
-exact to the cent), and the check and pricing of lines given back against a sold document,
+exact to the cent), the products a document's lines sell (``products_to_sell``, shared by sales
+orders and POS receipts), and the check and pricing of lines given back against a sold document,
 shared by sales returns (against an order) and POS refunds (against a receipt); and the SQL of
 the reports of what was sold net of what was given back (``NetSalesTables``, with its
 ``TopProductsSchema``), shared by the sales and POS reports. Anything else in this package is
@@ -15,7 +16,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from core.sdk import Unprocessable
+from sqlalchemy import select
+
+from core.sdk import Unprocessable, db
+from plugins.catalog.api import Product
 from plugins.sales.pricing import (
     LineInput,
     PricedDocument,
@@ -26,7 +30,29 @@ from plugins.sales.pricing import (
 from plugins.sales.report_queries import NetSalesTables, TopProductsSchema
 
 __all__ = ["LineInput", "NetSalesTables", "PricedDocument", "SoldLine", "TopProductsSchema",
-           "discount_from", "lines_to_give_back", "price"]
+           "discount_from", "lines_to_give_back", "price", "products_to_sell"]
+
+
+def products_to_sell(lines: Sequence[Mapping[str, Any]], *, document: str,
+                     ) -> dict[uuid.UUID, Product]:
+    """The products the lines name (``product_id``), by id.
+
+    One 422 ("invalid <document> lines") lists every line whose product this tenant does not
+    have (RLS hides other tenants') or has deactivated.
+    """
+    ids = {line["product_id"] for line in lines}
+    found = {p.id: p for p in db.session.execute(
+        select(Product).where(Product.id.in_(ids))).scalars()} if ids else {}
+    errors = {}
+    for index, line in enumerate(lines):
+        product = found.get(line["product_id"])
+        if product is None:
+            errors[str(index)] = {"product_id": ["unknown product"]}
+        elif not product.active:
+            errors[str(index)] = {"product_id": ["product is inactive"]}
+    if errors:
+        raise Unprocessable(f"invalid {document} lines", {"lines": errors})
+    return found
 
 
 class SoldLine(Protocol):

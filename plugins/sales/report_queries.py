@@ -10,6 +10,7 @@ tenant joins is made once. Published through ``plugins.sales.api``.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,10 +125,13 @@ class NetSalesTables:
      LIMIT :limit
 """)  # noqa: S608 -- identifiers checked in __post_init__, values are bound parameters
 
-    def run_by_day(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    # The two runners have the signature of ``ReportDefinition.run``: a definition names them.
+
+    def run_by_day(self, tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
         return _rows(self.by_day(), self._bounds(params))
 
-    def run_top_products(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def run_top_products(self, tenant_id: uuid.UUID, params: dict[str, Any],
+                         ) -> list[dict[str, Any]]:
         return _rows(self.top_products(), {**self._bounds(params), "limit": params["limit"]})
 
     def _bounds(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,6 @@ They read through the request's tenant-scoped session: RLS applies. The SQL is
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 from core.sdk import DateRangeSchema
 from plugins.sales.report_queries import NetSalesTables, TopProductsSchema
 
@@ -29,14 +26,6 @@ ORDERS = NetSalesTables(
     documents_word="orders", given_back_word="returns", given_back_past="returned")
 
 
-def sales_by_day(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return ORDERS.run_by_day(params)
-
-
-def top_products(tenant_id: uuid.UUID, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return ORDERS.run_top_products(params)
-
-
 def definitions() -> list:
     from core.sdk import ReportDefinition
 
@@ -46,13 +35,13 @@ def definitions() -> list:
             parameters=DateRangeSchema,
             columns=("day", "orders", "subtotal", "discount_total", "tax_total", "total",
                      "returns", "returned", "net_total"),
-            run=sales_by_day, roles=ROLES,
+            run=ORDERS.run_by_day, roles=ROLES,
             description="Fulfilled sales orders and returns per UTC day"),
         ReportDefinition(
             name="sales_top_products", title="Top products (sales orders)", module="sales",
             parameters=TopProductsSchema,
             columns=("product_id", "sku", "name", "quantity", "returned_quantity",
                      "net_quantity", "revenue", "returned_amount", "net_revenue"),
-            run=top_products, roles=ROLES,
+            run=ORDERS.run_top_products, roles=ROLES,
             description="Products by net revenue of fulfilled sales orders"),
     ]
