@@ -24,8 +24,8 @@ from plugins.sales.api import (
     LineInput,
     PricedDocument,
     discount_from,
+    lines_to_sell,
     price,
-    products_to_sell,
 )
 
 RECEIPT_REFERENCE = "pos_receipt"
@@ -50,19 +50,8 @@ def get_receipt(receipt_id: uuid.UUID) -> Receipt:
 
 def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict[str, Any]],
                    discount: dict | None) -> tuple[list[ReceiptLine], PricedDocument]:
-    products = products_to_sell(lines, document="receipt")
-    built = []
-    for number, line in enumerate(lines, start=1):
-        product = products[line["product_id"]]
-        unit_price = line.get("unit_price")
-        line_discount = line.get("discount")
-        built.append(ReceiptLine(
-            tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id, line_no=number,
-            product_id=product.id, description=product.name, quantity=line["quantity"],
-            unit_price=product.sale_price if unit_price is None else unit_price,
-            tax_rate=product.tax_rate,
-            discount_kind=line_discount["kind"] if line_discount else None,
-            discount_value=line_discount["value"] if line_discount else None))
+    built = [ReceiptLine(tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id, **values)
+             for values in lines_to_sell(lines, document="receipt")]
     document = price(
         [LineInput(line.quantity, line.unit_price, line.tax_rate,
                            discount_from(line.discount)) for line in built],

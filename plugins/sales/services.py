@@ -27,7 +27,7 @@ from core.sdk import (
     where_given,
 )
 from plugins.sales import pricing
-from plugins.sales.api import lines_to_give_back, products_to_sell
+from plugins.sales.api import lines_to_give_back, lines_to_sell
 from plugins.sales.models import (
     Customer,
     SalesOrder,
@@ -98,20 +98,8 @@ def _require_customer(customer_id: uuid.UUID | None) -> None:
 
 
 def _build_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[SalesOrderLine]:
-    products = products_to_sell(lines, document="order")
-    built = []
-    for number, line in enumerate(lines, start=1):
-        product = products[line["product_id"]]
-        discount = line.get("discount")
-        unit_price = line.get("unit_price")
-        built.append(SalesOrderLine(
-            tenant_id=tenant_id, id=uuid.uuid4(), line_no=number, product_id=product.id,
-            description=product.name, quantity=line["quantity"],
-            unit_price=product.sale_price if unit_price is None else unit_price,
-            tax_rate=product.tax_rate,
-            discount_kind=discount["kind"] if discount else None,
-            discount_value=discount["value"] if discount else None))
-    return built
+    return [SalesOrderLine(tenant_id=tenant_id, id=uuid.uuid4(), **values)
+            for values in lines_to_sell(lines, document="order")]
 
 
 def _price(order: SalesOrder, lines: list[SalesOrderLine]) -> None:
