@@ -16,12 +16,17 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from core.sdk import Conflict, Unprocessable, app_state, db, get_or_404, where_given
-from plugins.catalog.api import Product
 from plugins.pos import fiscal, registers, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Payment, Receipt, ReceiptLine
 from plugins.pos.stock_moves import post_stock_moves
-from plugins.sales.api import LineInput, PricedDocument, discount_from, price
+from plugins.sales.api import (
+    LineInput,
+    PricedDocument,
+    discount_from,
+    lines_to_sell,
+    price,
+)
 
 RECEIPT_REFERENCE = "pos_receipt"
 ZERO = Decimal("0")
@@ -45,30 +50,8 @@ def get_receipt(receipt_id: uuid.UUID) -> Receipt:
 
 def _receipt_lines(tenant_id: uuid.UUID, receipt_id: uuid.UUID, lines: list[dict[str, Any]],
                    discount: dict | None) -> tuple[list[ReceiptLine], PricedDocument]:
-    ids = {line["product_id"] for line in lines}
-    products = {p.id: p for p in db.session.execute(
-        select(Product).where(Product.id.in_(ids))).scalars()}
-    errors = {}
-    for index, line in enumerate(lines):
-        product = products.get(line["product_id"])
-        if product is None:
-            errors[str(index)] = {"product_id": ["unknown product"]}
-        elif not product.active:
-            errors[str(index)] = {"product_id": ["product is inactive"]}
-    if errors:
-        raise Unprocessable("invalid receipt lines", {"lines": errors})
-    built = []
-    for number, line in enumerate(lines, start=1):
-        product = products[line["product_id"]]
-        unit_price = line.get("unit_price")
-        line_discount = line.get("discount")
-        built.append(ReceiptLine(
-            tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id, line_no=number,
-            product_id=product.id, description=product.name, quantity=line["quantity"],
-            unit_price=product.sale_price if unit_price is None else unit_price,
-            tax_rate=product.tax_rate,
-            discount_kind=line_discount["kind"] if line_discount else None,
-            discount_value=line_discount["value"] if line_discount else None))
+    built = [ReceiptLine(tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id, **values)
+             for values in lines_to_sell(lines, document="receipt")]
     document = price(
         [LineInput(line.quantity, line.unit_price, line.tax_rate,
                            discount_from(line.discount)) for line in built],

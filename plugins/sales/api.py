@@ -1,9 +1,16 @@
 """The sales module's public interface: what a module that ``requires`` sales may call.
 
-Today: the pricing arithmetic (``price`` a document of ``LineInput`` lines with discounts,
-exact to the cent), and the check and pricing of lines given back against a sold document,
-shared by sales returns (against an order) and POS refunds (against a receipt). Anything else
-in this package is internal to sales.
+Today, each shared by sales (orders, returns) and POS (receipts, refunds):
+
+- the pricing arithmetic: ``price`` a document of ``LineInput`` lines with discounts, exact to
+  the cent;
+- ``lines_to_sell``: the lines of a document to sell, products checked, unit price and
+  discount filled in;
+- ``lines_to_give_back``: the check and pricing of lines given back against a sold document;
+- ``NetSalesTables`` (with its ``TopProductsSchema``): the SQL of the reports of what was sold,
+  net of what was given back.
+
+Anything else in this package is internal to sales.
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from core.sdk import Unprocessable
+from sqlalchemy import select
+
+from core.sdk import Unprocessable, db
+from plugins.catalog.api import Product
 from plugins.sales.pricing import (
     LineInput,
     PricedDocument,
@@ -21,9 +31,47 @@ from plugins.sales.pricing import (
     price,
     refund_share,
 )
+from plugins.sales.report_queries import NetSalesTables, TopProductsSchema
 
-__all__ = ["LineInput", "PricedDocument", "SoldLine", "discount_from", "lines_to_give_back",
-           "price"]
+__all__ = ["LineInput", "NetSalesTables", "PricedDocument", "SoldLine", "TopProductsSchema",
+           "discount_from", "lines_to_give_back", "lines_to_sell", "price"]
+
+
+def lines_to_sell(lines: Sequence[Mapping[str, Any]], *, document: str,
+                  ) -> list[dict[str, Any]]:
+    """The column values of each requested line of a document to sell, in request order.
+
+    ``lines`` items name a ``product_id`` and a ``quantity``, optionally a ``unit_price`` (the
+    product's sale price otherwise) and a line ``discount`` (``kind``, ``value``). Each result
+    holds ``line_no`` (from 1), ``product_id``, ``description`` (the product's name: documents
+    keep what was sold), ``quantity``, ``unit_price``, ``tax_rate``, ``discount_kind`` and
+    ``discount_value``. One 422 ("invalid <document> lines") lists every line whose product this
+    tenant does not have (RLS hides other tenants') or has deactivated.
+    """
+    ids = {line["product_id"] for line in lines}
+    found = {p.id: p for p in db.session.execute(
+        select(Product).where(Product.id.in_(ids))).scalars()} if ids else {}
+    errors = {}
+    for index, line in enumerate(lines):
+        product = found.get(line["product_id"])
+        if product is None:
+            errors[str(index)] = {"product_id": ["unknown product"]}
+        elif not product.active:
+            errors[str(index)] = {"product_id": ["product is inactive"]}
+    if errors:
+        raise Unprocessable(f"invalid {document} lines", {"lines": errors})
+    values = []
+    for number, line in enumerate(lines, start=1):
+        product = found[line["product_id"]]
+        unit_price, discount = line.get("unit_price"), line.get("discount")
+        values.append({
+            "line_no": number, "product_id": product.id, "description": product.name,
+            "quantity": line["quantity"],
+            "unit_price": product.sale_price if unit_price is None else unit_price,
+            "tax_rate": product.tax_rate,
+            "discount_kind": discount["kind"] if discount else None,
+            "discount_value": discount["value"] if discount else None})
+    return values
 
 
 class SoldLine(Protocol):

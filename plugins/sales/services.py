@@ -26,9 +26,8 @@ from core.sdk import (
     ordered,
     where_given,
 )
-from plugins.catalog.api import Product
 from plugins.sales import pricing
-from plugins.sales.api import lines_to_give_back
+from plugins.sales.api import lines_to_give_back, lines_to_sell
 from plugins.sales.models import (
     Customer,
     SalesOrder,
@@ -98,38 +97,9 @@ def _require_customer(customer_id: uuid.UUID | None) -> None:
         CUSTOMERS.require_active(customer_id)
 
 
-def _products(lines: list[dict[str, Any]]) -> dict[uuid.UUID, Product]:
-    """The lines' products; 422 for ids unknown to this tenant (RLS) or inactive products."""
-    ids = {line["product_id"] for line in lines}
-    found = {p.id: p for p in db.session.execute(
-        select(Product).where(Product.id.in_(ids))).scalars()} if ids else {}
-    errors = {}
-    for index, line in enumerate(lines):
-        product = found.get(line["product_id"])
-        if product is None:
-            errors[str(index)] = {"product_id": ["unknown product"]}
-        elif not product.active:
-            errors[str(index)] = {"product_id": ["product is inactive"]}
-    if errors:
-        raise Unprocessable("invalid order lines", {"lines": errors})
-    return found
-
-
 def _build_lines(tenant_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[SalesOrderLine]:
-    products = _products(lines)
-    built = []
-    for number, line in enumerate(lines, start=1):
-        product = products[line["product_id"]]
-        discount = line.get("discount")
-        unit_price = line.get("unit_price")
-        built.append(SalesOrderLine(
-            tenant_id=tenant_id, id=uuid.uuid4(), line_no=number, product_id=product.id,
-            description=product.name, quantity=line["quantity"],
-            unit_price=product.sale_price if unit_price is None else unit_price,
-            tax_rate=product.tax_rate,
-            discount_kind=discount["kind"] if discount else None,
-            discount_value=discount["value"] if discount else None))
-    return built
+    return [SalesOrderLine(tenant_id=tenant_id, id=uuid.uuid4(), **values)
+            for values in lines_to_sell(lines, document="order")]
 
 
 def _price(order: SalesOrder, lines: list[SalesOrderLine]) -> None:

@@ -220,6 +220,7 @@ def test_bad_payment_method_and_other_tenants_product_are_422(
         "payments": [{"method": "cash", "amount": "5"}]})
     assert foreign.status_code == 422
     assert foreign.json["errors"] == {"lines": {"0": {"product_id": ["unknown product"]}}}
+    assert foreign.json["message"] == "invalid receipt lines"
 
 
 def test_receipt_replay_with_idempotency_key_sells_once(pos_store, pos_cashier, pos_register,

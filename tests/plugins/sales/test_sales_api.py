@@ -167,6 +167,8 @@ def test_inactive_product_is_422(cashier, admin, products):
     response = cashier.post("/api/v1/sales/orders", json={"lines": [
         {"product_id": products[1]["id"], "quantity": "1"}]})
     assert response.status_code == 422
+    assert response.json["message"] == "invalid order lines"
+    assert response.json["errors"] == {"lines": {"0": {"product_id": ["product is inactive"]}}}
 
 
 def test_edit_draft_reprices_and_confirmed_orders_are_frozen(cashier, products):
