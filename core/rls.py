@@ -1,15 +1,23 @@
 """The RLS session: every transaction starts scoped to the current tenant.
 
-A SQLAlchemy ``after_begin`` listener runs ``set_config('app.tenant_id', <tenant>, true)`` as the
-first statement of every transaction, from a context variable. The setting is transaction-local
-(never a session-level SET), so a pooled connection, or pgbouncer in transaction mode, can never
-carry one tenant's scope into another's transaction, and a commit in the middle of a request
-cannot drop the scope: the next transaction sets it again. No tenant → empty setting → the
-policies match no row (fail closed).
+A SQLAlchemy ``after_begin`` listener sends ``SET LOCAL app.tenant_id = '<tenant>'`` first in
+every transaction, from a context variable. The setting is transaction-local (never a
+session-level SET), so a pooled connection, or pgbouncer in transaction mode, can never carry
+one tenant's scope into another's transaction, and a commit in the middle of a request cannot
+drop the scope: the next transaction sets it again. No tenant → empty setting → the policies
+match no row (fail closed).
 
-In a web request the same statement also sets the request's time limits, transaction-locally
+*Why ``SET LOCAL`` and not ``set_config(..., true)``:* on a Citus coordinator only SET commands
+reach the worker nodes (with ``citus.propagate_set_commands = 'local'`` for the app role,
+docs/scale-out.md); a ``set_config`` stays on the coordinator and RLS on the shards refuses
+every row. SET takes no bind parameters, so the value is written into the statement — only
+ever a ``uuid.UUID`` rendered by Python, never text from a request.
+
+In a web request the same round trip also sets the request's time limits, transaction-locally
 (STATEMENT_TIMEOUT_MS, LOCK_TIMEOUT_MS): a stuck or locked database answers 503/409 long before
-gunicorn's worker timeout, at no extra round trip and with nothing left on the connection.
+gunicorn's worker timeout, with nothing left on the connection. The statements are sent in one
+simple-protocol message (psycopg, no parameters, never prepared), so this costs one round trip
+as before.
 
 The check that the app's role cannot bypass these policies is ``core.role_check``.
 """
@@ -22,7 +30,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from flask import has_request_context
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -31,12 +39,25 @@ from core.extensions import db
 
 _current_tenant: ContextVar[uuid.UUID | None] = ContextVar("tenantry_tenant_id", default=None)
 
-_SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
-# A request's transaction: its tenant and its time limits in the one statement sent at begin.
-_SET_TENANT_AND_LIMITS = text(
-    "SELECT set_config('app.tenant_id', :tenant_id, true), "
-    "set_config('statement_timeout', :statement_timeout, true), "
-    "set_config('lock_timeout', :lock_timeout, true)")
+def scope_statement(tenant_id: uuid.UUID | None, limits: dict[str, str] | None = None) -> str:
+    """The SQL that scopes a transaction to ``tenant_id`` (and sets a request's time limits).
+
+    Values are rendered from types that cannot carry SQL: a ``uuid.UUID`` (re-parsed, so a
+    string that is not one raises) and integers.
+    """
+    value = str(uuid.UUID(str(tenant_id))) if tenant_id else ""
+    statements = [f"SET LOCAL app.tenant_id = '{value}'"]
+    if limits is not None:
+        statements.append(f"SET LOCAL statement_timeout = {int(limits['statement_timeout'])}")
+        statements.append(f"SET LOCAL lock_timeout = {int(limits['lock_timeout'])}")
+    return "; ".join(statements)
+
+
+def _send(connection: Connection, statement: str) -> None:
+    # Straight to psycopg without parameters and never prepared: the simple query protocol,
+    # which runs the SET statements of one message in one round trip (a prepared statement
+    # holds one command only), and which pgbouncer in transaction mode passes through.
+    connection.connection.driver_connection.execute(statement, prepare=False)
 
 
 def current_tenant_id() -> uuid.UUID | None:
@@ -57,7 +78,7 @@ def _setting(tenant_id: uuid.UUID | None) -> str:
 
 
 def apply_tenant_setting(connection: Connection, tenant_id: uuid.UUID | None) -> None:
-    connection.execute(_SET_TENANT, {"tenant_id": _setting(tenant_id)})
+    _send(connection, scope_statement(tenant_id))
 
 
 def _apply_in_session(session: Session, tenant_id: uuid.UUID | None) -> None:
@@ -82,11 +103,9 @@ def _after_begin(session: Session, transaction, connection: Connection) -> None:
         session.info.setdefault(_SAVEPOINT_START, {})[transaction] = session.info.get(_APPLIED)
         if session.info.get(_APPLIED) == value:
             return  # the savepoint already runs under this setting
-        connection.execute(_SET_TENANT, {"tenant_id": value})
-    elif (limits := _request_limits()) is not None:
-        connection.execute(_SET_TENANT_AND_LIMITS, {"tenant_id": value, **limits})
+        _send(connection, scope_statement(_current_tenant.get()))
     else:
-        connection.execute(_SET_TENANT, {"tenant_id": value})
+        _send(connection, scope_statement(_current_tenant.get(), _request_limits()))
     session.info[_APPLIED] = value
 
 

@@ -1,9 +1,10 @@
 """No Python file in the repository sets ``app.*`` for a whole database session.
 
-The tenant scope must be transaction-local, ``set_config('app.tenant_id', ..., true)``, so that
-a pooled connection (or pgbouncer in transaction mode) never carries one tenant's scope into
-another's transaction. ``SET app.x``, ``SET SESSION ...``, ``SET LOCAL app.x`` and
-``set_config('app.x', ..., false)`` are refused wherever they appear, tests and plugins included.
+The tenant scope must be transaction-local (``SET LOCAL app.tenant_id``, which Citus propagates
+to its workers, or ``set_config('app.x', ..., true)``), so that a pooled connection (or
+pgbouncer in transaction mode) never carries one tenant's scope into another's transaction.
+``SET app.x``, ``SET SESSION ...`` and ``set_config('app.x', ..., false)`` are refused wherever
+they appear, tests and plugins included.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ SKIPPED_FOLDERS = {".git", ".tox", ".venv", "venv", "node_modules", "instance", 
                    "__pycache__", ".ruff_cache", ".pytest_cache"}
 
 FORBIDDEN = [
-    re.compile(r"\bSET\s+(?:SESSION\s+|LOCAL\s+)?\"?app\.\w+\"?\s*(?:=|\bTO\b)", re.IGNORECASE),
+    re.compile(r"\bSET\s+(?:SESSION\s+)?\"?app\.\w+\"?\s*(?:=|\bTO\b)", re.IGNORECASE),
     re.compile(r"\bSET\s+SESSION\b", re.IGNORECASE),
     re.compile(r"set_config\s*\(\s*['\"]app\.[^'\"]*['\"]\s*,[^,()]*,\s*(?:false|0|:\w+)\s*\)",
                re.IGNORECASE),
@@ -42,7 +43,6 @@ def python_files() -> list[Path]:
     'text("set app.tenant_id to :tid")',
     "SET SESSION app.tenant_id = '1'",
     "SET SESSION AUTHORIZATION someone",
-    "SET LOCAL app.tenant_id = '1'",
     'SET "app.tenant_id" TO DEFAULT',
     "SELECT set_config('app.tenant_id', :tid, false)",
     "SELECT set_config('app.tenant_id', '1', FALSE)",
@@ -54,6 +54,7 @@ def test_the_detector_finds_session_level_settings(snippet):
 
 @pytest.mark.parametrize("snippet", [
     "SELECT set_config('app.tenant_id', :tenant_id, true)",
+    "SET LOCAL app.tenant_id = '6b1f0c1e-0000-4000-8000-000000000000'",
     "SELECT set_config('app.tenant_id', '', TRUE)",
     "current_setting('app.tenant_id', true)",
     "# never a session-level SET, so pgbouncer works",
@@ -71,5 +72,5 @@ def test_no_python_file_sets_app_settings_for_a_session():
         lines = offending_lines(path.read_text(encoding="utf-8", errors="replace"))
         if lines:
             found[str(path.relative_to(REPOSITORY))] = lines
-    assert found == {}, ("only transaction-local set_config('app.…', …, true) is allowed: "
-                         f"{found}")
+    assert found == {}, ("only transaction-local settings (SET LOCAL app.…, or "
+                         f"set_config('app.…', …, true)) are allowed: {found}")

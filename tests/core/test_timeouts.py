@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy import event, text
 
+from core import rls
 from core.extensions import db
 from tests.core.test_faults import assert_503_with_retry_after, probe_app, probe_client
 
@@ -43,12 +44,20 @@ def test_the_defaults_are_below_the_worker_timeout(app, database):
             db.engine.dispose()
 
 
-def test_the_limits_cost_no_extra_statement(limited_app):
-    statements = []
+def test_the_limits_cost_no_extra_round_trip(limited_app, monkeypatch):
+    """The tenant scope and the limits go to the server as one message at the start of the
+    request's transaction; the statements SQLAlchemy sends set nothing."""
+    sent, statements = [], []
+    real_send = rls._send
+
+    def send(connection, statement):
+        sent.append(statement)
+        real_send(connection, statement)
 
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
+    monkeypatch.setattr(rls, "_send", send)
     with limited_app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
@@ -56,11 +65,11 @@ def test_the_limits_cost_no_extra_statement(limited_app):
         assert probe_client(limited_app).get("/api/v1/faultprobe/limits").status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    settings = [s for s in statements if "set_config" in s]
-    assert len(settings) == 1, statements  # tenant and limits in one statement
-    assert "statement_timeout" in settings[0] and "lock_timeout" in settings[0]
-    assert "app.tenant_id" in settings[0]
-    assert not any(s.lstrip().upper().startswith("SET ") for s in statements)
+    assert len(sent) == 1, sent  # tenant and limits in one message
+    assert "SET LOCAL app.tenant_id" in sent[0]
+    assert "statement_timeout" in sent[0] and "lock_timeout" in sent[0]
+    assert not any("set_config" in s or s.lstrip().upper().startswith("SET ")
+                   for s in statements)
 
 
 def test_the_limits_end_with_the_transaction(limited_app):
