@@ -22,6 +22,7 @@ from core.extensions import db
 from core.pooler import install_pooler_detector
 from core.rls import install_rls_listener
 from core.role_check import install_role_check
+from core.tenant_predicates import install_tenant_predicates
 
 log = logging.getLogger("tenantry.database")
 
@@ -77,6 +78,7 @@ def connect_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     install_rls_listener()
+    install_tenant_predicates()  # tenant_id = :tenant on every ORM statement
     app_state(app).request_limits = {
         "statement_timeout": str(app.config["STATEMENT_TIMEOUT_MS"]),
         "lock_timeout": str(app.config["LOCK_TIMEOUT_MS"])}

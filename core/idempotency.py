@@ -35,6 +35,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import Response, current_app, g, request
 from sqlalchemy import text
@@ -112,7 +113,8 @@ def _store(scope: dict, request_hash: str, response: Response) -> None:
                           else response.get_data(as_text=True)),
         "response_headers": {h: response.headers[h] for h in _STORED_HEADERS
                              if h in response.headers},
-        "created_at": text("now()")}
+        # From Python, not now(): Citus refuses non-immutable functions in DO UPDATE SET.
+        "created_at": datetime.now(UTC)}
     statement = insert(IdempotencyRecord).values(**scope, **values)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["tenant_id", "caller", "key", "endpoint"], set_=values))

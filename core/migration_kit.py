@@ -133,3 +133,37 @@ def grant_execute_to_app_roles(function_signature: str) -> None:
             END LOOP;
         END
         $$""")
+
+
+def _is_tenant_reference(constraint: sa.ForeignKeyConstraint) -> bool:
+    """A composite foreign key on ``tenant_id`` to another tenant table."""
+    return "tenant_id" in constraint.column_keys and len(constraint.column_keys) > 1
+
+
+def create_tenant_table(name: str, *elements, distribution_anchor: str = "users") -> None:
+    """``op.create_table`` for a tenant table that also works on a distributed schema (Citus,
+    docs/scale-out.md): the table is created without its foreign keys to other tenant tables,
+    distributed by ``tenant_id`` next to ``distribution_anchor`` when the database is a Citus
+    coordinator, then given those foreign keys and the tenant's row level security. On plain
+    PostgreSQL the result is the same table as ``op.create_table`` plus ``enable_tenant_rls``.
+    The first element must be ``tenant_id_column()``."""
+    def deferred(element) -> bool:
+        return isinstance(element, sa.ForeignKeyConstraint) and _is_tenant_reference(element)
+
+    later = [element for element in elements if deferred(element)]
+    op.create_table(name, *[element for element in elements if not deferred(element)])
+    op.execute(f"""
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+                PERFORM create_distributed_table('{name}', 'tenant_id',
+                                                 colocate_with => '{distribution_anchor}');
+            END IF;
+        END
+        $$""")
+    for constraint in later:
+        targets = [element._colspec.split(".") for element in constraint.elements]
+        op.create_foreign_key(constraint.name, name, targets[0][0], list(constraint.column_keys),
+                              [column for _table, column in targets],
+                              ondelete=constraint.ondelete)
+    enable_tenant_rls(name)

@@ -16,8 +16,7 @@ ever a ``uuid.UUID`` rendered by Python, never text from a request.
 In a web request the same round trip also sets the request's time limits, transaction-locally
 (STATEMENT_TIMEOUT_MS, LOCK_TIMEOUT_MS): a stuck or locked database answers 503/409 long before
 gunicorn's worker timeout, with nothing left on the connection. The statements are sent in one
-simple-protocol message (psycopg, no parameters, never prepared), so this costs one round trip
-as before.
+simple-protocol message (no parameters: psycopg never prepares it), one round trip as before.
 
 The check that the app's role cannot bypass these policies is ``core.role_check``.
 """
@@ -54,10 +53,10 @@ def scope_statement(tenant_id: uuid.UUID | None, limits: dict[str, str] | None =
 
 
 def _send(connection: Connection, statement: str) -> None:
-    # Straight to psycopg without parameters and never prepared: the simple query protocol,
-    # which runs the SET statements of one message in one round trip (a prepared statement
-    # holds one command only), and which pgbouncer in transaction mode passes through.
-    connection.connection.driver_connection.execute(statement, prepare=False)
+    # Without parameters psycopg uses the simple query protocol, which runs the SET statements
+    # of one message in one round trip (and never prepares a message of several statements).
+    # Through SQLAlchemy, so a lost connection is recognised, invalidated and answered 503.
+    connection.exec_driver_sql(statement)
 
 
 def current_tenant_id() -> uuid.UUID | None:

@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.commerce",
     "tests.fixtures.inventory",
     "tests.fixtures.pgbouncer",
+    "tests.fixtures.statement_audit",
 ]

@@ -25,14 +25,16 @@ MAX_FAILURES = 10
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
 
+# Times are bound from Python: a distributed PostgreSQL (Citus) refuses functions that are not
+# IMMUTABLE, such as now(), in the DO UPDATE SET of an upsert (docs/scale-out.md).
 _RECORD_FAILURE = text("""
     INSERT INTO login_throttle (key, failures, window_started_at)
-    VALUES (:key, 1, now())
+    VALUES (:key, 1, :now)
     ON CONFLICT (key) DO UPDATE SET
-        failures = CASE WHEN login_throttle.window_started_at < now() - :window
+        failures = CASE WHEN login_throttle.window_started_at < :window_start
                         THEN 1 ELSE login_throttle.failures + 1 END,
-        window_started_at = CASE WHEN login_throttle.window_started_at < now() - :window
-                                 THEN now() ELSE login_throttle.window_started_at END
+        window_started_at = CASE WHEN login_throttle.window_started_at < :window_start
+                                 THEN :now ELSE login_throttle.window_started_at END
     RETURNING failures
 """)
 
@@ -58,7 +60,9 @@ def check_allowed(key: str) -> None:
 
 def record_failure(key: str) -> None:
     """Count a failed login; the request commits it although it answers 401 or 429."""
-    failures = db.session.execute(_RECORD_FAILURE, {"key": key, "window": WINDOW}).scalar()
+    now = datetime.now(UTC)
+    failures = db.session.execute(_RECORD_FAILURE, {"key": key, "now": now,
+                                                    "window_start": now - WINDOW}).scalar()
     if failures >= MAX_FAILURES:
         db.session.execute(text(
             "UPDATE login_throttle SET locked_until = now() + :lock, failures = 0, "

@@ -5,6 +5,7 @@ column, forced Row Level Security, enums that survive re-runs, append-only guard
 
 from core.migration_kit import (
     create_enum_if_absent,
+    create_tenant_table,
     disable_tenant_rls,
     drop_enum_if_present,
     enable_tenant_rls,
@@ -14,6 +15,7 @@ from core.migration_kit import (
 )
 
 __all__ = [
-    "create_enum_if_absent", "disable_tenant_rls", "drop_enum_if_present", "enable_tenant_rls",
-    "grant_execute_to_app_roles", "make_append_only", "tenant_id_column",
+    "create_enum_if_absent", "create_tenant_table", "disable_tenant_rls",
+    "drop_enum_if_present", "enable_tenant_rls", "grant_execute_to_app_roles",
+    "make_append_only", "tenant_id_column",
 ]

@@ -30,9 +30,10 @@ from plugins.catalog.models import Category, Product
 _TREE_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 _ANCESTORS = text("""
     WITH RECURSIVE ancestors(id, parent_id) AS (
-        SELECT id, parent_id FROM categories WHERE id = :start
+        SELECT id, parent_id FROM categories WHERE tenant_id = :tenant_id AND id = :start
         UNION
         SELECT c.id, c.parent_id FROM categories c JOIN ancestors a ON c.id = a.parent_id
+         WHERE c.tenant_id = :tenant_id
     )
     SELECT 1 FROM ancestors WHERE id = :category LIMIT 1
 """)
@@ -88,7 +89,8 @@ def update_category(tenant_id: uuid.UUID, category: Category, changes: dict[str,
         parent_id = changes["parent_id"]
         _require_parent(parent_id)
         if parent_id is not None and db.session.execute(
-                _ANCESTORS, {"start": parent_id, "category": category.id}).first():
+                _ANCESTORS, {"tenant_id": category.tenant_id, "start": parent_id,
+                             "category": category.id}).first():
             raise Unprocessable("a category cannot move under itself or its descendants",
                                 {"parent_id": ["is this category or one of its descendants"]})
     name = changes.get("name", category.name)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from core.sdk.migrations import disable_tenant_rls, enable_tenant_rls, tenant_id_column
+from core.sdk.migrations import create_tenant_table, disable_tenant_rls, tenant_id_column
 
 revision = "ly0a00000001"
 down_revision = None
@@ -23,7 +23,7 @@ TABLES = ("loyalty_entries", "loyalty_accounts")
 
 
 def upgrade():
-    op.create_table(
+    create_tenant_table(
         "loyalty_accounts",
         tenant_id_column(),
         sa.Column("customer_id", pg.UUID(as_uuid=True), nullable=False),
@@ -37,7 +37,7 @@ def upgrade():
                                 name="fk_loyalty_accounts_tenant_id_sales_customers"),
         sa.PrimaryKeyConstraint("tenant_id", "customer_id", name="pk_loyalty_accounts"),
     )
-    op.create_table(
+    create_tenant_table(
         "loyalty_entries",
         tenant_id_column(),
         sa.Column("id", pg.UUID(as_uuid=True), nullable=False),
@@ -56,8 +56,6 @@ def upgrade():
         sa.UniqueConstraint("tenant_id", "source", "sale_id",
                             name="uq_loyalty_entries_tenant_id_source_sale_id"),
     )
-    for table in TABLES:
-        enable_tenant_rls(table)
 
 
 def downgrade():
