@@ -31,7 +31,7 @@ def test_operator_creates_a_tenant_with_a_template_and_switches_a_module(
     _sign_in(page)
     nav = page.get_by_role("navigation", name="Main")
 
-    # A template: catalog, and stock with negative stock allowed.
+    # A template with the catalog.
     key = f"shop{uuid.uuid4().hex[:6]}"
     nav.get_by_role("link", name="Templates").click()
     page.get_by_role("link", name="New template").click()
