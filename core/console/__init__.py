@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from flask import Flask, g, request
 
 from core.app_state import app_state
-from core.console.pages import ConsoleBlueprint, DashboardTile, NavEntry, SettingsPanel
+from core.console.pages import (
+    ConsoleBlueprint,
+    DashboardTile,
+    NavEntry,
+    SettingsPanel,
+    TenantPanel,
+)
 from core.console.sessions import session_identity
 from core.guards import GUARD_PLATFORM, GUARD_TENANT
 from core.rls import bind_tenant
@@ -31,15 +37,22 @@ class ConsoleState:
     nav: list[tuple[str | None, NavEntry]] = field(default_factory=list)  # (module, entry)
     tiles: list[tuple[str | None, DashboardTile]] = field(default_factory=list)
     settings: list[tuple[str | None, SettingsPanel]] = field(default_factory=list)
+    tenant_panels: list[TenantPanel] = field(default_factory=list)  # platform tenant page
 
 
 def _core_console_blueprints() -> list[ConsoleBlueprint]:
     from core.console.apikey_pages import blp as apikey_blp
     from core.console.login_pages import platform_login_blp, tenant_login_blp
+    from core.console.platform_account_pages import blp as platform_account_blp
+    from core.console.platform_module_pages import blp as platform_module_blp
     from core.console.platform_pages import blp as platform_blp
+    from core.console.platform_template_pages import blp as platform_template_blp
+    from core.console.platform_tenant_pages import blp as platform_tenant_blp
     from core.console.tenant_pages import blp as tenant_blp
 
-    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, platform_blp]
+    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, platform_blp,
+            platform_tenant_blp, platform_template_blp, platform_module_blp,
+            platform_account_blp]
 
 
 def _plugin_console_blueprints(app: Flask):
@@ -69,6 +82,7 @@ def init_console(app: Flask) -> None:
         console.nav.extend((owner, entry) for entry in contributions.nav)
         console.tiles.extend((owner, tile) for tile in contributions.tiles)
         console.settings.extend((owner, panel) for panel in contributions.settings)
+        console.tenant_panels.extend(contributions.tenant_panels)
     state.console = console
 
 

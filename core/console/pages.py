@@ -7,7 +7,9 @@ A module contributes pages by returning ``ConsoleBlueprint``s from the
 - ``nav(label, endpoint, roles=...)``: a navigation entry;
 - ``dashboard_tile(title, roles=...)``: decorates a function returning the tile's lines
   (``[(label, value), ...]``) shown on the tenant dashboard;
-- ``settings_panel(title, endpoint, roles=...)``: a link on the settings page.
+- ``settings_panel(title, endpoint, roles=...)``: a link on the settings page;
+- ``tenant_panel(title, endpoint)`` (platform blueprints): a link on the platform console's
+  page of one tenant; the endpoint takes ``tenant_id`` (billing shows a tenant's plan so).
 
 It is guarded like the module's API (core.routing records the module key): a tenant that has
 not enabled the module gets the 403 page and no navigation entry. Views declare who may see
@@ -54,11 +56,19 @@ class SettingsPanel:
     roles: tuple[str, ...] = ("owner",)
 
 
+@dataclass(frozen=True)
+class TenantPanel:
+    title: str
+    endpoint: str  # takes ``tenant_id``
+    description: str = ""
+
+
 @dataclass(eq=False)
 class _Contributions:
     nav: list[NavEntry] = field(default_factory=list)
     tiles: list[DashboardTile] = field(default_factory=list)
     settings: list[SettingsPanel] = field(default_factory=list)
+    tenant_panels: list[TenantPanel] = field(default_factory=list)
 
 
 class ConsoleBlueprint(FlaskBlueprint):
@@ -95,6 +105,14 @@ class ConsoleBlueprint(FlaskBlueprint):
         qualified = endpoint if "." in endpoint else f"{self.name}.{endpoint}"
         self.contributions.settings.append(
             SettingsPanel(title, qualified, description, tuple(roles)))
+
+    def tenant_panel(self, title: str, endpoint: str, description: str = "") -> None:
+        """A link on the platform console's tenant page (``platform=True`` blueprints only):
+        how a module shows what it keeps about a tenant there without core knowing it."""
+        if not self.platform:
+            raise ValueError("tenant_panel is for platform console blueprints")
+        qualified = endpoint if "." in endpoint else f"{self.name}.{endpoint}"
+        self.contributions.tenant_panels.append(TenantPanel(title, qualified, description))
 
     def page(self, roles: Iterable[str] = ALL_ROLES):
         """A tenant page for signed-in users whose role is in ``roles`` (API keys never)."""

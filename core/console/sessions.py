@@ -71,6 +71,15 @@ def end_session(platform: bool) -> None:
     db.session.execute(delete(model).where(model.token_hash == _digest(token)))
 
 
+def end_other_platform_sessions(platform_user_id: uuid.UUID) -> None:
+    """Sign a platform admin out everywhere but in this request's session (after a password
+    change: platform sessions carry no password version)."""
+    current = _digest(request.cookies.get(PLATFORM_COOKIE, ""))
+    db.session.execute(delete(PlatformConsoleSession).where(
+        PlatformConsoleSession.platform_user_id == platform_user_id,
+        PlatformConsoleSession.token_hash != current))
+
+
 def _tenant_identity(token: str) -> Identity | None:
     row = db.session.execute(
         select(User.id, User.role, User.email, User.active, User.token_version,

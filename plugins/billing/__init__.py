@@ -42,6 +42,13 @@ def tenantry_register_blueprints(app, api):
 
 
 @hookimpl
+def tenantry_console_pages(app):
+    from plugins.billing.console import blp
+
+    return [blp]
+
+
+@hookimpl
 def tenantry_migration_folder():
     return plugin_folder(__file__)
 
