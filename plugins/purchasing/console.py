@@ -8,6 +8,7 @@ API's schemas; views call the services (which flush) and the request pipeline co
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.sdk import (
     Conflict,
     ConsoleBlueprint,
     Unprocessable,
+    User,
     db,
     field_errors,
     form_lines,
@@ -62,6 +64,20 @@ def _uuid_arg(name: str) -> uuid.UUID | None:
         return uuid.UUID(request.args.get(name, ""))
     except ValueError:
         return None
+
+
+def _actor_names(actors) -> dict[str, str]:
+    """``user:<id>`` actors of this page by their e-mail (others, e.g. API keys, as stored)."""
+    ids = set()
+    for actor in actors:
+        kind, _, subject = actor.partition(":")
+        if kind == "user":
+            with contextlib.suppress(ValueError):
+                ids.add(uuid.UUID(subject))
+    if not ids:
+        return {}
+    return {f"user:{user_id}": email for user_id, email in db.session.execute(
+        select(User.id, User.email).where(User.id.in_(ids))).all()}
 
 
 # --------------------------------------------------------------------------- suppliers
@@ -200,6 +216,7 @@ def _order_page(order, template="purchasing/order.html", errors=None, status=200
     receipts = db.session.execute(services.list_receipts(order.id)).scalars().all()
     return render_page(template, title=order_label(order), order=order, supplier=supplier,
                        products=products, receipts=receipts, errors=errors or {},
+                       actors=_actor_names(r.received_by for r in receipts),
                        status=status, message=message, values=request.form,
                        locations=_locations())
 

@@ -9,6 +9,7 @@ the services (which flush) and the request pipeline commits.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from core.sdk import (
     Conflict,
     ConsoleBlueprint,
     Unprocessable,
+    User,
     contains_pattern,
     db,
     field_errors,
@@ -78,6 +80,20 @@ def _product_options() -> list[tuple[str, str]]:
     return [("", "Choose a product")] + [(str(p.id), f"{p.name} ({p.sku})") for p in products]
 
 
+def _actor_names(actors) -> dict[str, str]:
+    """``user:<id>`` actors of this page by their e-mail (others, e.g. API keys, as stored)."""
+    ids = set()
+    for actor in actors:
+        kind, _, subject = actor.partition(":")
+        if kind == "user":
+            with contextlib.suppress(ValueError):
+                ids.add(uuid.UUID(subject))
+    if not ids:
+        return {}
+    return {f"user:{user_id}": email for user_id, email in db.session.execute(
+        select(User.id, User.email).where(User.id.in_(ids))).all()}
+
+
 # --------------------------------------------------------------------------- balances
 
 
@@ -114,7 +130,8 @@ def ledger(product_id):
     codes = {location.id: location.code for location in _locations(active_only=False)}
     moves = page_of(services.list_moves({"product_id": product_id, "sort": "-created_at"}))
     return render_page("stock/ledger.html", title=f"Stock of {product.sku}", product=product,
-                       stock=stock, codes=codes, **moves)
+                       stock=stock, codes=codes,
+                       actors=_actor_names(move.actor for move in moves["rows"]), **moves)
 
 
 # --------------------------------------------------------------------------- postings

@@ -319,6 +319,7 @@ def test_balances_search_and_the_ledger(admin):
     assert product["sku"] in page and "4.000" in page and "1 balance" in page
     ledger = _text(console.get(f"/stock/products/{product['id']}"))
     assert "receipt" in ledger and "4.000" in ledger and "1.5000" in ledger
+    assert "user:" not in ledger  # the API client's actor is shown by e-mail
     cashier = admin.consoles["cashier"]
     assert product["sku"] in _text(cashier.get(f"/stock/?q={product['sku']}"))
     assert cashier.get(f"/stock/products/{product['id']}").status_code == 403
@@ -516,6 +517,7 @@ def test_receive_partially_refuse_over_receipt_then_receive_the_rest(admin):
     assert admin.on_hand(product["id"]) == "10.000"
     detail = _text(console.get(f"/purchasing/orders/{order['id']}"))
     assert "first pallet" in detail and "Receive goods" not in detail
+    assert admin.shop.tenant.users["admin"] in detail  # received by, as an e-mail
     assert console.post(receive, {f"quantity-{line_id}": "1"}).status_code == 409
 
 
