@@ -5,22 +5,30 @@ Pages call ``render_page(template, title=..., **context)``; forms are read with
 ``read_form(schema)``, which runs the same marshmallow schema as the module's JSON API, so a
 form and an API call are validated alike. After a successful POST a page answers
 ``redirect_with_notice(url, text)`` (post/redirect/get: a reload never repeats the action).
+Lists show 50 rows a page with ``page_of(statement)``; forms with rows of lines (an order's
+lines) name their inputs ``<list>-<n>-<field>`` and ``read_form`` loads them into the schema's
+``List(Nested(...))`` field.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, g, redirect, render_template, request
 from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import Select, func, select
 
 from core.app_state import app_state
 from core.console.security import CSRF_FIELD, csrf_token
 from core.console.sessions import cookie_name
+from core.extensions import db
 from core.tenancy import module_state
 
 NOTICE_COOKIE = "tenantry_notice"
+PAGE_SIZE = 50
+MAX_FORM_LINES = 200  # rows of lines a form may post (the schemas cap the lines they accept)
 
 
 def is_platform_page() -> bool:
@@ -79,14 +87,70 @@ def safe_next(target: str | None, default: str) -> str:
     return target if not parts.scheme and not parts.netloc else default
 
 
+def page_of(statement: Select, size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page of ``statement``'s rows, the page asked by ``?page=`` (out of range: the
+    nearest page): ``{"rows", "page", "pages", "total"}`` for the ``pager`` macro."""
+    total = db.session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    pages = max(1, -(-total // size))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    rows = db.session.execute(statement.limit(size).offset((page - 1) * size)).all()
+    # A select of one entity gives the entity; a select of several columns gives the rows.
+    if rows and len(rows[0]) == 1:
+        rows = [row[0] for row in rows]
+    return {"rows": rows, "page": page, "pages": pages, "total": total}
+
+
+def form_lines(key: str, names: list[str] | tuple[str, ...], source: Any = None
+               ) -> list[dict[str, str]]:
+    """The filled rows of a lines table (inputs ``<key>-<n>-<name>``), in order; rows left
+    entirely blank are dropped, so row ``i`` here is line ``i`` of the schema's errors."""
+    source = request.form if source is None else source
+    pattern = re.compile(rf"{re.escape(key)}-(\d+)-")
+    numbers = sorted({int(match.group(1)) for name in source
+                      if (match := pattern.match(name)) and int(match.group(1)) < MAX_FORM_LINES})
+    rows = []
+    for number in numbers:
+        row = {name: source.get(f"{key}-{number}-{name}", "").strip() for name in names}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def field_errors(errors: dict[str, Any]) -> dict[str, Any]:
+    """Errors keyed by input name: a nested list's ``{"lines": {0: {"quantity": [...]}}}``
+    becomes ``{"lines-0-quantity": [...]}`` (what the ``field`` macro looks up); messages
+    about a list as a whole stay under its own name."""
+    flat: dict[str, Any] = {}
+    for name, messages in errors.items():
+        if isinstance(messages, dict):
+            for index, inner in messages.items():
+                if isinstance(inner, dict):
+                    for sub, text in inner.items():
+                        flat[f"{name}-{index}-{sub}"] = text
+                else:
+                    flat.setdefault(name, []).extend(
+                        inner if isinstance(inner, list) else [inner])
+        else:
+            flat[name] = messages
+    return flat
+
+
 def read_form(schema: Schema, source: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(data, errors) of the posted form loaded through ``schema``. Empty inputs count as
-    absent (an optional field left blank is not an error); list fields read every value."""
+    absent (an optional field left blank is not an error); list fields read every value; a
+    list of nested rows reads the ``form_lines`` of its name. Errors are ``field_errors``."""
     source = request.form if source is None else source
     raw: dict[str, Any] = {}
     for name, field in schema.fields.items():
         key = field.data_key or name
-        if isinstance(field, fields.List):
+        if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            inner = field.inner.schema.fields
+            rows = form_lines(key, [f.data_key or n for n, f in inner.items()
+                                    if not f.dump_only], source)
+            if rows:
+                raw[key] = [{k: v for k, v in row.items() if v != ""} for row in rows]
+        elif isinstance(field, fields.List):
             values = [value for value in source.getlist(key) if value != ""]
             if values:
                 raw[key] = values
@@ -103,4 +167,4 @@ def read_form(schema: Schema, source: Any = None) -> tuple[dict[str, Any], dict[
         return schema.load(raw), {}
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-        return {}, messages
+        return {}, field_errors(messages)

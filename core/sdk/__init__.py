@@ -19,7 +19,14 @@ from core.auth.services import issue_tenant_token
 from core.blueprint import Blueprint
 from core.config import Setting, integer_at_least, plain_text
 from core.console.pages import ConsoleBlueprint
-from core.console.rendering import read_form, redirect_with_notice, render_page
+from core.console.rendering import (
+    field_errors,
+    form_lines,
+    page_of,
+    read_form,
+    redirect_with_notice,
+    render_page,
+)
 from core.contacts import ContactBook, ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
 from core.errors import (
     Conflict,
@@ -80,7 +87,8 @@ __all__ = [  # noqa: RUF022
     "Conflict", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).
-    "ConsoleBlueprint", "render_page", "read_form", "redirect_with_notice",
+    "ConsoleBlueprint", "render_page", "read_form", "redirect_with_notice", "page_of",
+    "form_lines", "field_errors",
     # Schemas: the field rules every module spells the same way.
     "TRIMMED", "FixedDecimal", "money_field", "quantity_field",
     # Data: the session, the tenant scope, column types, mixins and query helpers.

@@ -26,3 +26,10 @@ def tenantry_register_blueprints(app, api):
 @hookimpl
 def tenantry_migration_folder():
     return plugin_folder(__file__)
+
+
+@hookimpl
+def tenantry_console_pages(app):
+    from plugins.catalog.console import blp
+
+    return [blp]

@@ -33,3 +33,10 @@ def tenantry_reports_definitions():
     from plugins.purchasing.reports import definitions
 
     return definitions()
+
+
+@hookimpl
+def tenantry_console_pages(app):
+    from plugins.purchasing.console import blp
+
+    return [blp]

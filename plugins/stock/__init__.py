@@ -75,3 +75,10 @@ def tenantry_reports_definitions():
     from plugins.stock.reports import definitions
 
     return definitions()
+
+
+@hookimpl
+def tenantry_console_pages(app):
+    from plugins.stock.console import blp
+
+    return [blp]
