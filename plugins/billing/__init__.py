@@ -41,6 +41,13 @@ def tenantry_register_blueprints(app, api):
 
 
 @hookimpl
+def tenantry_console_pages(app):
+    from plugins.billing.console import blp, platform_blp
+
+    return [blp, platform_blp]
+
+
+@hookimpl
 def tenantry_migration_folder():
     return plugin_folder(__file__)
 
