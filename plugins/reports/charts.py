@@ -86,14 +86,32 @@ def _text(value: Any) -> str:
     return format(value, "f") if isinstance(value, decimal.Decimal) else str(value)
 
 
-def bar_chart(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Chart | None:
-    """The chart of these rows, or None when the report has nothing to draw."""
+def _every_day(rows: list[dict[str, Any]], label: str, measure: str,
+               days: tuple[dt.date, dt.date] | None) -> list[dict[str, Any]]:
+    """A report by day lists only days with data; the chart shows every day of the range
+    (a missing day is a zero bar, not a gap the reader cannot see), when it fits."""
+    if days is None or (days[1] - days[0]).days + 1 > MAX_BARS:
+        return rows
+    by_day = {row[label]: row for row in rows}
+    if len(by_day) != len(rows) or not all(isinstance(day, dt.date) for day in by_day):
+        return rows
+    count = (days[1] - days[0]).days + 1
+    every = [days[0] + dt.timedelta(days=n) for n in range(count)]
+    return [by_day.get(day, {label: day, measure: decimal.Decimal(0)}) for day in every]
+
+
+def bar_chart(columns: tuple[str, ...], rows: list[dict[str, Any]],
+              days: tuple[dt.date, dt.date] | None = None) -> Chart | None:
+    """The chart of these rows, or None when the report has nothing to draw. ``days``: the
+    report's inclusive date range, if it has one."""
     if not rows:
         return None
     chosen = _columns(columns, rows)
     if chosen is None:
         return None
     label, measure = chosen
+    if _is_date(rows, label):
+        rows = _every_day(rows, label, measure, days)
     drawn = rows[:MAX_BARS]
     numbers = [_number(row[measure]) or decimal.Decimal(0) for row in drawn]
     low, high = min(min(numbers), 0), max(max(numbers), 0)
@@ -108,7 +126,8 @@ def bar_chart(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Chart | N
         name = _text(row[label])
         if label == "sku" and "location_code" in columns and row.get("location_code"):
             name = f"{name} @ {row['location_code']}"
-        bars.append(Bar(name[:28], _text(row[measure]), round(x, 1), y, round(max(length, 1), 1),
+        bars.append(Bar(name[:28], _text(row[measure]), round(x, 1), y,
+                        round(length if number == 0 else max(length, 1), 1),
                         y + BAR_HEIGHT - 5))
     height = TOP * 2 + len(bars) * (BAR_HEIGHT + GAP)
     title = f"{measure} by {label}"

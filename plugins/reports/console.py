@@ -10,6 +10,7 @@ answer 422 with the errors next to their fields.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -114,9 +115,16 @@ def run(name: str):
     return render_page("reports/run.html", title=definition.title, report=definition,
                        inputs=inputs, values={**echoed, **args.to_dict()}, errors={},
                        columns=definition.columns, rows=services.json_rows(rows),
-                       chart=bar_chart(definition.columns, rows), csv_args=csv_args,
+                       chart=bar_chart(definition.columns, rows, _days(parameters)),
+                       csv_args=csv_args,
                        numeric={c for c in definition.columns if any(
                            _is_number(row[c]) for row in rows)})
+
+
+def _days(parameters: dict[str, Any]) -> tuple[date, date] | None:
+    """The inclusive date range of a ``DateRangeSchema`` report."""
+    first, last = parameters.get("date_from"), parameters.get("date_to")
+    return (first, last) if isinstance(first, date) and isinstance(last, date) else None
 
 
 def _is_number(value: Any) -> bool:
