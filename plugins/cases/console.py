@@ -15,7 +15,14 @@ import uuid
 from flask import g, request, url_for
 from sqlalchemy import func, select
 
-from core.sdk import ConsoleBlueprint, db, read_form, redirect_with_notice, render_page
+from core.sdk import (
+    ConsoleBlueprint,
+    PaymentRequired,
+    db,
+    read_form,
+    redirect_with_notice,
+    render_page,
+)
 from plugins.cases import services
 from plugins.cases.models import CASE_STATUSES
 from plugins.cases.schemas import CaseQueryArgsSchema, CaseSchema
@@ -68,6 +75,14 @@ def create():
     # No commit: the request pipeline commits (and counts the metered call) once.
     return redirect_with_notice(url_for("cases_console.detail", case_id=case.id),
                                 f"Case '{case.title}' opened.")
+
+
+@blp.errorhandler(PaymentRequired)
+def free_tier_used_up(exc: PaymentRequired):
+    """Billing refused the metered create before the view ran: say what happened and what
+    to do, rather than the generic error page."""
+    return render_page("cases/free_tier.html", title="Free tier used up", status=402,
+                       reason=exc.message)
 
 
 @blp.route("/<uuid:case_id>")

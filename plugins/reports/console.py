@@ -93,6 +93,11 @@ def run(name: str):
     inputs = [_input(parameter) for parameter in report.parameters]
     submitted = _query()
     args = MultiDict([(k, v) for k, values in submitted.items() for v in values])
+    if not request.args and any(item["required"] for item in inputs):
+        # First visit to a report that cannot run on defaults (a shift's X/Z report needs the
+        # shift): the empty form, not a 422 for a form nobody has filled in yet.
+        return render_page("reports/run.html", title=definition.title, report=definition,
+                           inputs=inputs, values={}, errors={}, rows=None, chart=None)
     try:
         parameters = services.parse_parameters(definition, args)
     except Unprocessable as exc:

@@ -229,7 +229,8 @@ def test_opening_a_case_over_the_free_tier_is_402(app, clinic, console_as, monke
     response = console.post("/console/cases/", {"title": "One too many"}, csrf_from=token_page)
     assert response.status_code == 402
     body = _text(response)
-    assert "free tier exhausted" in body and "paid plan" in body
+    assert "the free tier is used up" in body and "Nothing was saved" in body
+    assert "free tier exhausted" in body and 'href="/billing/"' in body
     assert _cases(app, clinic.id) == []
     usage = _text(console.get("/billing/"))
     assert "The free tier is used up" in usage
@@ -311,3 +312,21 @@ def test_platform_plan_form_errors_and_guards(app, clinic, platform_console, con
     assert anonymous.headers["Location"].startswith("/platform/login?next=")
     # A tenant's console has no platform pages.
     assert console_as(clinic, "owner").get(path).status_code in (403, 404)
+
+
+def test_a_report_with_a_required_parameter_opens_on_its_empty_form(make_tenant, console_as):
+    tenant = make_tenant(modules=["pos", "stock", "reports"])
+    owner, cashier = tenant.as_role("owner"), tenant.as_role("cashier")
+    register = owner.post("/api/v1/pos/registers", json={"code": "R1", "name": "Till"}).json
+    shift = cashier.post(f"/api/v1/pos/registers/{register['id']}/shifts",
+                         json={"opening_float": "100.00"}).json
+    console = console_as(tenant, "cashier")
+    assert "Shift X/Z report" in _text(console.get("/reports/"))
+    first = console.get("/reports/pos_shift_report")
+    assert first.status_code == 200
+    assert 'id="f-shift_id"' in _text(first) and '<table class="grid">' not in _text(first)
+    blank = console.get("/reports/pos_shift_report?shift_id=")
+    assert blank.status_code == 422
+    assert 'id="shift_id-error"' in _text(blank)
+    ran = console.get(f"/reports/pos_shift_report?shift_id={shift['id']}")
+    assert ran.status_code == 200 and "Download CSV" in _text(ran)
