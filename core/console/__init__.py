@@ -86,6 +86,12 @@ def init_console(app: Flask) -> None:
     state.console = console
 
 
+def is_console_page() -> bool:
+    """Whether this request is for a console page (core's or a plugin's), not the API."""
+    console = app_state().console
+    return bool(console) and (request.blueprint or "") in console.platform_blueprints
+
+
 def authenticate_console() -> None:
     """Pipeline step: on a console page without API credentials, the session cookie's
     identity (None when there is no valid session: the page's check then redirects to the

@@ -18,6 +18,7 @@ from core.auth.routes import TokenSchema
 from core.auth.services import issue_tenant_token
 from core.blueprint import Blueprint
 from core.config import Setting, integer_at_least, plain_text
+from core.console import is_console_page
 from core.console.pages import ConsoleBlueprint
 from core.console.rendering import (
     field_errors,
@@ -87,7 +88,8 @@ __all__ = [  # noqa: RUF022
     "Conflict", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).
-    "ConsoleBlueprint", "render_page", "read_form", "redirect_with_notice", "page_of",
+    "ConsoleBlueprint", "is_console_page", "render_page", "read_form", "redirect_with_notice",
+    "page_of",
     "form_lines", "field_errors",
     # Schemas: the field rules every module spells the same way.
     "TRIMMED", "FixedDecimal", "money_field", "quantity_field",

@@ -43,9 +43,9 @@ def tenantry_register_blueprints(app, api):
 
 @hookimpl
 def tenantry_console_pages(app):
-    from plugins.billing.console import blp
+    from plugins.billing.console import blp, platform_blp
 
-    return [blp]
+    return [blp, platform_blp]
 
 
 @hookimpl

@@ -1,17 +1,20 @@
-"""Billing's page in the platform console: one tenant's plan and API usage, and switching it
-between the free and the paid plan (the rules of ``PUT /api/v1/platform/tenants/<id>/plan``:
-its schema and service).
+"""The billing console pages.
 
-A platform ``ConsoleBlueprint``: core guards it like its own platform pages (platform admins
-only, platform hosts only), and ``tenant_panel`` puts the link on the tenant's page, so the
-platform console shows plans without core knowing that billing exists.
+- Tenant console (owners and admins, guarded by the billing module key like its API): "Usage
+  and plan" at ``/billing`` (plan, calls used against ``FREE_TIER_LIMIT``, usage by endpoint)
+  and the dashboard tile "Usage".
+- Platform console (platform admins): ``/platform/tenants/<tenant_id>/plan`` shows a tenant's
+  plan and usage and puts it on the free or the paid plan (the same service and schema as
+  ``PUT /api/v1/platform/tenants/<id>/plan``).
+
+Views flush, never commit: the request pipeline commits once.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 
 from core.sdk import (
     ConsoleBlueprint,
@@ -26,34 +29,68 @@ from plugins.billing.models import PLANS
 from plugins.billing.routes import plan_view
 from plugins.billing.schemas import PlanUpdateSchema
 
-blp = ConsoleBlueprint("billing_platform_console", __name__, platform=True,
-                       url_prefix="/platform/tenants")
-blp.tenant_panel("Billing plan", "plan", "the plan, the free tier and the API usage")
+ROLES = ("owner", "admin")
+
+blp = ConsoleBlueprint("billing_console", __name__, url_prefix="/billing")
+blp.nav("Usage and plan", "usage", roles=ROLES, order=80)
+
+platform_blp = ConsoleBlueprint("billing_platform_console", __name__, platform=True,
+                                url_prefix="/platform/tenants")
+# A link on the platform's tenant page: core's page knows nothing of billing.
+platform_blp.tenant_panel("Billing plan", "tenant_plan", "the plan, the free tier and the usage")
 
 
-def _page(tenant_id: uuid.UUID, status: int = 200, errors=None, message=None):
-    tenant = get_tenant(tenant_id)
+def _standing(tenant_id: uuid.UUID) -> dict:
+    """The plan view plus what the page shows of it (calls left, a percentage)."""
+    plan = plan_view(tenant_id)
+    limit, used = plan["free_tier_limit"], plan["total_calls"]
+    return {**plan, "left": max(limit - used, 0),
+            "percent": 100 if limit == 0 else min(100, used * 100 // limit)}
+
+
+@blp.dashboard_tile("Usage", roles=ROLES)
+def usage_tile():
+    plan = plan_view(g.tenant.id)
+    lines = [("Plan", plan["plan"])]
+    if plan["plan"] == "free":
+        lines.append(("Free calls used", f"{plan['total_calls']} of {plan['free_tier_limit']}"))
+    else:
+        lines.append(("Calls so far", str(plan["total_calls"])))
+    return lines
+
+
+@blp.route("/")
+@blp.page(roles=ROLES)
+def usage():
+    return render_page("billing/usage.html", title="Usage and plan",
+                       plan=_standing(g.tenant.id), usage=services.usage(g.tenant.id))
+
+
+def _plan_page(tenant_id: uuid.UUID, errors=None, status=200):
+    tenant = get_tenant(tenant_id)  # 404 page for an unknown tenant
     with tenant_context(tenant_id):
-        plan, usage = plan_view(tenant_id), services.usage(tenant_id)
-    return render_page("billing/platform_plan.html", title=f"Plan of {tenant.slug}",
-                       status=status, errors=errors or {}, message=message, tenant_row=tenant,
-                       plan=plan, usage=usage, plans=PLANS)
+        plan, usage = _standing(tenant_id), services.usage(tenant_id)
+    return render_page("billing/platform_plan.html", title=f"Plan of {tenant.name}",
+                       subject=tenant, plan=plan, usage=usage, plans=PLANS,
+                       errors=errors or {}, status=status,
+                       limit=current_app.config["FREE_TIER_LIMIT"])
 
 
-@blp.route("/<uuid:tenant_id>/plan")
-@blp.platform_page
-def plan(tenant_id: uuid.UUID):
-    return _page(tenant_id)
+@platform_blp.route("/<uuid:tenant_id>/plan")
+@platform_blp.platform_page
+def tenant_plan(tenant_id: uuid.UUID):
+    return _plan_page(tenant_id)
 
 
-@blp.route("/<uuid:tenant_id>/plan", methods=["POST"])
-@blp.platform_page
-def change_plan(tenant_id: uuid.UUID):
-    get_tenant(tenant_id)
+@platform_blp.route("/<uuid:tenant_id>/plan", methods=["POST"])
+@platform_blp.platform_page
+def set_tenant_plan(tenant_id: uuid.UUID):
+    tenant = get_tenant(tenant_id)
     data, errors = read_form(PlanUpdateSchema())
     if errors:
-        return _page(tenant_id, 422, errors, "Choose a plan.")
+        return _plan_page(tenant_id, errors, 422)
     with tenant_context(tenant_id):
         services.set_plan(tenant_id, data["plan"], actor=g.identity.actor)
-    return redirect_with_notice(url_for("billing_platform_console.plan", tenant_id=tenant_id),
-                                f"The plan is now {data['plan']}.")
+    return redirect_with_notice(url_for("billing_platform_console.tenant_plan",
+                                        tenant_id=tenant_id),
+                                f"{tenant.name} is on the {data['plan']} plan.")

@@ -20,7 +20,7 @@ import uuid
 
 from flask import current_app, request
 
-from core.sdk import app_state, before_request_commit, module_state
+from core.sdk import app_state, before_request_commit, is_console_page, module_state
 from plugins.billing import services
 
 MODULE_KEY = "billing"
@@ -41,8 +41,11 @@ def on_authenticated_call(tenant_id: uuid.UUID, endpoint: str, method: str) -> N
     # The platform may switch billing off for a tenant: no metering, no cap.
     if not module_state(tenant_id, MODULE_KEY).enabled or request.url_rule is None:
         return
-    if (method.upper(), endpoint) in metered_actions():
+    metered = (method.upper(), endpoint) in metered_actions()
+    if metered:
         services.check_free_tier(tenant_id, current_app.config["FREE_TIER_LIMIT"])
+    elif is_console_page():
+        return  # browsing the console is not API usage; a metered action counts either way
     # The URL rule, not the path: "/cases/<uuid:case_id>" is one counter, not one per case.
     label = f"{method.upper()} {request.url_rule.rule}"
 

@@ -30,6 +30,14 @@ def tenantry_migration_folder():
     return plugin_folder(__file__)
 
 
+@hookimpl
+def tenantry_console_pages(app):
+    from plugins.cases.console import blp
+
+    return [blp]
+
+
 @hookimpl(optionalhook=True)
 def tenantry_billing_metered_endpoints():
-    return [f"POST {name}.Cases" for name in (ROOT_NAME, V1_NAME)]
+    # The console's "Open case" is the same action as POST /cases: metered alike.
+    return [*(f"POST {name}.Cases" for name in (ROOT_NAME, V1_NAME)), "POST cases_console.create"]

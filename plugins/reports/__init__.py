@@ -33,3 +33,10 @@ def tenantry_register_blueprints(app, api):
 @hookimpl
 def tenantry_migration_folder():
     return None  # no tables of its own
+
+
+@hookimpl
+def tenantry_console_pages(app):
+    from plugins.reports.console import blp
+
+    return [blp]

@@ -5,6 +5,7 @@ the shift and read a Z report whose totals match the API's. A double-clicked Pay
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing.browser import screenshot
 from core.testing.tenants import PASSWORD
@@ -38,7 +39,7 @@ def _open_till(page, shop):
 
 def _scan(page, code):
     scan = page.get_by_label("Scan a barcode or search")
-    assert scan.evaluate("element => element === document.activeElement")  # scanner ready
+    expect(scan).to_be_focused()  # the scanner types here without a click
     scan.fill(code)
     scan.press("Enter")  # what a barcode scanner types after the code
     page.wait_for_load_state()
