@@ -25,9 +25,9 @@ from werkzeug.serving import make_server
 
 from core.api_docs import CONTENT_SECURITY_POLICY
 from core.testing.app import PLATFORM_HOST, HostClient
+from core.testing.browser import chromium_path
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "api-docs.png"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 # --------------------------------------------------------------------------- the page itself
@@ -72,17 +72,6 @@ def test_the_docs_answer_on_a_tenant_host_without_credentials(tenant):
 # --------------------------------------------------------------------------- in a browser
 
 
-def _chromium() -> str:
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is required in CI to render /api/v1/docs (apt install chromium)")
-    pytest.skip("no Chromium installed (chromium, chromium-browser or google-chrome); "
-                "install one to render /api/v1/docs in a browser")
-
-
 class _Recorder:
     """WSGI middleware that remembers (host, path) of every request the browser makes."""
 
@@ -124,7 +113,7 @@ def _run_chromium(browser: str, host: str, url: str, *extra: str) -> subprocess.
 
 
 def test_swagger_ui_renders_offline_in_chromium(live_server, tenant, tmp_path):
-    browser = _chromium()
+    browser = chromium_path()
     port, recorder = live_server
     url = f"http://{tenant.host}:{port}/api/v1/docs"
 

@@ -8,27 +8,19 @@ import re
 
 import pytest
 
-from core.testing.browser import screenshot
-from core.testing.tenants import PASSWORD
+from core.testing.browser import screenshot, sign_in
 from tests.fixtures.inventory import build_shop
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_in(page, email):
-    page.goto("/")
-    assert "/login" in page.url
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def test_the_admin_creates_a_product_and_receives_stock(app, serve, open_page):
     shop = build_shop(app)
     port = serve(app)
     page = open_page(port, shop.tenant.host, width=1024, height=768)
-    _sign_in(page, shop.tenant.users["admin"])
+    sign_in(page, shop.tenant.users["admin"])
     nav = page.get_by_role("navigation", name="Main")
 
     nav.get_by_role("link", name="Products").click()
@@ -102,7 +94,7 @@ def test_another_tenants_ids_typed_into_the_url_give_404(app, serve, open_page):
         "lines": [{"product_id": product["id"], "quantity": "1", "unit_cost": "1"}]}).json
     port = serve(app)
     page = open_page(port, mine.tenant.host)
-    _sign_in(page, mine.tenant.users["admin"])
+    sign_in(page, mine.tenant.users["admin"])
     for path, what in ((f"/catalog/products/{product['id']}", "product"),
                        (f"/stock/products/{product['id']}", "product"),
                        (f"/purchasing/suppliers/{supplier['id']}", "supplier"),

@@ -11,7 +11,7 @@ import pytest
 
 from core.extensions import db
 from core.tenant_lifecycle import create_tenant
-from core.testing.browser import screenshot
+from core.testing.browser import screenshot, sign_in
 from core.testing.tenants import PASSWORD, TenantHandle
 
 pytestmark = pytest.mark.browser
@@ -30,19 +30,12 @@ def corner_shop(app, client):
         return TenantHandle(tenant.id, slug, app, client, {"owner": owner})
 
 
-def _sign_in(page, email, password=PASSWORD):
-    page.goto("/")
-    assert "/login" in page.url
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def test_owner_manages_users_and_api_keys(app, corner_shop, serve, open_page):
     port = serve(app)
     page = open_page(port, corner_shop.host)
-    _sign_in(page, corner_shop.users["owner"])
+    sign_in(page, corner_shop.users["owner"])
 
     # Users: create a cashier through the form.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
@@ -109,7 +102,7 @@ def test_owner_manages_users_and_api_keys(app, corner_shop, serve, open_page):
 
     # The new cashier signs in with the initial password.
     till = open_page(port, corner_shop.host)
-    _sign_in(till, cashier, CASHIER_PASSWORD)
+    sign_in(till, cashier, CASHIER_PASSWORD)
     assert till.get_by_text(f"{cashier} (cashier)").is_visible()
 
 
@@ -117,7 +110,7 @@ def test_dashboard_fits_a_phone(app, corner_shop, serve, open_page):
     corner_shop.add_user("cashier")
     port = serve(app)
     page = open_page(port, corner_shop.host, width=390, height=844)
-    _sign_in(page, corner_shop.users["owner"])
+    sign_in(page, corner_shop.users["owner"])
     assert page.get_by_role("heading", name="Dashboard").is_visible()
     assert page.get_by_role("heading", name="Users", exact=True).is_visible()  # core's tile
     widths = page.evaluate("""() => ({

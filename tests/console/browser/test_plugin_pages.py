@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import User
 from core.tenant_lifecycle import create_tenant
-from core.testing.browser import screenshot
+from core.testing.browser import screenshot, sign_in
 from core.testing.tenants import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -29,13 +29,6 @@ def notes_shop(notes_app):
         return tenant.slug, other.slug
 
 
-def _sign_in(page, email):
-    page.goto("/")
-    assert "/login" in page.url
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def test_plugin_page_only_where_enabled(notes_app, notes_shop, serve, open_page):
@@ -43,7 +36,7 @@ def test_plugin_page_only_where_enabled(notes_app, notes_shop, serve, open_page)
     slug, other_slug = notes_shop
 
     page = open_page(port, f"{slug}.tenantry.test")
-    _sign_in(page, "owner@notes.test")
+    sign_in(page, "owner@notes.test")
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Notes").is_visible()
     assert page.get_by_role("heading", name="Notes").is_visible()  # the dashboard tile
@@ -66,7 +59,7 @@ def test_plugin_page_only_where_enabled(notes_app, notes_shop, serve, open_page)
     assert page.get_by_text("module 'notes' is not enabled for this tenant").is_visible()
 
     other = open_page(port, f"{other_slug}.tenantry.test")
-    _sign_in(other, "owner@plain.test")
+    sign_in(other, "owner@plain.test")
     assert other.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Notes").count() == 0
     assert other.goto("/notes/").status == 403
