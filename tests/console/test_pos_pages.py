@@ -179,3 +179,17 @@ def test_registers_are_the_owners(pos_store, console_as, cashier_console):
 def test_the_dashboard_shows_todays_sales_to_staff(cashier_console, pos_register, pos_shift):
     page = cashier_console.get("/").get_data(as_text=True)
     assert "Today&#39;s sales" in page and "Open shifts" in page
+
+
+def test_a_line_discount_reprices_the_cart(cashier_console, pos_register, pos_shift,
+                                           till_products):
+    coffee, _ = till_products
+    page = _till(pos_register) + f"?cart={coffee['id']}*2&discount={coffee['id']}&percent=10"
+    applied = cashier_console.get(page)
+    assert applied.status_code == 303
+    assert _cart_of(applied.headers["Location"]) == f"{coffee['id']}*2*10"
+    html = cashier_console.get(applied.headers["Location"]).get_data(as_text=True)
+    assert 'id="total">4.95<' in html  # 5.00 less 10 %, plus 10 % tax
+    too_much = cashier_console.get(
+        _till(pos_register) + f"?cart={coffee['id']}*2&discount={coffee['id']}&percent=150")
+    assert too_much.status_code == 422
