@@ -29,7 +29,8 @@ def serve_command(host, port, no_demo):
         seed_demo(app, port, echo=click.echo)
     click.echo(f"Tenantry on http://{host}:{port} (platform) and "
                f"http://demo.{app.config['ROOT_DOMAIN']}:{port} (demo tenant); "
-               f"API docs at /api/v1/docs")
+               "API docs at /api/v1/docs; the console at /platform/login (platform) and "
+               "/login (tenants)")
     # run_simple, not app.run: Flask ignores app.run() inside a `flask` command.
     from werkzeug.serving import run_simple
 
