@@ -117,12 +117,16 @@ class PurchaseReceipt(TenantMixin, db.Model):
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         ForeignKeyConstraint(["tenant_id", "order_id"],
                              ["purchase_orders.tenant_id", "purchase_orders.id"]),
+        # Purchasing requires stock: the location is one of this tenant's stock locations.
+        ForeignKeyConstraint(["tenant_id", "location_id"],
+                             ["stock_locations.tenant_id", "stock_locations.id"],
+                             name="fk_purchase_receipts_location"),
         Index("ix_purchase_receipts_tenant_id_order_id", "tenant_id", "order_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
     order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    # The stock location the goods went to (validated by the stock module when posting).
+    # The stock location the goods went to.
     location_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     note: Mapped[str] = mapped_column(Text, server_default="", default="")
     received_by: Mapped[str] = mapped_column(String(80))
@@ -145,6 +149,9 @@ class PurchaseReceiptLine(TenantMixin, db.Model):
                              ["purchase_order_lines.tenant_id", "purchase_order_lines.id"],
                              name="fk_purchase_receipt_lines_order_line"),
         ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        ForeignKeyConstraint(["tenant_id", "stock_move_id"],
+                             ["stock_moves.tenant_id", "stock_moves.id"],
+                             name="fk_purchase_receipt_lines_stock_move"),
         CheckConstraint("quantity > 0", name="quantity"),
         Index("ix_purchase_receipt_lines_tenant_id_receipt_id", "tenant_id", "receipt_id"),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, MetaData, Table, Uuid
+from sqlalchemy import Column, ForeignKeyConstraint, MetaData, Table, Uuid
 from sqlalchemy.engine import make_url
 
 from core.app_state import app_state
@@ -95,3 +95,41 @@ def test_one_head_per_branch(app):
         for branch in branches:
             assert sum(branch in head.branch_labels for head in heads) == 1, branch
         assert len(heads) == len(branches)
+
+
+# Tenant-table columns that name a row without a foreign key, each on purpose (issue 18):
+SOFT_REFERENCES = {
+    ("pos_fiscal_records", "document_id"):
+        "polymorphic: a receipt, a refund or a shift, per document_type",
+    ("pos_mock_fiscal_documents", "document_id"):
+        "polymorphic, like pos_fiscal_records.document_id (the mock provider's journal)",
+    ("stock_moves", "reference_id"):
+        "polymorphic: the document that moved the stock, per reference_type",
+    ("pos_registers", "location_id"):
+        "a stock location, and POS does not require stock: the stock module refuses a sale "
+        "whose register names an unknown or another tenant's location (422)",
+}
+
+
+def unreferenced_id_columns(tables) -> set[tuple[str, str]]:
+    """(table, column) of every uuid ``*_id`` column that no foreign key covers."""
+    found = set()
+    for table in tables:
+        covered = {column.name for constraint in table.constraints
+                   if isinstance(constraint, ForeignKeyConstraint)
+                   for column in constraint.columns}
+        for column in table.c:
+            if column.name.endswith("_id") and column.name != "tenant_id" and \
+                    isinstance(column.type, Uuid) and column.name not in covered:
+                found.add((table.name, column.name))
+    return found
+
+
+def test_every_reference_is_a_composite_foreign_key_or_a_named_soft_reference(app):
+    assert unreferenced_id_columns(tenant_tables(app)) == set(SOFT_REFERENCES)
+
+
+def test_a_reference_without_a_foreign_key_is_found():
+    probe = Table("probe_refs", MetaData(), Column("tenant_id", Uuid), Column("id", Uuid),
+                  Column("location_id", Uuid))
+    assert unreferenced_id_columns([probe]) == {("probe_refs", "location_id")}
