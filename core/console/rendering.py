@@ -12,7 +12,10 @@ lines) name their inputs ``<list>-<n>-<field>`` and ``read_form`` loads them int
 
 from __future__ import annotations
 
+import contextlib
 import re
+import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +27,7 @@ from core.app_state import app_state
 from core.console.security import CSRF_FIELD, csrf_token
 from core.console.sessions import cookie_name
 from core.extensions import db
+from core.models import User
 from core.tenancy import module_state
 
 NOTICE_COOKIE = "tenantry_notice"
@@ -168,3 +172,27 @@ def read_form(schema: Schema, source: Any = None) -> tuple[dict[str, Any], dict[
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
         return {}, field_errors(messages)
+
+
+def uuid_arg(name: str) -> uuid.UUID | None:
+    """The query-string argument ``name`` as a UUID, or None when absent or malformed (a list
+    filter that is not an id filters nothing rather than failing)."""
+    try:
+        return uuid.UUID(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def actor_names(actors: Iterable[str]) -> dict[str, str]:
+    """``user:<id>`` actors (``created_by`` columns) by their e-mail, in one query; other actors
+    (API keys, commands) are left as stored."""
+    ids = set()
+    for actor in actors:
+        kind, _, subject = actor.partition(":")
+        if kind == "user":
+            with contextlib.suppress(ValueError):
+                ids.add(uuid.UUID(subject))
+    if not ids:
+        return {}
+    return {f"user:{user_id}": email for user_id, email in db.session.execute(
+        select(User.id, User.email).where(User.id.in_(ids))).all()}

@@ -21,12 +21,14 @@ from core.config import Setting, integer_at_least, plain_text
 from core.console import is_console_page
 from core.console.pages import ConsoleBlueprint
 from core.console.rendering import (
+    actor_names,
     field_errors,
     form_lines,
     page_of,
     read_form,
     redirect_with_notice,
     render_page,
+    uuid_arg,
 )
 from core.contacts import ContactBook, ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
 from core.errors import (
@@ -90,7 +92,7 @@ __all__ = [  # noqa: RUF022
     # Console pages (docs/console.md).
     "ConsoleBlueprint", "is_console_page", "render_page", "read_form", "redirect_with_notice",
     "page_of",
-    "form_lines", "field_errors",
+    "form_lines", "field_errors", "uuid_arg", "actor_names",
     # Schemas: the field rules every module spells the same way.
     "TRIMMED", "FixedDecimal", "money_field", "quantity_field",
     # Data: the session, the tenant scope, column types, mixins and query helpers.

@@ -21,6 +21,7 @@ from core.sdk import (
     read_form,
     redirect_with_notice,
     render_page,
+    uuid_arg,
 )
 from plugins.catalog import services
 from plugins.catalog.models import Category
@@ -41,12 +42,6 @@ blp = ConsoleBlueprint("catalog_console", __name__, url_prefix="/catalog")
 blp.nav("Products", "products", roles=READERS, order=20)
 blp.nav("Categories", "categories", roles=READERS, order=21)
 
-
-def _uuid_arg(name: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(request.args.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _category_tree() -> list[tuple[Category, int]]:
@@ -89,7 +84,7 @@ def _with_cleared(changes: dict[str, Any], clearable: dict[str, Any]) -> dict[st
 @blp.page(roles=READERS)
 def products():
     search = request.args.get("q", "").strip()[:200]
-    category_id = _uuid_arg("category_id")
+    category_id = uuid_arg("category_id")
     args: dict[str, Any] = {"sort": "name"}
     if search:
         args["q"] = search

@@ -8,8 +8,6 @@ API's schemas; views call the services (which flush) and the request pipeline co
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from typing import Any
 
 from flask import g, request, url_for
@@ -20,7 +18,7 @@ from core.sdk import (
     Conflict,
     ConsoleBlueprint,
     Unprocessable,
-    User,
+    actor_names,
     db,
     field_errors,
     form_lines,
@@ -28,6 +26,7 @@ from core.sdk import (
     read_form,
     redirect_with_notice,
     render_page,
+    uuid_arg,
 )
 from plugins.catalog.api import Product
 from plugins.purchasing import services
@@ -59,25 +58,6 @@ def _po_number(order) -> str:
     return order_label(order)
 
 
-def _uuid_arg(name: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
-def _actor_names(actors) -> dict[str, str]:
-    """``user:<id>`` actors of this page by their e-mail (others, e.g. API keys, as stored)."""
-    ids = set()
-    for actor in actors:
-        kind, _, subject = actor.partition(":")
-        if kind == "user":
-            with contextlib.suppress(ValueError):
-                ids.add(uuid.UUID(subject))
-    if not ids:
-        return {}
-    return {f"user:{user_id}": email for user_id, email in db.session.execute(
-        select(User.id, User.email).where(User.id.in_(ids))).all()}
 
 
 # --------------------------------------------------------------------------- suppliers
@@ -157,7 +137,7 @@ def orders():
     status = request.args.get("status", "")
     if status in ORDER_STATUSES:
         args["status"] = status
-    supplier_id = _uuid_arg("supplier_id")
+    supplier_id = uuid_arg("supplier_id")
     if supplier_id:
         args["supplier_id"] = supplier_id
     names = _supplier_names()
@@ -216,7 +196,7 @@ def _order_page(order, template="purchasing/order.html", errors=None, status=200
     receipts = db.session.execute(services.list_receipts(order.id)).scalars().all()
     return render_page(template, title=order_label(order), order=order, supplier=supplier,
                        products=products, receipts=receipts, errors=errors or {},
-                       actors=_actor_names(r.received_by for r in receipts),
+                       actors=actor_names(r.received_by for r in receipts),
                        status=status, message=message, values=request.form,
                        locations=_locations())
 

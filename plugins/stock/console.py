@@ -9,8 +9,6 @@ the services (which flush) and the request pipeline commits.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +19,7 @@ from core.sdk import (
     Conflict,
     ConsoleBlueprint,
     Unprocessable,
-    User,
+    actor_names,
     contains_pattern,
     db,
     field_errors,
@@ -30,6 +28,7 @@ from core.sdk import (
     read_form,
     redirect_with_notice,
     render_page,
+    uuid_arg,
 )
 from plugins.catalog.api import Product
 from plugins.stock import services
@@ -55,12 +54,6 @@ def low_stock_tile():
     return [("Active products with none on hand", str(count))]
 
 
-def _uuid_arg(name: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(request.args.get(name, ""))
-    except ValueError:
-        return None
-
 
 def _locations(active_only: bool = True) -> list[Location]:
     args = {"active": True} if active_only else {}
@@ -80,19 +73,6 @@ def _product_options() -> list[tuple[str, str]]:
     return [("", "Choose a product")] + [(str(p.id), f"{p.name} ({p.sku})") for p in products]
 
 
-def _actor_names(actors) -> dict[str, str]:
-    """``user:<id>`` actors of this page by their e-mail (others, e.g. API keys, as stored)."""
-    ids = set()
-    for actor in actors:
-        kind, _, subject = actor.partition(":")
-        if kind == "user":
-            with contextlib.suppress(ValueError):
-                ids.add(uuid.UUID(subject))
-    if not ids:
-        return {}
-    return {f"user:{user_id}": email for user_id, email in db.session.execute(
-        select(User.id, User.email).where(User.id.in_(ids))).all()}
-
 
 # --------------------------------------------------------------------------- balances
 
@@ -101,7 +81,7 @@ def _actor_names(actors) -> dict[str, str]:
 @blp.page(roles=READERS)
 def balances():
     search = request.args.get("q", "").strip()[:200]
-    location_id = _uuid_arg("location_id")
+    location_id = uuid_arg("location_id")
     nonzero = request.args.get("nonzero") == "1"
     args: dict[str, Any] = {"nonzero": nonzero}
     if location_id:
@@ -131,7 +111,7 @@ def ledger(product_id):
     moves = page_of(services.list_moves({"product_id": product_id, "sort": "-created_at"}))
     return render_page("stock/ledger.html", title=f"Stock of {product.sku}", product=product,
                        stock=stock, codes=codes,
-                       actors=_actor_names(move.actor for move in moves["rows"]), **moves)
+                       actors=actor_names(move.actor for move in moves["rows"]), **moves)
 
 
 # --------------------------------------------------------------------------- postings
