@@ -11,7 +11,6 @@ end line and the access line (``core.request_log``). ``_teardown``: the tenant c
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
@@ -73,7 +72,6 @@ def _start_request():
 # that was not kept, and nothing is half-kept: a retry is safe.
 _COMMIT_CALLBACKS = "tenantry_before_commit"
 _KEEP_ON_ERROR = "tenantry_keep_on_error"
-commit_log = logging.getLogger("tenantry.commit")
 
 
 def before_request_commit(callback: Callable[[Response], None]) -> None:

@@ -33,7 +33,7 @@ from core.rls import bind_tenant
 class ConsoleState:
     """The console of one app: its blueprints and what they contribute."""
 
-    platform_blueprints: dict[str, bool] = field(default_factory=dict)  # name -> platform?
+    blueprints: dict[str, bool] = field(default_factory=dict)  # console blueprint -> platform?
     nav: list[tuple[str | None, NavEntry]] = field(default_factory=list)  # (module, entry)
     tiles: list[tuple[str | None, DashboardTile]] = field(default_factory=list)
     settings: list[tuple[str | None, SettingsPanel]] = field(default_factory=list)
@@ -71,7 +71,7 @@ def init_console(app: Flask) -> None:
     core_owned = [(None, blp) for blp in _core_console_blueprints()]
     for module_key, blueprint in [*core_owned, *_plugin_console_blueprints(app)]:
         app.register_blueprint(blueprint)
-        console.platform_blueprints[blueprint.name] = blueprint.platform
+        console.blueprints[blueprint.name] = blueprint.platform
         if blueprint.platform:
             state.guards[blueprint.name] = GUARD_PLATFORM
             owner = "platform"
@@ -89,7 +89,7 @@ def init_console(app: Flask) -> None:
 def is_console_page() -> bool:
     """Whether this request is for a console page (core's or a plugin's), not the API."""
     console = app_state().console
-    return bool(console) and (request.blueprint or "") in console.platform_blueprints
+    return bool(console) and (request.blueprint or "") in console.blueprints
 
 
 def authenticate_console() -> None:
@@ -99,7 +99,7 @@ def authenticate_console() -> None:
     console = app_state().console
     if console is None or g.identity is not None:
         return
-    platform = console.platform_blueprints.get(request.blueprint or "")
+    platform = console.blueprints.get(request.blueprint or "")
     if platform is None:
         return  # not a console page
     if not platform and g.tenant is not None:

@@ -37,7 +37,7 @@ MAX_FORM_LINES = 200  # rows of lines a form may post (the schemas cap the lines
 
 def is_platform_page() -> bool:
     console = app_state().console
-    return bool(console and console.platform_blueprints.get(request.blueprint or ""))
+    return bool(console and console.blueprints.get(request.blueprint or ""))
 
 
 def _navigation(platform: bool) -> list[dict[str, Any]]:
