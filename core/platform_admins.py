@@ -1,10 +1,13 @@
 """Platform admins: create one, set a password, list them, change one's own password, and the
 first owner that ``migrate-all`` creates from FIRST_OWNER_EMAIL / FIRST_OWNER_PASSWORD.
 
-Services flush, never commit. Passwords are stored only as argon2id hashes and never appear in
-a return value, a message or a log line. A platform JWT carries no password version (the table
-has none), so tokens issued before a password change stay valid until they expire
-(JWT_TTL_SECONDS).
+Services flush, never commit. ``create_admin`` and ``set_password`` take the session to write
+with: the app role may only read ``platform_users``, so the operator commands pass an owner-role
+session (core/owner_session.py); an admin's own password change goes through the SECURITY
+DEFINER function ``tenantry_change_platform_password``. Passwords are stored only as argon2id
+hashes and never appear in a return value, a message or a log line. A platform JWT carries no
+password version (the table has none), so tokens issued before a password change stay valid
+until they expire (JWT_TTL_SECONDS).
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from core.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
-from core.auth.throttle import check_allowed, record_failure, throttle_key
+from core.auth.throttle import LoginAttempt
 from core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from core.extensions import db
 from core.models import PlatformUser
@@ -41,31 +45,33 @@ def check_password_rules(password: str, field: str = "password") -> None:
             field: [f"must be {MIN_LENGTH} to {MAX_LENGTH} characters"]})
 
 
-def _by_email(email: str) -> PlatformUser | None:
-    return db.session.execute(select(PlatformUser).where(
+def _by_email(session: Session, email: str) -> PlatformUser | None:
+    return session.execute(select(PlatformUser).where(
         PlatformUser.email == normalise_email(email))).scalar_one_or_none()
 
 
-def create_admin(email: str, password: str) -> PlatformUser:
+def create_admin(session: Session, email: str, password: str) -> PlatformUser:
+    """Add a platform admin; ``session`` must be the owner role's (core/owner_session.py)."""
     email = normalise_email(email)
     check_password_rules(password)
-    if _by_email(email) is not None:
+    if _by_email(session, email) is not None:
         raise Conflict(f"platform admin {email} exists already",
                        {"email": ["exists already"]})
     admin = PlatformUser(id=uuid.uuid4(), email=email, password_hash=hash_password(password))
-    db.session.add(admin)
-    db.session.flush()
+    session.add(admin)
+    session.flush()
     return admin
 
 
-def set_password(email: str, password: str) -> PlatformUser:
-    """An operator sets an admin's password (the admin need not know the old one)."""
+def set_password(session: Session, email: str, password: str) -> PlatformUser:
+    """An operator sets an admin's password (the admin need not know the old one);
+    ``session`` must be the owner role's."""
     check_password_rules(password)
-    admin = _by_email(email)
+    admin = _by_email(session, email)
     if admin is None:
         raise NotFound(f"no platform admin {normalise_email(email)}")
     admin.password_hash = hash_password(password)
-    db.session.flush()
+    session.flush()
     return admin
 
 
@@ -77,24 +83,33 @@ def change_own_password(admin_id: uuid.UUID, current_password: str,
                         new_password: str) -> PlatformUser:
     """An admin replaces their own password, proving they know the current one.
 
-    A wrong current password counts as a failed login of that account (same throttle key), so
+    A wrong current password counts as a failed login of that account (core/auth/throttle.py), so
     this endpoint is no way round the login throttle for someone holding a stolen token.
     """
     admin = db.session.get(PlatformUser, admin_id)
     if admin is None or not admin.active:
         raise Unauthorized("platform account is unknown or inactive")
-    key = throttle_key("platform", admin.email)
-    check_allowed(key)
+    attempt = LoginAttempt("platform", admin.email)
+    attempt.check()
     if not verify_password(admin.password_hash, current_password):
-        record_failure(key)
+        attempt.failed()
         raise Unprocessable("the current password is wrong",
                             {"current_password": ["does not match"]})
     check_password_rules(new_password, "new_password")
     if new_password == current_password:
         raise Unprocessable("the new password is the current one",
                             {"new_password": ["must differ from the current password"]})
-    admin.password_hash = hash_password(new_password)
-    db.session.flush()
+    # Compare-and-set through the SECURITY DEFINER function: the app role cannot UPDATE the
+    # table, and the function changes one active admin's hash only when the caller names the
+    # hash it replaces (a blind injection cannot guess it).
+    changed = db.session.execute(
+        text("SELECT tenantry_change_platform_password(:id, :old, :new)"),
+        {"id": admin.id, "old": admin.password_hash, "new": hash_password(new_password)},
+    ).scalar()
+    if not changed:
+        raise Conflict("the password changed meanwhile; sign in again",
+                       {"current_password": ["changed meanwhile"]})
+    db.session.expire(admin)
     return admin
 
 

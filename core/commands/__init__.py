@@ -20,15 +20,17 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def run_service(action):
-    """``action()`` committed; a domain error rolls back and becomes the command's error."""
+def run_service(action, session=None):
+    """``action()`` committed (on ``session``, by default the app's); a domain error rolls back
+    and becomes the command's error."""
     from core.errors import DomainError
 
+    session = session if session is not None else db.session
     try:
         result = action()
-        db.session.commit()
+        session.commit()
     except DomainError as exc:
-        db.session.rollback()
+        session.rollback()
         details = "; ".join(f"{field}: {', '.join(map(str, messages))}"
                             for field, messages in (exc.errors or {}).items())
         fail(f"{exc.message}" + (f" ({details})" if details else ""))

@@ -1,5 +1,7 @@
 """``tenantry platform-admins``: create platform admins, set their passwords, list them.
-Passwords are read from a hidden prompt, a named variable or stdin, never from an option."""
+Passwords are read from a hidden prompt, a named variable or stdin, never from an option.
+Creating an admin and setting a password write as the owner role (MIGRATION_DATABASE_URL):
+the app role may only read platform admins (core/owner_session.py)."""
 
 from __future__ import annotations
 
@@ -59,10 +61,16 @@ def _admin_password_command(name: str, service: str, done: str, summary: str) ->
     @with_appcontext
     def command(email, password_env, password_stdin):
         from core import platform_admins
+        from core.owner_session import OwnerRoleMissing, owner_session
 
         password = _read_password(password_env, password_stdin)
-        admin = run_service(lambda: getattr(platform_admins, service)(email, password))
-        click.echo(done.format(email=admin.email, id=admin.id))
+        write = getattr(platform_admins, service)
+        try:
+            with owner_session() as session:
+                admin = run_service(lambda: write(session, email, password), session)
+                click.echo(done.format(email=admin.email, id=admin.id))
+        except OwnerRoleMissing as exc:
+            fail(str(exc))
 
 
 _admin_password_command(

@@ -1,4 +1,4 @@
-"""Console sign-in: a cookie holding a random token, a row holding only its SHA-256.
+"""Console sign-in: a cookie holding a random token, a row holding only its keyed digest.
 
 Tenant users' sessions live in ``console_sessions`` (a tenant table: RLS confines the look-up
 to the host's tenant); platform admins' in ``platform_console_sessions``. A session ends at its
@@ -10,6 +10,10 @@ role change applies to the next page.
 *Why not a signed cookie alone:* logout must end the session everywhere, not just forget the
 cookie in one browser. *Why not the JWT in the browser:* no token in script-readable storage;
 the cookie is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` outside development and tests.
+*Why an HMAC keyed by JWT_SECRET, not a plain SHA-256:* the app role may insert session rows,
+so SQL reaching the database through the app could otherwise plant a row for a token it chose
+and sign in as any platform admin; without the secret (never in the database) it cannot compute
+the digest of its token. Rotating JWT_SECRET therefore signs every console user out.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ PLATFORM_COOKIE = "tenantry_platform_console"
 
 
 def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+    key = current_app.config["JWT_SECRET"].encode()
+    return hmac.new(key, token.encode(), hashlib.sha256).digest()
 
 
 def _expiry() -> datetime:

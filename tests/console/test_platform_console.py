@@ -13,6 +13,7 @@ import pytest
 
 from core import platform_admins
 from core.extensions import db
+from core.owner_session import owner_session
 from core.testing.app import PLATFORM_HOST
 from core.testing.console import ConsoleClient
 
@@ -389,9 +390,9 @@ def test_invalid_module_edit_is_422_and_changes_nothing(platform_console, admin_
 @pytest.fixture
 def second_admin(app):
     email = f"ops-{uuid.uuid4().hex[:6]}@tenantry.test"
-    with app.app_context():
-        platform_admins.create_admin(email, "first-password-1")
-        db.session.commit()
+    with app.app_context(), owner_session() as session:
+        platform_admins.create_admin(session, email, "first-password-1")
+        session.commit()
     console = ConsoleClient(app, PLATFORM_HOST)
     console.sign_in(email, "first-password-1", "/platform/login")
     return email, console
