@@ -15,9 +15,11 @@ _KEY = validate.Regexp(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",
                        error="lower-case letters, digits, '-' and '_', 1-63 characters")
 
 
+MAX_MODULES = 100  # far more than any deployment installs; a bound on the parser's work
 _MODULE_SELECTION_DOC = {"oneOf": [
-    {"type": "array", "items": {"type": "string"}},
-    {"type": "object", "additionalProperties": {"type": "object"}},
+    {"type": "array", "items": {"type": "string"}, "maxItems": MAX_MODULES},
+    {"type": "object", "additionalProperties": {"type": "object"},
+     "maxProperties": MAX_MODULES},
 ]}
 
 
@@ -29,6 +31,8 @@ class ModuleSelection(fields.Field):
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> dict[str, dict[str, Any]]:
+        if isinstance(value, list | dict) and len(value) > MAX_MODULES:
+            raise ValidationError(f"at most {MAX_MODULES} modules")
         if isinstance(value, list):
             if not all(isinstance(key, str) for key in value):
                 raise ValidationError("must be a list of module keys or an object")
