@@ -56,4 +56,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_json_limits(app)  # JSON depth/number limits: 422 before the view (after auth)
     register_error_handlers(app)
     register_commands(app)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # The client address the login limits count by (core/auth/throttle.py): the last
+        # TRUSTED_PROXY_COUNT hops of X-Forwarded-For are our proxies. The Host header is
+        # never taken from X-Forwarded-Host: it names the tenant.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     return app

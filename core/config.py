@@ -135,6 +135,24 @@ SETTINGS: tuple[Setting, ...] = (
             help="modules POST /bootstrap and `flask bootstrap` enable for the new tenant"),
     Setting("PASSWORD_HASH_PROFILE", _choice("standard", "test"), default="standard",
             help="argon2id cost; 'test' is cheap and refused in production"),
+    # Password hashing and login abuse (docs/security.md, "Brute force").
+    Setting("PASSWORD_HASH_SLOTS", integer_at_least(0), default=0,
+            help="argon2 hashes running at once on this machine, all workers together "
+                 "(0 = the number of CPUs)"),
+    Setting("PASSWORD_HASH_WAIT_SECONDS", integer_at_least(1), default=10,
+            help="longest wait for a hashing slot before a login answers 503"),
+    Setting("LOGIN_FREE_FAILURES", integer_at_least(1), default=5,
+            help="failed logins of one account from one client address before each further "
+                 "attempt waits (1 s, then doubling, at most 15 minutes)"),
+    Setting("LOGIN_ACCOUNT_MAX_FAILURES", integer_at_least(1), default=50,
+            help="failed logins of one account from all addresses in 15 minutes before "
+                 "addresses that failed on it wait out the window"),
+    Setting("LOGIN_CLIENT_MAX_FAILURES", integer_at_least(1), default=100,
+            help="failed logins from one client address (any account) in 15 minutes before "
+                 "it is refused without checking a password"),
+    Setting("TRUSTED_PROXY_COUNT", integer_at_least(0), default=0,
+            help="reverse proxies in front of the app whose X-Forwarded-For is trusted for "
+                 "the client address (0 = the TCP peer is the client)"),
     Setting("LOG_LEVEL", _log_level, default="INFO"),
     Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
     Setting("APP_HOST", plain_text, default="127.0.0.1"),

@@ -133,7 +133,8 @@ class Template(TimestampMixin, db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per (scope, e-mail), keyed by a digest so no address is stored twice."""
+    """Failed logins per account, per account and client address, and per client address
+    (core/auth/throttle.py), keyed by a SHA-256 so no e-mail or address is stored."""
 
     __tablename__ = "login_throttle"
 

@@ -4,15 +4,20 @@ The ``standard`` profile is argon2-cffi's RFC 9106 low-memory profile (t=3, m=64
 The ``test`` profile (t=1, m=1 MiB) is still argon2id but cheap, so a test suite that creates
 and logs in hundreds of users stays fast; configuration refuses it in production.
 Verification reads the parameters from the stored hash, so hashes of either profile verify.
+Every hash and verification runs in the bounded, idle-priority pool of core/auth/hashing_pool.py
+(PASSWORD_HASH_SLOTS, PASSWORD_HASH_WAIT_SECONDS), so logins cannot starve other requests.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
+
+from core.auth.hashing_pool import pool_for
 
 PROFILES = {
     "standard": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
@@ -40,17 +45,33 @@ def _profile() -> str:
     return "standard"
 
 
+def _in_pool(work):
+    """``work()`` in the hashing pool when an app is configured, else here (scripts, tests of
+    this module without an app)."""
+    if not has_app_context():
+        return work()
+    config = current_app.config
+    pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or os.cpu_count() or 1,
+                    low_priority=_profile() == "standard")
+    return pool.run(work, config.get("PASSWORD_HASH_WAIT_SECONDS", 10))
+
+
 def hash_password(password: str) -> str:
-    return _hasher_for(_profile()).hash(password)
+    hasher = _hasher_for(_profile())
+    return _in_pool(lambda: hasher.hash(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     profile = _profile()
-    try:
-        matched = _hasher_for(profile).verify(password_hash or _dummy_hash(profile), password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-    return matched and password_hash is not None
+    hasher, stored = _hasher_for(profile), password_hash or _dummy_hash(profile)
+
+    def verify() -> bool:
+        try:
+            return hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return _in_pool(verify) and password_hash is not None
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -43,7 +43,9 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong e-mail or password, or inactive user")
-    @blp.alt_response(429, description="Too many failed logins for this account; see Retry-After")
+    @blp.alt_response(429, description="Too many failed logins from this client address, for "
+                                       "this account, or in all; see Retry-After")
+    @blp.alt_response(503, description="Every password-hashing slot stayed busy; see Retry-After")
     def post(self, credentials):
         """Log in with e-mail and password; returns a bearer JWT for this tenant."""
         token, expires = services.login_tenant_user(

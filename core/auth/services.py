@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.auth.identity import signer
 from core.auth.passwords import hash_password, needs_rehash, verify_password
-from core.auth.throttle import check_allowed, record_failure, record_success, throttle_key
+from core.auth.throttle import LoginAttempt
 from core.errors import Unauthorized
 from core.extensions import db
 from core.models import PlatformUser, User
@@ -25,13 +25,13 @@ def login_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> tuple[
 def verify_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> User:
     """The active user with these credentials (throttled per account; the API login and the
     console's share it), else 401/429. The caller bound the tenant."""
-    key = throttle_key(str(tenant_id), email)
-    check_allowed(key)
+    attempt = LoginAttempt(str(tenant_id), email)
+    attempt.check()
     user = db.session.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or not user.active:
-        record_failure(key)
+        attempt.failed()
         raise Unauthorized(_BAD_LOGIN)
-    record_success(key)
+    attempt.succeeded()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -50,12 +50,12 @@ def login_platform_user(email: str, password: str) -> tuple[str, datetime]:
 
 def verify_platform_user(email: str, password: str) -> PlatformUser:
     """The active platform admin with these credentials (throttled), else 401/429."""
-    key = throttle_key("platform", email)
-    check_allowed(key)
+    attempt = LoginAttempt("platform", email)
+    attempt.check()
     user = db.session.execute(
         select(PlatformUser).where(PlatformUser.email == email.lower())).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or not user.active:
-        record_failure(key)
+        attempt.failed()
         raise Unauthorized(_BAD_LOGIN)
-    record_success(key)
+    attempt.succeeded()
     return user

@@ -25,7 +25,9 @@ class PlatformLogin(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong e-mail or password")
-    @blp.alt_response(429, description="Too many failed logins for this account; see Retry-After")
+    @blp.alt_response(429, description="Too many failed logins from this client address, for "
+                                       "this account, or in all; see Retry-After")
+    @blp.alt_response(503, description="Every password-hashing slot stayed busy; see Retry-After")
     def post(self, credentials):
         """Log in as a platform admin; returns a platform bearer JWT."""
         token, expires = services.login_platform_user(credentials["email"],
@@ -41,6 +43,7 @@ class PlatformOwnPassword(MethodView):
     @blp.alt_response(422, description="Current password wrong, or new password invalid")
     @blp.alt_response(429, description="Too many wrong passwords for this account (shared with "
                                        "login); see Retry-After")
+    @blp.alt_response(503, description="Every password-hashing slot stayed busy; see Retry-After")
     @blp.requires_platform
     def post(self, data):
         """Change your own password (platform admin login only).

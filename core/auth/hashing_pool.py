@@ -1,0 +1,113 @@
+"""Password hashing that cannot starve the other requests: bounded and at idle priority.
+
+An argon2id hash of the standard profile costs about 0.1-0.5 s of CPU and 64 MiB. Left alone,
+four concurrent logins with unknown e-mails (each still verifies against a dummy hash, so timing
+does not reveal accounts) took both cores of a two-core server from every other tenant. Here:
+
+1. **Bounded**: at most ``PASSWORD_HASH_SLOTS`` hashes run at once on this machine, across all
+   worker processes. A slot is an exclusive ``flock`` on one of N files (the kernel releases it
+   when a worker dies, so no slot leaks); inside one process a lock per slot keeps two threads
+   from sharing an open file's lock. A hash that waits longer than
+   ``PASSWORD_HASH_WAIT_SECONDS`` for a slot is refused: 503 with ``Retry-After``.
+2. **Idle priority**: the hash runs in a thread scheduled ``SCHED_IDLE`` (Linux), so it gets
+   the CPU only when no ordinary request wants it; argon2 releases the GIL while it works. The
+   cheap ``test`` profile runs at normal priority: its hashes take a millisecond, and at idle
+   priority a busy test machine would stretch them to seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from core.errors import DomainError
+
+T = TypeVar("T")
+
+_POLL_SECONDS = 0.005
+
+
+class HashingBusy(DomainError):
+    status = 503
+
+
+def slot_folder() -> str:
+    """Where the slot files live: one folder per machine and user, so all workers share it."""
+    return os.path.join(tempfile.gettempdir(), f"tenantry-hash-slots-{os.getuid()}")
+
+
+def lower_this_thread() -> None:
+    """SCHED_IDLE for the calling thread (on Linux, pid 0 names the thread), else nice 19."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        # Not Linux: run at normal priority.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+class HashingPool:
+    """One per process (``pool_for``): the slots, and the threads hashes run in."""
+
+    def __init__(self, slots: int, low_priority: bool, folder: str):
+        self.slots = slots
+        self.low_priority = low_priority
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        self._files = [os.open(os.path.join(folder, f"slot-{index}"),
+                               os.O_RDWR | os.O_CREAT, 0o600) for index in range(slots)]
+        self._locks = [threading.Lock() for _ in range(slots)]
+        self._executor = ThreadPoolExecutor(
+            max_workers=slots, thread_name_prefix="tenantry-hash",
+            initializer=lower_this_thread if low_priority else None)
+
+    def _try_slot(self) -> int | None:
+        for index, lock in enumerate(self._locks):
+            if not lock.acquire(blocking=False):
+                continue
+            try:
+                fcntl.flock(self._files[index], fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.release()
+                continue
+            return index
+        return None
+
+    def _release(self, index: int) -> None:
+        fcntl.flock(self._files[index], fcntl.LOCK_UN)
+        self._locks[index].release()
+
+    def run(self, work: Callable[[], T], wait_seconds: float) -> T:
+        deadline = time.monotonic() + wait_seconds
+        index = self._try_slot()
+        while index is None:
+            if time.monotonic() >= deadline:
+                raise HashingBusy("the server is busy checking passwords; retry shortly",
+                                  headers={"Retry-After": "1"})
+            time.sleep(_POLL_SECONDS)
+            index = self._try_slot()
+        try:
+            return self._executor.submit(work).result()
+        finally:
+            self._release(index)
+
+
+_pools: dict[tuple[int, int, bool, str], HashingPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool_for(slots: int, low_priority: bool, folder: str | None = None) -> HashingPool:
+    """This process's pool (a forked worker builds its own: threads do not survive a fork)."""
+    folder = folder or slot_folder()
+    key = (os.getpid(), slots, low_priority, folder)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = HashingPool(slots, low_priority, folder)
+        return pool

@@ -1,0 +1,85 @@
+"""The password-hashing pool (core/auth/hashing_pool.py): bounded across processes, at idle CPU
+priority under the standard profile, and a clear 503 when every slot stays busy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from core.auth import hashing_pool
+from core.auth.hashing_pool import HashingBusy, pool_for
+from core.testing.tenants import PASSWORD
+
+_HOLD_SLOT = """
+import fcntl, os, sys, time
+fd = os.open(os.path.join(sys.argv[1], "slot-0"), os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def slot_held_elsewhere(tmp_path):
+    """Another process (a second gunicorn worker, say) holding slot 0 of ``tmp_path``."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_SLOT, str(tmp_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    yield holder
+    holder.stdin.close()
+    holder.wait(timeout=10)
+
+
+def test_hashes_run_at_idle_priority_under_the_standard_profile(tmp_path):
+    idle = pool_for(1, low_priority=True, folder=str(tmp_path))
+    assert idle.run(lambda: os.sched_getscheduler(0), wait_seconds=5) == os.SCHED_IDLE
+    normal = pool_for(1, low_priority=False, folder=str(tmp_path))
+    assert normal.run(lambda: os.sched_getscheduler(0), wait_seconds=5) == os.SCHED_OTHER
+
+
+def test_no_more_hashes_run_at_once_than_there_are_slots(tmp_path):
+    pool = pool_for(2, low_priority=False, folder=str(tmp_path))
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def work():
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+
+    threads = [threading.Thread(target=pool.run, args=(work, 10)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 2
+
+
+def test_a_slot_held_by_another_process_counts(tmp_path, slot_held_elsewhere):
+    pool = pool_for(1, low_priority=False, folder=str(tmp_path))
+    with pytest.raises(HashingBusy) as refused:
+        pool.run(lambda: "hashed", wait_seconds=0.2)
+    assert refused.value.status == 503
+    assert refused.value.headers == {"Retry-After": "1"}
+    slot_held_elsewhere.stdin.close()
+    slot_held_elsewhere.wait(timeout=10)
+    assert pool.run(lambda: "hashed", wait_seconds=5) == "hashed"
+
+
+def test_a_login_answers_503_when_no_slot_frees_up(app, tenant, tmp_path, monkeypatch,
+                                                    slot_held_elsewhere):
+    monkeypatch.setattr(hashing_pool, "slot_folder", lambda: str(tmp_path))
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOTS", 1)
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_WAIT_SECONDS", 1)
+    response = tenant.anonymous().post("/api/v1/auth/login", json={
+        "email": tenant.users["owner"], "password": PASSWORD})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "busy" in response.json["message"]
