@@ -71,6 +71,13 @@ def tenantry_stock_on_hand(tenant_id, product_ids, location_id):
 
 
 @hookimpl
+def tenantry_stock_location_exists(tenant_id, location_id):
+    from plugins.stock.services import location_exists
+
+    return location_exists(tenant_id, location_id)
+
+
+@hookimpl
 def tenantry_reports_definitions():
     from plugins.stock.reports import definitions
 

@@ -54,3 +54,10 @@ def tenantry_stock_post_moves(tenant_id, moves, actor):
 def tenantry_stock_on_hand(tenant_id, product_ids, location_id):
     """Quantities on hand, without locking: ``{product_id: Decimal}`` for every id given
     (zero when the product never moved). ``location_id`` None sums every location."""
+
+
+@hookspec(firstresult=True)
+def tenantry_stock_location_exists(tenant_id, location_id):
+    """Whether ``location_id`` (UUID) is a stock location of this tenant (active or not):
+    ``True`` or ``False``. For modules that store a location without a foreign key (POS
+    registers: POS does not require stock) and check it when it is set."""

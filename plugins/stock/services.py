@@ -78,6 +78,12 @@ def get_location(location_id: uuid.UUID, lock: bool = False) -> Location:
     return get_or_404(Location, location_id, "location", lock)
 
 
+def location_exists(tenant_id: uuid.UUID, location_id: uuid.UUID) -> bool:
+    """Under RLS another tenant's location is no location at all; the tenant predicate is
+    there for the planner (the primary key's prefix) and for a Citus router."""
+    return db.session.get(Location, (tenant_id, location_id)) is not None
+
+
 def default_location() -> Location | None:
     return db.session.execute(select(Location).where(Location.is_default)).scalar_one_or_none()
 
