@@ -10,7 +10,8 @@
 7. print the table, the ratios against the targets, and write ``results.json``;
 8. ``--scaling``: tenant-count scaling, migrate-all and tenant creation (``bench.scaling``).
 
-``--soak`` instead runs only the soak through pgbouncer (``bench.soak``).
+``--soak`` instead runs only the soak through pgbouncer (``bench.soak``); ``--login-abuse``
+only the login flood (``bench.login_abuse``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="pgbouncer server connections (default_pool_size)")
     soak.add_argument("--soak-tenants", type=int, default=20)
     soak.add_argument("--soak-products", type=int, default=50, help="per tenant")
+    abuse = parser.add_argument_group("login abuse (bench/login_abuse.py)")
+    abuse.add_argument("--login-abuse", action="store_true",
+                       help="only the login-abuse run: another tenant's latency alone and "
+                            "under a flood of bogus logins")
+    abuse.add_argument("--login-flood", type=int, default=4, help="concurrent login clients")
+    abuse.add_argument("--login-abuse-threads", type=int, default=0, metavar="N",
+                       help="also measure gthread workers with N threads each")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny and short: 50 tenants, 3 s runs, 1 repeat (checks the harness)")
     parser.add_argument("--admin-url", help="superuser URL of a PostgreSQL server to use "
@@ -129,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"]["postgres_settings"] = cluster.settings()
         for line in machine.lines(results["machine"]):
             echo(line)
+        if args.login_abuse:
+            from bench import login_abuse
+
+            results["login_abuse"] = login_abuse.run(cluster, args, workdir, echo)
+            _finish(results, workdir)
+            return 0
         if args.soak:
             from bench import soak
 

@@ -94,15 +94,17 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: fl
 
 
 def start_gunicorn(name: str, app: str, env: dict[str, str], workdir: Path, *, workers: int,
-                   timeout: float = 120, root: Path = PROJECT_ROOT) -> Server:
+                   timeout: float = 120, root: Path = PROJECT_ROOT,
+                   extra_args: tuple[str, ...] = ()) -> Server:
     """Start ``app`` under gunicorn with the deploy config; wait for ``/healthz``.
 
-    ``root`` is the checkout to serve (another one for ``--compare REF``)."""
+    ``root`` is the checkout to serve (another one for ``--compare REF``); ``extra_args`` are
+    gunicorn options that override the config (e.g. another worker class)."""
     port = free_port()
     log_path = workdir / f"{name}.log"
     args = [sys.executable, "-m", "gunicorn", "-c", str(root / "deploy" / "gunicorn.conf.py"),
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
-            app]
+            *extra_args, app]
     full_env = {**os.environ, **env, "PYTHONPATH": str(root),
                 "WEB_CONCURRENCY": str(workers)}
     with log_path.open("w") as log:

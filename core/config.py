@@ -138,9 +138,10 @@ SETTINGS: tuple[Setting, ...] = (
     # Password hashing and login abuse (docs/security.md, "Brute force").
     Setting("PASSWORD_HASH_SLOTS", integer_at_least(0), default=0,
             help="argon2 hashes running at once on this machine, all workers together "
-                 "(0 = the number of CPUs)"),
-    Setting("PASSWORD_HASH_WAIT_SECONDS", integer_at_least(1), default=10,
-            help="longest wait for a hashing slot before a login answers 503"),
+                 "(0 = half the CPUs, at least 1)"),
+    Setting("PASSWORD_HASH_WAIT_SECONDS", integer_at_least(0), default=0,
+            help="longest wait for a hashing slot before a login answers 503 (0: no queue; "
+                 "a waiting sync worker serves nobody else)"),
     Setting("LOGIN_FREE_FAILURES", integer_at_least(1), default=5,
             help="failed logins of one account from one client address before each further "
                  "attempt waits (1 s, then doubling, at most 15 minutes)"),

@@ -21,7 +21,13 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from core.auth.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    hash_password,
+    hashing_slot,
+    verify_password,
+)
 from core.auth.throttle import LoginAttempt
 from core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from core.extensions import db
@@ -90,11 +96,12 @@ def change_own_password(admin_id: uuid.UUID, current_password: str,
     if admin is None or not admin.active:
         raise Unauthorized("platform account is unknown or inactive")
     attempt = LoginAttempt("platform", admin.email)
-    attempt.check()
-    if not verify_password(admin.password_hash, current_password):
-        attempt.failed()
-        raise Unprocessable("the current password is wrong",
-                            {"current_password": ["does not match"]})
+    with hashing_slot():  # taken before the throttle's query, as a login does
+        attempt.check()
+        if not verify_password(admin.password_hash, current_password):
+            attempt.failed()
+            raise Unprocessable("the current password is wrong",
+                                {"current_password": ["does not match"]})
     check_password_rules(new_password, "new_password")
     if new_password == current_password:
         raise Unprocessable("the new password is the current one",

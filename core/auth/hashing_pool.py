@@ -7,9 +7,15 @@ does not reveal accounts) took both cores of a two-core server from every other 
 1. **Bounded**: at most ``PASSWORD_HASH_SLOTS`` hashes run at once on this machine, across all
    worker processes. A slot is an exclusive ``flock`` on one of N files (the kernel releases it
    when a worker dies, so no slot leaks); inside one process a lock per slot keeps two threads
-   from sharing an open file's lock. A hash that waits longer than
-   ``PASSWORD_HASH_WAIT_SECONDS`` for a slot is refused: 503 with ``Retry-After``.
-2. **Idle priority**: the hash runs in a thread scheduled ``SCHED_IDLE`` (Linux), so it gets
+   from sharing an open file's lock. A login takes its slot *before* its database work
+   (``hashing_slot`` in core/auth/passwords.py), so one refused for want of a slot costs no
+   query either.
+2. **No queue by default**: a request that finds every slot busy gets 503 with
+   ``Retry-After`` at once (``PASSWORD_HASH_WAIT_SECONDS`` = 0). A sync gunicorn worker waiting
+   for a slot is a worker no other tenant can use: with a 10 s wait, four flooding clients held
+   all three workers and another tenant's p50 went from 7 ms to 190 ms (docs/benchmarks.md,
+   "Login abuse"). Commands (no request) wait as long as it takes.
+3. **Idle priority**: the hash runs in a thread scheduled ``SCHED_IDLE`` (Linux), so it gets
    the CPU only when no ordinary request wants it; argon2 releases the GIL while it works. The
    cheap ``test`` profile runs at normal priority: its hashes take a millisecond, and at idle
    priority a busy test machine would stretch them to seconds.
@@ -23,7 +29,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -63,6 +69,7 @@ class HashingPool:
         self._files = [os.open(os.path.join(folder, f"slot-{index}"),
                                os.O_RDWR | os.O_CREAT, 0o600) for index in range(slots)]
         self._locks = [threading.Lock() for _ in range(slots)]
+        self._held = threading.local()
         self._executor = ThreadPoolExecutor(
             max_workers=slots, thread_name_prefix="tenantry-hash",
             initializer=lower_this_thread if low_priority else None)
@@ -83,7 +90,13 @@ class HashingPool:
         fcntl.flock(self._files[index], fcntl.LOCK_UN)
         self._locks[index].release()
 
-    def run(self, work: Callable[[], T], wait_seconds: float) -> T:
+    @contextlib.contextmanager
+    def slot(self, wait_seconds: float) -> Iterator[None]:
+        """Hold one slot (re-entrant in a thread): 503 when none frees up in ``wait_seconds``
+        (0: one try, no queueing)."""
+        if getattr(self._held, "index", None) is not None:
+            yield
+            return
         deadline = time.monotonic() + wait_seconds
         index = self._try_slot()
         while index is None:
@@ -92,10 +105,17 @@ class HashingPool:
                                   headers={"Retry-After": "1"})
             time.sleep(_POLL_SECONDS)
             index = self._try_slot()
+        self._held.index = index
         try:
-            return self._executor.submit(work).result()
+            yield
         finally:
+            self._held.index = None
             self._release(index)
+
+    def run(self, work: Callable[[], T], wait_seconds: float) -> T:
+        """``work()`` in a hashing thread, holding a slot (the caller's, if it holds one)."""
+        with self.slot(wait_seconds):
+            return self._executor.submit(work).result()
 
 
 _pools: dict[tuple[int, int, bool, str], HashingPool] = {}

@@ -5,17 +5,20 @@ The ``test`` profile (t=1, m=1 MiB) is still argon2id but cheap, so a test suite
 and logs in hundreds of users stays fast; configuration refuses it in production.
 Verification reads the parameters from the stored hash, so hashes of either profile verify.
 Every hash and verification runs in the bounded, idle-priority pool of core/auth/hashing_pool.py
-(PASSWORD_HASH_SLOTS, PASSWORD_HASH_WAIT_SECONDS), so logins cannot starve other requests.
+(PASSWORD_HASH_SLOTS, PASSWORD_HASH_WAIT_SECONDS), so logins cannot starve other requests;
+logins hold their slot from the start (``hashing_slot``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 
 from core.auth.hashing_pool import pool_for
 
@@ -45,15 +48,44 @@ def _profile() -> str:
     return "standard"
 
 
+def default_slots() -> int:
+    """Half the CPUs this process may run on, at least one: with two cores busy hashing at
+    idle priority, another tenant's p50 still rose 39 % under a login flood; with one, 13 %
+    (docs/benchmarks.md, "Login abuse")."""
+    return max(1, len(os.sched_getaffinity(0)) // 2)
+
+
+COMMAND_WAIT_SECONDS = 600  # outside a request nobody else waits for this process
+
+
+def _pool_and_wait():
+    config = current_app.config
+    pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or default_slots(),
+                    low_priority=_profile() == "standard")
+    wait = (config.get("PASSWORD_HASH_WAIT_SECONDS", 0) if has_request_context()
+            else COMMAND_WAIT_SECONDS)
+    return pool, wait
+
+
+@contextmanager
+def hashing_slot() -> Iterator[None]:
+    """Hold a hashing slot around a login's whole check (throttle, user look-up, hash): taken
+    first, so a login refused for want of a slot (503) has done no database work."""
+    if not has_app_context():
+        yield
+        return
+    pool, wait = _pool_and_wait()
+    with pool.slot(wait):
+        yield
+
+
 def _in_pool(work):
     """``work()`` in the hashing pool when an app is configured, else here (scripts, tests of
     this module without an app)."""
     if not has_app_context():
         return work()
-    config = current_app.config
-    pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or os.cpu_count() or 1,
-                    low_priority=_profile() == "standard")
-    return pool.run(work, config.get("PASSWORD_HASH_WAIT_SECONDS", 10))
+    pool, wait = _pool_and_wait()
+    return pool.run(work, wait)
 
 
 def hash_password(password: str) -> str:

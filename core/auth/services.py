@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.auth.identity import signer
-from core.auth.passwords import hash_password, needs_rehash, verify_password
+from core.auth.passwords import hash_password, hashing_slot, needs_rehash, verify_password
 from core.auth.throttle import LoginAttempt
 from core.errors import Unauthorized
 from core.extensions import db
@@ -26,14 +26,17 @@ def verify_tenant_user(tenant_id: uuid.UUID, email: str, password: str) -> User:
     """The active user with these credentials (throttled per account; the API login and the
     console's share it), else 401/429. The caller bound the tenant."""
     attempt = LoginAttempt(str(tenant_id), email)
-    attempt.check()
-    user = db.session.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
-    if not verify_password(user.password_hash if user else None, password) or not user.active:
-        attempt.failed()
-        raise Unauthorized(_BAD_LOGIN)
-    attempt.succeeded()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    with hashing_slot():
+        attempt.check()
+        user = db.session.execute(
+            select(User).where(User.email == email.lower())).scalar_one_or_none()
+        if not verify_password(user.password_hash if user else None, password) \
+                or not user.active:
+            attempt.failed()
+            raise Unauthorized(_BAD_LOGIN)
+        attempt.succeeded()
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
     return user
 
 
@@ -51,11 +54,13 @@ def login_platform_user(email: str, password: str) -> tuple[str, datetime]:
 def verify_platform_user(email: str, password: str) -> PlatformUser:
     """The active platform admin with these credentials (throttled), else 401/429."""
     attempt = LoginAttempt("platform", email)
-    attempt.check()
-    user = db.session.execute(
-        select(PlatformUser).where(PlatformUser.email == email.lower())).scalar_one_or_none()
-    if not verify_password(user.password_hash if user else None, password) or not user.active:
-        attempt.failed()
-        raise Unauthorized(_BAD_LOGIN)
-    attempt.succeeded()
+    with hashing_slot():
+        attempt.check()
+        user = db.session.execute(select(PlatformUser).where(
+            PlatformUser.email == email.lower())).scalar_one_or_none()
+        if not verify_password(user.password_hash if user else None, password) \
+                or not user.active:
+            attempt.failed()
+            raise Unauthorized(_BAD_LOGIN)
+        attempt.succeeded()
     return user

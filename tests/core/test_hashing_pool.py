@@ -83,3 +83,31 @@ def test_a_login_answers_503_when_no_slot_frees_up(app, tenant, tmp_path, monkey
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert "busy" in response.json["message"]
+
+
+def test_a_login_refused_for_want_of_a_slot_has_not_queried_anything(
+        app, tenant, tmp_path, monkeypatch, slot_held_elsewhere):
+    """The slot is taken before the throttle's read and the user look-up: a flood refused
+    with 503 costs no query (and with PASSWORD_HASH_WAIT_SECONDS=0 no waiting worker)."""
+    from sqlalchemy import event
+
+    from core.extensions import db
+
+    monkeypatch.setattr(hashing_pool, "slot_folder", lambda: str(tmp_path))
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOTS", 1)
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_WAIT_SECONDS", 0)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = tenant.anonymous().post("/api/v1/auth/login", json={
+            "email": tenant.users["owner"], "password": "wrong-password"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 503
+    assert not [s for s in statements if "login_throttle" in s or "FROM users" in s]

@@ -1,0 +1,186 @@
+"""``python3 dev.py bench --login-abuse``: does a flood of bogus logins slow another tenant?
+
+Issue 18: four concurrent logins with unknown e-mails on tenant A (each still runs argon2id,
+so timing does not reveal accounts) took a tenant B GET from 0.02 s to 0.87 s. Here, on one
+machine, against Tenantry under gunicorn with the production password profile:
+
+1. a small data set (``bench.dataset``: 4 tenants, their users and tokens);
+2. **victim**: one client listing tenant 2's products in a loop, alone, for ``--duration`` s;
+3. **flood**: the same victim while ``--login-flood`` clients send logins to tenant 1 as fast
+   as answers come, each with a new unknown e-mail and a new ``X-Forwarded-For`` address (the
+   server trusts one proxy hop), so neither the per-account nor the per-address limit stops
+   them: every one of them reaches argon2 -- the worst case for the hashing pool;
+4. steps 2 and 3 alternate ``--repeats`` times; the figure is the victim's p50 under the flood
+   over its p50 alone (target < 1.2), with p90/p99 and what the flood got back.
+
+Measured configurations, one after the other on the same data: the defaults (sync workers,
+``PASSWORD_HASH_WAIT_SECONDS=0``: a login that finds no free hashing slot is refused at once),
+and logins queueing up to 10 s for a slot (what a waiting sync worker costs the others).
+``--login-abuse-threads N`` adds gunicorn's ``gthread`` workers (N threads each) with the
+queue. The flood clients run on the same machine as the server (as wrk does for the other
+scenarios): their own CPU is part of what the victim feels.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.dataset import DataSpec, load
+from bench.postgres import Cluster
+from bench.servers import TENANTRY, Server, start_gunicorn
+from bench.settings import app_settings
+
+Echo = Callable[[str], None]
+VICTIM_PATH = "/api/v1/catalog/products?page=1&page_size=20"
+
+
+def _connection(server: Server) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]),
+                                      timeout=120)
+
+
+def _victim(server: Server, host: str, token: str, stop: threading.Event) -> list[float]:
+    """Latencies (ms) of tenant 2's product list, one request after the other."""
+    latencies = []
+    headers = {"Host": host, "Authorization": f"Bearer {token}"}
+    connection = _connection(server)
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            connection.request("GET", VICTIM_PATH, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise RuntimeError(f"victim request answered {response.status}: {body[:300]}")
+    finally:
+        connection.close()
+    return latencies
+
+
+def _flood(server: Server, host: str, stop: threading.Event, statuses: Counter,
+           lock: threading.Lock, seed: int) -> None:
+    rng = random.Random(seed)
+    connection = _connection(server)
+    try:
+        while not stop.is_set():
+            address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            body = json.dumps({"email": f"nobody-{uuid.uuid4().hex[:12]}@example.test",
+                               "password": "wrong-password"})
+            connection.request("POST", "/api/v1/auth/login", body=body, headers={
+                "Host": host, "Content-Type": "application/json",
+                "X-Forwarded-For": address})
+            response = connection.getresponse()
+            response.read()
+            with lock:
+                statuses[response.status] += 1
+    finally:
+        connection.close()
+
+
+def _phase(server: Server, victim: tuple[str, str], flood_host: str, clients: int,
+           seconds: float) -> tuple[list[float], Counter]:
+    stop, lock, statuses = threading.Event(), threading.Lock(), Counter()
+    flooders = [threading.Thread(target=_flood, args=(server, flood_host, stop, statuses, lock,
+                                                       seed)) for seed in range(clients)]
+    for thread in flooders:
+        thread.start()
+    latencies: list[float] = []
+    victim_thread = threading.Thread(
+        target=lambda: latencies.extend(_victim(server, *victim, stop)))
+    victim_thread.start()
+    time.sleep(seconds)
+    stop.set()
+    victim_thread.join()
+    for thread in flooders:
+        thread.join()
+    return latencies, statuses
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _summary(latencies: list[float]) -> dict:
+    return {"requests": len(latencies), "p50_ms": round(statistics.median(latencies), 2),
+            "p90_ms": round(_percentile(latencies, 0.9), 2),
+            "p99_ms": round(_percentile(latencies, 0.99), 2)}
+
+
+def _measure(server: Server, victim: tuple[str, str], flood_host: str, args,
+             echo: Echo) -> dict:
+    _phase(server, victim, flood_host, 0, args.warmup)
+    alone: list[float] = []
+    flooded: list[float] = []
+    flood_statuses: Counter = Counter()
+    for repeat in range(args.repeats):
+        latencies, _ = _phase(server, victim, flood_host, 0, args.duration)
+        alone += latencies
+        latencies, statuses = _phase(server, victim, flood_host, args.login_flood,
+                                     args.duration)
+        flooded += latencies
+        flood_statuses.update(statuses)
+        echo(f"  repeat {repeat + 1}: victim p50 alone "
+             f"{statistics.median(alone):.1f} ms, under the flood "
+             f"{statistics.median(flooded):.1f} ms")
+    result = {"alone": _summary(alone), "flood": _summary(flooded),
+              "flood_statuses": {str(k): v for k, v in sorted(flood_statuses.items())},
+              "flood_logins_per_second": round(
+                  sum(flood_statuses.values()) / (args.duration * args.repeats), 1)}
+    result["p50_ratio"] = round(result["flood"]["p50_ms"] / result["alone"]["p50_ms"], 2)
+    return result
+
+
+def run(cluster: Cluster, args, workdir: Path, echo: Echo) -> dict:
+    """The measurement of the module docstring, per server; returns its figures."""
+    spec = DataSpec(tenants=4, products=50, cases=2, sales=0)
+    database = cluster.create_database("tenantry_login_abuse")
+    folder = workdir / "login-abuse"
+    load(database, spec, folder, echo)
+    hosts_tokens = [line.split(" ", 1) for line in
+                    (folder / "tokens-cashier.txt").read_text().splitlines()]
+    flood_host, victim = hosts_tokens[0][0], (hosts_tokens[1][0], hosts_tokens[1][1])
+    env = {**app_settings(database), "TRUSTED_PROXY_COUNT": "1",
+           "LOGIN_CLIENT_MAX_FAILURES": "1000000"}
+    targets = [("defaults (sync workers, no queue)", {}, ()),
+               ("sync workers, logins queue up to 10 s", {"PASSWORD_HASH_WAIT_SECONDS": "10"}, ())]
+    if args.login_abuse_threads:
+        targets.append((f"gthread x{args.login_abuse_threads}, logins queue up to 10 s",
+                        {"PASSWORD_HASH_WAIT_SECONDS": "10"},
+                        ("--worker-class", "gthread", "--threads",
+                         str(args.login_abuse_threads))))
+    results: dict = {"clients": args.login_flood, "workers": args.workers,
+                     "duration": args.duration, "repeats": args.repeats}
+    for index, (name, extra_env, extra_args) in enumerate(targets):
+        server = start_gunicorn(f"login-abuse-{index}", TENANTRY, {**env, **extra_env},
+                                workdir, workers=args.workers, extra_args=extra_args)
+        try:
+            echo(f"started {name}: {server.url} ({args.workers} workers), "
+                 f"{args.login_flood} flood clients")
+            results[name] = _measure(server, victim, flood_host, args, echo)
+        finally:
+            server.stop()
+    _print(results, [name for name, _, _ in targets], echo)
+    return results
+
+
+def _print(results: dict, names: list[str], echo: Echo) -> None:
+    echo("")
+    echo(f"login abuse: victim = tenant 2 product list, flood = {results['clients']} clients "
+         f"of bogus logins on tenant 1, {results['workers']} workers")
+    for name in names:
+        figures = results[name]
+        echo(f"  {name}: p50 {figures['alone']['p50_ms']} -> {figures['flood']['p50_ms']} ms "
+             f"(x{figures['p50_ratio']}; target < 1.2), p99 {figures['alone']['p99_ms']} -> "
+             f"{figures['flood']['p99_ms']} ms; flood answers {figures['flood_statuses']} "
+             f"({figures['flood_logins_per_second']}/s)")
