@@ -10,11 +10,12 @@ does not reveal accounts) took both cores of a two-core server from every other 
    from sharing an open file's lock. A login takes its slot *before* its database work
    (``hashing_slot`` in core/auth/passwords.py), so one refused for want of a slot costs no
    query either.
-2. **No queue by default**: a request that finds every slot busy gets 503 with
-   ``Retry-After`` at once (``PASSWORD_HASH_WAIT_SECONDS`` = 0). A sync gunicorn worker waiting
-   for a slot is a worker no other tenant can use: with a 10 s wait, four flooding clients held
-   all three workers and another tenant's p50 went from 7 ms to 190 ms (docs/benchmarks.md,
-   "Login abuse"). Commands (no request) wait as long as it takes.
+2. **A short queue**: when every slot is busy, as many requests as there are slots may wait
+   (``PASSWORD_HASH_WAIT_SECONDS``) for one -- two cashiers signing in at once both get in; any
+   further one gets 503 with ``Retry-After`` at once. A sync gunicorn worker waiting for a slot
+   is a worker no other tenant can use: with an unbounded queue, four flooding clients held all
+   three workers and another tenant's p50 went from 9 ms to 276 ms (docs/benchmarks.md, "Login
+   abuse"). Commands (no request) wait as long as it takes.
 3. **Idle priority**: the hash runs in a thread scheduled ``SCHED_IDLE`` (Linux), so it gets
    the CPU only when no ordinary request wants it; argon2 releases the GIL while it works. The
    cheap ``test`` profile runs at normal priority: its hashes take a millisecond, and at idle
@@ -59,22 +60,17 @@ def lower_this_thread() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
-class HashingPool:
-    """One per process (``pool_for``): the slots, and the threads hashes run in."""
+class _Places:
+    """N machine-wide places: ``flock`` on N files (the kernel frees a dead worker's), and a
+    lock per place so two threads of one process do not share an open file's lock."""
 
-    def __init__(self, slots: int, low_priority: bool, folder: str):
-        self.slots = slots
-        self.low_priority = low_priority
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        self._files = [os.open(os.path.join(folder, f"slot-{index}"),
-                               os.O_RDWR | os.O_CREAT, 0o600) for index in range(slots)]
-        self._locks = [threading.Lock() for _ in range(slots)]
-        self._held = threading.local()
-        self._executor = ThreadPoolExecutor(
-            max_workers=slots, thread_name_prefix="tenantry-hash",
-            initializer=lower_this_thread if low_priority else None)
+    def __init__(self, folder: str, name: str, count: int):
+        self._files = [os.open(os.path.join(folder, f"{name}-{index}"),
+                               os.O_RDWR | os.O_CREAT, 0o600) for index in range(count)]
+        self._locks = [threading.Lock() for _ in range(count)]
 
-    def _try_slot(self) -> int | None:
+    def take(self) -> int | None:
+        """A free place's index, without waiting; None when all are taken."""
         for index, lock in enumerate(self._locks):
             if not lock.acquire(blocking=False):
                 continue
@@ -86,35 +82,69 @@ class HashingPool:
             return index
         return None
 
-    def _release(self, index: int) -> None:
+    def give_back(self, index: int) -> None:
         fcntl.flock(self._files[index], fcntl.LOCK_UN)
         self._locks[index].release()
 
+
+class HashingPool:
+    """One per process (``pool_for``): the slots, the places to wait for one, and the threads
+    hashes run in."""
+
+    def __init__(self, slots: int, low_priority: bool, folder: str):
+        self.slots = slots
+        self.low_priority = low_priority
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        self._slots = _Places(folder, "slot", slots)
+        self._queue = _Places(folder, "queue", slots)
+        self._held = threading.local()
+        self._executor = ThreadPoolExecutor(
+            max_workers=slots, thread_name_prefix="tenantry-hash",
+            initializer=lower_this_thread if low_priority else None)
+
+    def _wait_for_slot(self, wait_seconds: float, queue_limited: bool) -> int:
+        index = self._slots.take()
+        if index is not None:
+            return index
+        place = None
+        if queue_limited:
+            place = self._queue.take() if wait_seconds > 0 else None
+            if place is None:
+                raise HashingBusy("the server is busy checking passwords; retry shortly",
+                                  headers={"Retry-After": "1"})
+        try:
+            deadline = time.monotonic() + wait_seconds
+            while index is None:
+                if time.monotonic() >= deadline:
+                    raise HashingBusy("the server is busy checking passwords; retry shortly",
+                                      headers={"Retry-After": "1"})
+                time.sleep(_POLL_SECONDS)
+                index = self._slots.take()
+            return index
+        finally:
+            if place is not None:
+                self._queue.give_back(place)
+
     @contextlib.contextmanager
-    def slot(self, wait_seconds: float) -> Iterator[None]:
-        """Hold one slot (re-entrant in a thread): 503 when none frees up in ``wait_seconds``
-        (0: one try, no queueing)."""
+    def slot(self, wait_seconds: float, queue_limited: bool = True) -> Iterator[None]:
+        """Hold one slot (re-entrant in a thread). None free: wait up to ``wait_seconds`` if
+        one of the ``slots`` waiting places is free, else 503 at once. ``queue_limited``
+        False (a command, which holds no worker): wait without a place."""
         if getattr(self._held, "index", None) is not None:
             yield
             return
-        deadline = time.monotonic() + wait_seconds
-        index = self._try_slot()
-        while index is None:
-            if time.monotonic() >= deadline:
-                raise HashingBusy("the server is busy checking passwords; retry shortly",
-                                  headers={"Retry-After": "1"})
-            time.sleep(_POLL_SECONDS)
-            index = self._try_slot()
+        index = self._wait_for_slot(wait_seconds, queue_limited)
         self._held.index = index
         try:
             yield
         finally:
             self._held.index = None
-            self._release(index)
+            self._slots.give_back(index)
 
-    def run(self, work: Callable[[], T], wait_seconds: float) -> T:
+    def run(self, work: Callable[[], T], wait_seconds: float,
+            queue_limited: bool = True) -> T:
         """``work()`` in a hashing thread, holding a slot (the caller's, if it holds one)."""
-        with self.slot(wait_seconds):
+        with self.slot(wait_seconds, queue_limited):
             return self._executor.submit(work).result()
 
 

@@ -48,10 +48,15 @@ def _profile() -> str:
     return "standard"
 
 
-def default_slots() -> int:
-    """Half the CPUs this process may run on, at least one: with two cores busy hashing at
-    idle priority, another tenant's p50 still rose 39 % under a login flood; with one, 13 %
-    (docs/benchmarks.md, "Login abuse")."""
+TEST_PROFILE_SLOTS = 16  # a test-profile hash takes ~1 ms and 1 MiB: nothing to protect
+
+
+def default_slots(profile: str) -> int:
+    """Standard profile: half the CPUs this process may run on, at least one -- with two cores
+    hashing at idle priority another tenant's p50 still rose 39 % under a login flood, with one
+    13 % (docs/benchmarks.md, "Login abuse")."""
+    if profile == "test":
+        return TEST_PROFILE_SLOTS
     return max(1, len(os.sched_getaffinity(0)) // 2)
 
 
@@ -59,12 +64,14 @@ COMMAND_WAIT_SECONDS = 600  # outside a request nobody else waits for this proce
 
 
 def _pool_and_wait():
-    config = current_app.config
-    pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or default_slots(),
-                    low_priority=_profile() == "standard")
-    wait = (config.get("PASSWORD_HASH_WAIT_SECONDS", 0) if has_request_context()
-            else COMMAND_WAIT_SECONDS)
-    return pool, wait
+    """The process's pool; how long to wait for a slot; whether the short queue applies (in a
+    request, which holds a worker; not in a command)."""
+    config, profile = current_app.config, _profile()
+    pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or default_slots(profile),
+                    low_priority=profile == "standard")
+    if has_request_context():
+        return pool, config.get("PASSWORD_HASH_WAIT_SECONDS", 2), True
+    return pool, COMMAND_WAIT_SECONDS, False
 
 
 @contextmanager
@@ -74,8 +81,8 @@ def hashing_slot() -> Iterator[None]:
     if not has_app_context():
         yield
         return
-    pool, wait = _pool_and_wait()
-    with pool.slot(wait):
+    pool, wait, queue_limited = _pool_and_wait()
+    with pool.slot(wait, queue_limited):
         yield
 
 
@@ -84,8 +91,8 @@ def _in_pool(work):
     this module without an app)."""
     if not has_app_context():
         return work()
-    pool, wait = _pool_and_wait()
-    return pool.run(work, wait)
+    pool, wait, queue_limited = _pool_and_wait()
+    return pool.run(work, wait, queue_limited)
 
 
 def hash_password(password: str) -> str:

@@ -54,7 +54,7 @@ def test_no_more_hashes_run_at_once_than_there_are_slots(tmp_path):
         with lock:
             running[0] -= 1
 
-    threads = [threading.Thread(target=pool.run, args=(work, 10)) for _ in range(6)]
+    threads = [threading.Thread(target=pool.run, args=(work, 10, False)) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -71,6 +71,40 @@ def test_a_slot_held_by_another_process_counts(tmp_path, slot_held_elsewhere):
     slot_held_elsewhere.stdin.close()
     slot_held_elsewhere.wait(timeout=10)
     assert pool.run(lambda: "hashed", wait_seconds=5) == "hashed"
+
+
+def test_as_many_wait_as_there_are_slots_and_the_next_is_refused_at_once(
+        tmp_path, slot_held_elsewhere):
+    pool = pool_for(1, low_priority=False, folder=str(tmp_path))
+    waiting = []
+    waiter = threading.Thread(target=lambda: waiting.append(pool.run(lambda: "waited", 30)))
+    waiter.start()
+    time.sleep(0.3)  # the waiter holds the one waiting place now
+    started = time.monotonic()
+    with pytest.raises(HashingBusy):
+        pool.run(lambda: "never", wait_seconds=30)
+    assert time.monotonic() - started < 5  # refused at once, not after 30 s
+    slot_held_elsewhere.stdin.close()
+    slot_held_elsewhere.wait(timeout=10)
+    waiter.join(timeout=30)
+    assert waiting == ["waited"]
+
+
+def test_a_command_waits_without_a_place_in_the_queue(tmp_path, slot_held_elsewhere):
+    pool = pool_for(1, low_priority=False, folder=str(tmp_path))
+    done = []
+    waiter = threading.Thread(target=lambda: done.append(pool.run(lambda: "first", 30)))
+    waiter.start()
+    time.sleep(0.3)
+    command = threading.Thread(target=lambda: done.append(
+        pool.run(lambda: "command", 30, queue_limited=False)))
+    command.start()
+    time.sleep(0.3)
+    slot_held_elsewhere.stdin.close()
+    slot_held_elsewhere.wait(timeout=10)
+    waiter.join(timeout=30)
+    command.join(timeout=30)
+    assert sorted(done) == ["command", "first"]
 
 
 def test_a_login_answers_503_when_no_slot_frees_up(app, tenant, tmp_path, monkeypatch,
