@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.error_handler import ErrorSchema
+from flask_smorest.pagination import PaginationMetadataSchema
 
 from core.errors import Forbidden, Unauthorized
 
@@ -167,6 +168,16 @@ class Blueprint(SmorestBlueprint):
     def requires_platform(self, view: Callable):
         """Platform admin JWT or BOOTSTRAP_TOKEN; else 401."""
         return self._document_auth(with_auth_check(view, platform_check), PLATFORM_SECURITY, ())
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        """``X-Pagination`` carries a JSON object, so it is documented with ``content``
+        (OpenAPI 3's way to say a header value is serialised as JSON), not with a bare object
+        ``schema``, whose serialisation would be ``key,value,...`` (``style: simple``):
+        validators -- schemathesis in tests/contract -- read the JSON text against it."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata, a JSON object",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
 
     # ETags (docs/plugin-authoring.md): a stale If-Match answers 412; a missing one is allowed
     # (no 428), so clients that do not track ETags can still update.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, g, url_for
 from flask_smorest import Api
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed
 
 from core import api_docs
 from core.app_state import app_state
@@ -53,6 +53,10 @@ class TenantryApi(Api):
                 payload["message"] = error.description or error.name
         if code == 401:
             headers = {**headers, "WWW-Authenticate": 'Bearer realm="tenantry"'}
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 must name the methods the resource has (flask-smorest's handler
+            # builds its own headers and dropped werkzeug's Allow).
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
         return payload, code, headers
 
     # Swagger UI from the swagger-ui-bundle wheel with a CSP-safe page, instead of
