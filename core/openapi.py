@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from flask import Flask, g, url_for
 from flask_smorest import Api
+from marshmallow import fields
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed
 
 from core import api_docs
 from core.app_state import app_state
 from core.json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH
-from core.schemas import DECIMAL_PATTERN, FixedDecimal
+from core.schemas import DECIMAL_PATTERN, FixedDecimal, NonZero
 
 OPENAPI_SETTINGS = {
     "API_TITLE": "Tenantry",
@@ -76,6 +77,47 @@ def _number_text(field: FixedDecimal, value) -> str:
     return field._serialize(value, None, None)
 
 
+def _digits(count: int) -> str:
+    return "[0-9]" if count == 1 else f"[0-9]{{1,{count}}}"
+
+
+def decimal_pattern(field: FixedDecimal) -> str:
+    """The strings ``field`` accepts, as a regular expression, as closely as a pattern can say
+    it: a sign only when negatives are allowed, at most as many integer digits as the column
+    holds (fewer under a power-of-ten maximum such as a tax rate's 100), at most ``places``
+    decimals, and no all-zero value when the minimum is zero exclusive (or above zero).
+    Generators (schemathesis) then send what the API accepts, and clients read the rule."""
+    (low, low_inclusive), (high, high_inclusive) = field.bounds()
+    places = field.decimal_places
+    fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
+    integer_digits = len(str(int(field.limit))) - 1
+    number = _digits(integer_digits) + fraction
+    exponent = high.log10() if high > 0 else None
+    if (exponent is not None and exponent == exponent.to_integral_value()
+            and 0 < exponent < integer_digits):
+        number = _digits(int(exponent)) + fraction
+        if high_inclusive:
+            zeros = rf"(\.0{{1,{places}}})?" if places else ""
+            number = f"({int(high)}{zeros}|{number})"
+    sign = "-?" if low < 0 else ""
+    excludes_zero = any(isinstance(rule, NonZero) for rule in field.validators)
+    not_zero = (r"(?!-?0*(\.0*)?$)" if excludes_zero or low > 0 or (low == 0 and not low_inclusive)
+                else "")
+    return f"^{not_zero}{sign}{number}$"
+
+
+def nullable_nested2properties(self, field, ret, **kwargs) -> dict:
+    """apispec documents a nullable nested object (OpenAPI 3.0) as ``anyOf: [<the schema>,
+    {type: object, nullable: true}]`` -- and the second branch admits *any* object, which the
+    API refuses (unknown fields, missing required ones). Narrowed to null alone."""
+    alternatives = ret.get("anyOf")
+    if not (isinstance(field, fields.Nested) and field.allow_none and alternatives):
+        return {}
+    null_only = {"type": "object", "nullable": True, "enum": [None]}
+    return {"anyOf": [null_only if alternative.get("nullable") and "$ref" not in alternative
+                      else alternative for alternative in alternatives]}
+
+
 def decimal2properties(self, field, ret, **kwargs) -> dict:
     """apispec attribute function: a FixedDecimal is a decimal string with a pattern.
 
@@ -87,7 +129,8 @@ def decimal2properties(self, field, ret, **kwargs) -> dict:
         return {}
     (low, low_inclusive), (high, high_inclusive) = field.bounds()
     low_text, high_text = _number_text(field, low), _number_text(field, high)
-    properties = {"pattern": DECIMAL_PATTERN, "x-minimum": low_text, "x-maximum": high_text,
+    pattern = DECIMAL_PATTERN if field.dump_only else decimal_pattern(field)
+    properties = {"pattern": pattern, "x-minimum": low_text, "x-maximum": high_text,
                   "example": _number_text(field, max(low, min(high, 1)))}
     if not low_inclusive:
         properties["x-exclusiveMinimum"] = True
@@ -116,6 +159,7 @@ def init_api(app: Flask) -> Api:
     api = TenantryApi(app)
     api.register_field(FixedDecimal, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(decimal2properties)
+    api.ma_plugin.converter.add_attribute_function(nullable_nested2properties)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "Tenant user JWT from POST /api/v1/auth/login"})

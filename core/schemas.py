@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import re
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 
 class StatusSchema(Schema):
@@ -13,6 +13,19 @@ class StatusSchema(Schema):
 
 
 # A name or code as typed by a person: not blank, no leading or trailing spaces.
+class NonZero(validate.Validator):
+    """A decimal that must not be zero (a signed stock quantity); documented by the field's
+    pattern (core.openapi.decimal_pattern), so generators do not send 0."""
+
+    error = "must not be zero"
+
+    def __call__(self, value):
+        if value == 0:
+            raise ValidationError(self.error)
+        return value
+
+
+NON_ZERO = NonZero()
 TRIMMED = validate.Regexp(r"^\S(.*\S)?$", error="must not be blank or start/end with spaces")
 
 

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from core.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from core.models import TENANT_STATUSES
+from core.tenant_lifecycle import SLUG
 
 _KEY = validate.Regexp(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",
                        error="lower-case letters, digits, '-' and '_', 1-63 characters")
@@ -74,7 +75,8 @@ class TenantSchema(Schema):
 
 
 class TenantCreateSchema(Schema):
-    slug = fields.String(required=True, validate=validate.Length(min=1, max=63))
+    slug = fields.String(required=True, validate=validate.Length(min=1, max=63),
+                         metadata={"pattern": SLUG.pattern})  # checked by tenant_lifecycle
     name = fields.String(validate=validate.Length(min=1, max=200),
                          metadata={"description": "Display name (default: the slug)"})
     owner = fields.Nested(OwnerSchema, required=True, metadata={

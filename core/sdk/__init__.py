@@ -73,7 +73,7 @@ from core.report_definitions import RESERVED_PARAMETERS, DateRangeSchema, Report
 from core.rls import tenant_context
 from core.routing import platform_blueprint
 from core.schema_migrations import plugin_folder
-from core.schemas import TRIMMED, FixedDecimal, money_field, quantity_field
+from core.schemas import NON_ZERO, TRIMMED, FixedDecimal, money_field, quantity_field
 from core.tenancy import feature, module_state
 from core.tenant_lifecycle import create_user as create_tenant_user
 from core.tenant_lifecycle import get_tenant
@@ -94,7 +94,7 @@ __all__ = [  # noqa: RUF022
     "page_of",
     "form_lines", "field_errors", "uuid_arg", "actor_names",
     # Schemas: the field rules every module spells the same way.
-    "TRIMMED", "FixedDecimal", "money_field", "quantity_field",
+    "TRIMMED", "NON_ZERO", "FixedDecimal", "money_field", "quantity_field",
     # Data: the session, the tenant scope, column types, mixins and query helpers.
     "db", "tenant_context", "TenantMixin", "TimestampMixin", "MONEY", "QUANTITY", "RATE",
     "new_id", "utcnow", "add_row", "apply_changes", "by_id", "contains_pattern", "get_or_404",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.sdk import TRIMMED, FixedDecimal, quantity_field
+from core.sdk import NON_ZERO, TRIMMED, FixedDecimal, quantity_field
 
 # What other modules may post through the hook; transfers go through ``transfer`` in pairs.
 HOOK_REASONS = ("receipt", "sale", "pos_sale", "return", "adjustment")
@@ -15,11 +15,6 @@ MAX_LINES = 500
 
 def unit_cost(**kwargs) -> FixedDecimal:
     return FixedDecimal(14, 4, validate=validate.Range(min=0), **kwargs)
-
-
-def _non_zero(value) -> None:
-    if value == 0:
-        raise ValidationError("must not be zero")
 
 
 def _unique_products(lines, field: str = "lines") -> None:
@@ -58,7 +53,7 @@ class StockMoveSchema(Schema):
     product_id = fields.UUID(required=True)
     location_id = fields.UUID(allow_none=True, load_default=None,
                               metadata={"description": "Default location when absent"})
-    quantity = quantity_field(required=True, validate=_non_zero,
+    quantity = quantity_field(required=True, validate=NON_ZERO,
                         metadata={"description": "Signed: negative takes stock out"})
     unit_cost = unit_cost(allow_none=True, load_default=None, metadata={
         "description": "Incoming cost per unit (moves the average cost); absent: valued at "

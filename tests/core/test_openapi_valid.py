@@ -47,8 +47,11 @@ def test_decimals_are_strings_with_a_pattern_and_bounds(spec):
     for where, node in decimals:
         assert node["type"] == "string", where
         pattern = re.compile(node["pattern"])
-        for bound in ("x-minimum", "x-maximum", "example"):
-            assert pattern.match(node[bound]), (where, bound, node[bound])
+        # The pattern says what is accepted: an inclusive bound matches, an exclusive one not.
+        for bound, exclusive in (("x-minimum", "x-exclusiveMinimum"),
+                                 ("x-maximum", "x-exclusiveMaximum"), ("example", None)):
+            accepted = not (exclusive and node.get(exclusive))
+            assert bool(pattern.match(node[bound])) == accepted, (where, bound, node[bound])
         assert "minimum" not in node and "maximum" not in node, where
         assert "Decimal string" in node["description"], where
         if node.get("default") is not None:
