@@ -80,6 +80,16 @@ def _request_hash() -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+KEY_PATTERN = "^[!-~]{1,255}$"  # 1 to 255 visible ASCII characters
+# The header as the OpenAPI document declares it: ``@blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)``
+# on every view under ``@idempotent``.
+IDEMPOTENCY_KEY_HEADER = [{
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+    "description": "Retry-safe creation: the same key and body answer the stored response "
+                   "again (1 to 255 visible ASCII characters)"}]
+
+
 def _valid_key(key: str) -> bool:
     return 1 <= len(key) <= 255 and all(33 <= ord(ch) <= 126 for ch in key)
 

@@ -41,7 +41,7 @@ from core.errors import (
 )
 from core.extensions import db
 from core.hookspecs import hookspec
-from core.idempotency import idempotent, run_once
+from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent, run_once
 from core.models import (
     MONEY,
     QUANTITY,
@@ -86,7 +86,8 @@ __all__ = [  # noqa: RUF022
     # Settings a module declares (tenantry_settings).
     "Setting", "integer_at_least", "plain_text",
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.
-    "Blueprint", "platform_blueprint", "idempotent", "run_once", "SQLPage", "before_request_commit",
+    "Blueprint", "platform_blueprint", "idempotent", "IDEMPOTENCY_KEY_HEADER", "run_once",
+    "SQLPage", "before_request_commit",
     "Conflict", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).

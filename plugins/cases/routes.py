@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import g, request, url_for
 from flask.views import MethodView
 
-from core.sdk import Blueprint, SQLPage, db, idempotent
+from core.sdk import IDEMPOTENCY_KEY_HEADER, Blueprint, SQLPage, db, idempotent
 from plugins.cases import services
 from plugins.cases.schemas import CaseQueryArgsSchema, CaseSchema, CaseUpdateSchema
 
@@ -34,6 +34,7 @@ class Cases(MethodView):
     @blp.response(201, CaseSchema)
     @blp.alt_response(402, description="Free tier exhausted: the tenant needs the paid plan")
     @blp.alt_response(409, description="Same Idempotency-Key still being processed")
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*CASE_ROLES)
     def post(self, data):
         """Open a case (metered; accepts Idempotency-Key)."""

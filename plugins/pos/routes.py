@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from core.sdk import Blueprint, SQLPage, db, idempotent
+from core.sdk import IDEMPOTENCY_KEY_HEADER, Blueprint, SQLPage, db, idempotent
 from plugins.pos import fiscal, receipts, refunds, registers, shifts
 from plugins.pos.schemas import (
     PosCashMovementSchema,
@@ -34,10 +34,6 @@ blp = Blueprint("pos", __name__, url_prefix="/api/v1/pos",
 
 OWNER = ("owner",)
 STAFF = ("owner", "admin", "cashier")
-IDEMPOTENCY_HEADER = [{"name": "Idempotency-Key", "in": "header", "required": False,
-                       "schema": {"type": "string", "maxLength": 255},
-                       "description": "Retry-safe creation: the same key and body answer the "
-                                      "stored response again"}]
 
 
 
@@ -239,7 +235,7 @@ class RegisterReceipts(MethodView):
                  "Idempotency-Key is still running")
     @blp.error(422, "Invalid fields; unknown or inactive product; payments short of the total or "
                  "change not in cash; an Idempotency-Key reused with another body")
-    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*STAFF)
     def post(self, data, register_id):
         """Sell at a register in its open shift (fiscal status pending if the device fails)."""
@@ -284,7 +280,7 @@ class ReceiptRefunds(MethodView):
     @blp.error(409, "The receipt's register has no open shift; everything was refunded; or a "
                  "request with this Idempotency-Key is still running")
     @blp.error(422, "Invalid fields; a line not of this receipt; more than remains to refund")
-    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*STAFF)
     def post(self, data, receipt_id):
         """Refund a receipt, in full (no lines) or per line; goods go back to stock."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from core.sdk import Blueprint, SQLPage, db, idempotent
+from core.sdk import IDEMPOTENCY_KEY_HEADER, Blueprint, SQLPage, db, idempotent
 from plugins.purchasing import services
 from plugins.purchasing.schemas import (
     PurchaseOrderQueryArgsSchema,
@@ -175,8 +175,7 @@ class OrderReceipts(MethodView):
                  "is still running")
     @blp.error(422, "Invalid fields; a line not of this order; an unknown location; or an "
                  "Idempotency-Key reused with another body")
-    @blp.doc(parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
-                          "schema": {"type": "string", "maxLength": 255}}])
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*ROLES)
     def post(self, data, order_id):
         """Receive goods into stock, in full (no lines) or per line (partial)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from core.sdk import Blueprint, SQLPage, db, idempotent
+from core.sdk import IDEMPOTENCY_KEY_HEADER, Blueprint, SQLPage, db, idempotent
 from plugins.sales import services
 from plugins.sales.schemas import (
     CustomerQueryArgsSchema,
@@ -27,10 +27,6 @@ blp = Blueprint("sales", __name__, url_prefix="/api/v1/sales",
                 description="Customers, sales orders, fulfilment and returns")
 
 ROLES = ("owner", "admin", "cashier")
-IDEMPOTENCY_HEADER = [{"name": "Idempotency-Key", "in": "header", "required": False,
-                       "schema": {"type": "string", "maxLength": 255},
-                       "description": "Retry-safe creation: the same key and body answer the "
-                                      "stored response again"}]
 
 
 
@@ -101,7 +97,7 @@ class Orders(MethodView):
     @blp.error(409, "A request with this Idempotency-Key is still running")
     @blp.error(422, "Invalid fields; unknown or inactive customer or product; a discount larger "
                  "than the amount; an Idempotency-Key reused with another body")
-    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*ROLES)
     def post(self, data):
         """Create a draft sales order with its lines (priced)."""
@@ -171,7 +167,7 @@ class FulfilOrder(MethodView):
     @blp.error(409, "The order is not confirmed; not enough stock; or a request with this "
                  "Idempotency-Key is still running")
     @blp.error(422, "Invalid fields or an unknown stock location")
-    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*ROLES)
     def post(self, data, order_id):
         """Fulfil a confirmed order: stock leaves (when stock is enabled), the sale completes."""
@@ -195,7 +191,7 @@ class OrderReturns(MethodView):
     @blp.error(409, "The order is not fulfilled, or a request with this Idempotency-Key is "
                  "still running")
     @blp.error(422, "Invalid fields; a line not of this order; more than remains to return")
-    @blp.doc(parameters=IDEMPOTENCY_HEADER)
+    @blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)
     @blp.requires_roles(*ROLES)
     def post(self, data, order_id):
         """Take goods back against a fulfilled order (stock `return` moves)."""

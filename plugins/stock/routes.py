@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from core.sdk import Blueprint, SQLPage, db, idempotent
+from core.sdk import IDEMPOTENCY_KEY_HEADER, Blueprint, SQLPage, db, idempotent
 from plugins.stock import services
 from plugins.stock.schemas import (
     ProductStockSchema,
@@ -47,8 +47,7 @@ def _posting(view):
             (422, "Invalid fields; unknown or inactive product/location; or an "
                   "Idempotency-Key reused with another body")):
         view = blp.error(status, description)(view)
-    return blp.doc(parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
-                                "schema": {"type": "string", "maxLength": 255}}])(view)
+    return blp.doc(parameters=IDEMPOTENCY_KEY_HEADER)(view)
 
 
 def _allow_negative() -> bool:
