@@ -99,6 +99,45 @@ def plain_text(value: Any) -> str:
     return str(value)
 
 
+def flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+QUOTA_KINDS = ("tenant", "api_key", "user")
+
+
+class Quotas(dict):
+    """Requests per window by kind of key; written back as the setting is written."""
+
+    def __str__(self) -> str:
+        return ",".join(f"{kind}={count}" for kind, count in self.items())
+
+
+def quotas(value: Any) -> Quotas:
+    """``"tenant=6000,api_key=3000,user=3000"``: requests per window for each kind of key."""
+    if isinstance(value, dict):
+        items = value.items()
+    else:
+        items = [part.split("=", 1) if "=" in part else (part, "")
+                 for part in str(value).replace(" ", "").split(",") if part]
+    parsed = Quotas()
+    for kind, count in items:
+        if kind not in QUOTA_KINDS:
+            raise ValueError(f"unknown kind {kind!r}: use {', '.join(QUOTA_KINDS)}")
+        parsed[kind] = integer_at_least(1)(count)
+    if set(parsed) != set(QUOTA_KINDS):
+        raise ValueError(f"give all of {', '.join(QUOTA_KINDS)}, e.g. tenant=6000,api_key=3000,"
+                         "user=3000")
+    return Quotas((kind, parsed[kind]) for kind in QUOTA_KINDS)
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -154,6 +193,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXY_COUNT", integer_at_least(0), default=0,
             help="reverse proxies in front of the app whose X-Forwarded-For is trusted for "
                  "the client address (0 = the TCP peer is the client)"),
+    # Request rate limits (core/rate_limits.py, docs/security.md "Rate limits").
+    Setting("RATE_LIMIT_ENABLED", flag, default="true",
+            help="count requests per tenant, API key, user and client address; 429 over quota"),
+    Setting("RATE_LIMIT_WINDOW_SECONDS", integer_at_least(1), default=60,
+            help="length of the fixed window the quotas count in"),
+    Setting("RATE_LIMITS", quotas, default=quotas("tenant=6000,api_key=3000,user=3000"),
+            help="requests per window for tenants on the paid plan or without a plan"),
+    Setting("RATE_LIMITS_FREE", quotas, default=quotas("tenant=600,api_key=300,user=300"),
+            help="requests per window for tenants on billing's free plan"),
+    Setting("RATE_LIMIT_ANONYMOUS", integer_at_least(0), default=600,
+            help="requests without credentials per client address and window (0: no limit)"),
     Setting("LOG_LEVEL", _log_level, default="INFO"),
     Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
     Setting("APP_HOST", plain_text, default="127.0.0.1"),

@@ -113,6 +113,15 @@ def tenantry_request_authenticated(tenant_id, identity, endpoint, method):
     """
 
 
+@hookspec(firstresult=True)
+def tenantry_rate_limit_plan(tenant_id):
+    """The tenant's plan for request quotas (core/rate_limits.py): ``"free"`` selects
+    ``RATE_LIMITS_FREE``; anything else, or no answer, ``RATE_LIMITS``. Called at most once per
+    tenant and ``TENANT_CACHE_TTL`` in each process, in the request's transaction, tenant
+    bound. Billing answers it.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Operations
 # ---------------------------------------------------------------------------------------------

@@ -144,6 +144,18 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None]
 
 
+class RateLimitCounter(db.Model):
+    """Requests per key (a SHA-256 of "kind|id") in one fixed window (core/rate_limits.py);
+    UNLOGGED, see migration c0a1f0000007."""
+
+    __tablename__ = "rate_limit_counters"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(server_default=text("0"))
+
+
 # --------------------------------------------------------------------------- tenant-owned
 
 

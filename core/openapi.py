@@ -8,6 +8,7 @@ so a process with two apps (tests, multi-app WSGI) would otherwise serve the wro
 
 from __future__ import annotations
 
+from apispec import BasePlugin
 from flask import Flask, g, url_for
 from flask_smorest import Api
 from marshmallow import fields
@@ -41,6 +42,45 @@ DESCRIPTION = (
     "give the token to Authorize. Money and quantities are decimal strings (`\"12.50\"`). "
     f"JSON bodies nested deeper than {MAX_DEPTH} levels or with a number literal longer than "
     f"{MAX_NUMBER_LENGTH} characters are refused with 422.")
+
+
+UNLIMITED_PATHS = frozenset({"/healthz", "/health", "/readyz"})  # hostless probes
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {"description": 'The quotas counted, e.g. `"tenant";q=6000;w=60, '
+                                        '"api_key";q=3000;w=60` (IETF draft)',
+                         "schema": {"type": "string"}},
+    "RateLimit": {"description": 'The quota nearest its limit: `"api_key";r=2990;t=42` '
+                                 "(r requests remain, the window ends in t seconds)",
+                  "schema": {"type": "string"}},
+}
+TOO_MANY_REQUESTS = {
+    "description": "A rate limit is used up (docs/security.md, \"Rate limits\"), or a login "
+                   "limit; see Retry-After",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {
+        "type": "integer"}}, **_RATE_LIMIT_HEADERS},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+class RateLimitDocs(BasePlugin):
+    """apispec plugin: every operation but the probes may answer 429 and carries the
+    rate-limit headers on its success answers (core/rate_limits.py)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        if path in UNLIMITED_PATHS:
+            return
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            existing = responses.get("429") or responses.get(429) or {}
+            responses.pop(429, None)
+            described = existing.get("description")
+            responses["429"] = {**TOO_MANY_REQUESTS, "description": (
+                f"{described.rstrip('.')}; or a request rate limit is used up" if described
+                else TOO_MANY_REQUESTS["description"])}
+            for status, response in responses.items():
+                if str(status).startswith("2") and isinstance(response, dict) \
+                        and "$ref" not in response:
+                    response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
 
 
 class TenantryApi(Api):
@@ -157,6 +197,9 @@ def init_api(app: Flask) -> Api:
     app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": DESCRIPTION},
                                                "servers": SERVERS})
     api = TenantryApi(app)
+    rate_limit_docs = RateLimitDocs()
+    rate_limit_docs.init_spec(api.spec)
+    api.spec.plugins.append(rate_limit_docs)
     api.register_field(FixedDecimal, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(decimal2properties)
     api.ma_plugin.converter.add_attribute_function(nullable_nested2properties)

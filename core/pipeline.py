@@ -3,10 +3,11 @@ request path").
 
 ``_start_request``: request id, login start line, no tenant bound; hostless views stop there;
 then the schema check, host → tenant, credentials → identity, the tenant bound to the
-transaction, the blueprint's guard (``core.guards``), the view's credential check and the
-``tenantry_request_authenticated`` hook. ``_finish_request``: the request's one commit
-(``_commit_request`` with the ``before_request_commit`` callbacks), ``X-Request-ID``, the login
-end line and the access line (``core.request_log``). ``_teardown``: the tenant context restored.
+transaction, the rate limits (``core.rate_limits``), the blueprint's guard (``core.guards``),
+the view's credential check and the ``tenantry_request_authenticated`` hook.
+``_finish_request``: the request's one commit (``_commit_request`` with the
+``before_request_commit`` callbacks), the rate-limit headers, ``X-Request-ID``, the login end
+line and the access line (``core.request_log``). ``_teardown``: the tenant context restored.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.console import authenticate_console
 from core.errors import database_error_response, rollback_quietly
 from core.extensions import db
 from core.guards import guard_blueprint
+from core.rate_limits import add_rate_limit_headers, check_rate_limits
 from core.request_log import log_login_start, log_request_end
 from core.rls import bind_tenant, unbind_tenant
 from core.tenancy import require_schema_ready, resolve_request_tenant
@@ -56,6 +58,7 @@ def _start_request():
     if g.tenant is not None:
         bind_tenant(g.tenant.id)
     authenticate_console()  # console pages: the session cookie, when no API credentials
+    check_rate_limits()  # 429 before any guard or view; anonymous calls count per address
     guard_blueprint()
     check_view_credentials()
     if g.tenant is not None and g.identity is not None and g.identity.is_tenant:
@@ -109,6 +112,7 @@ def _commit_request(response: Response) -> Response:
 
 def _finish_request(response):
     response = _commit_request(response)
+    add_rate_limit_headers(response)
     response.headers["X-Request-ID"] = g.get("request_id", "")
     log_request_end(response)
     return response

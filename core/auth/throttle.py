@@ -26,9 +26,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import bindparam, text
 
+from core.client_address import client_address
 from core.errors import DomainError
 from core.extensions import db
 from core.pipeline import keep_work_on_error
@@ -66,12 +67,6 @@ class TooManyAttempts(DomainError):
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-def client_address() -> str:
-    """The client's address: the TCP peer, or the proxies' X-Forwarded-For when
-    TRUSTED_PROXY_COUNT says how many proxies to trust (ProxyFix, core/__init__.py)."""
-    return (request.remote_addr if has_request_context() else None) or "unknown"
 
 
 @dataclass(frozen=True)

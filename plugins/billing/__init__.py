@@ -73,3 +73,10 @@ def tenantry_request_authenticated(tenant_id, identity, endpoint, method):
     from plugins.billing.metering import on_authenticated_call
 
     on_authenticated_call(tenant_id, endpoint, method)
+
+
+@hookimpl
+def tenantry_rate_limit_plan(tenant_id):
+    from plugins.billing.metering import rate_limit_plan
+
+    return rate_limit_plan(tenant_id)

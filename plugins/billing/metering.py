@@ -1,4 +1,5 @@
-"""Request glue between core's ``tenantry_request_authenticated`` and the billing services.
+"""Request glue between core's ``tenantry_request_authenticated`` (and
+``tenantry_rate_limit_plan``) and the billing services.
 
 Before the view: a metered action of a tenant over its free tier answers 402 (nothing has been
 written, so nothing changes). After the view: the call is counted, only if it succeeded (status
@@ -56,3 +57,10 @@ def on_authenticated_call(tenant_id: uuid.UUID, endpoint: str, method: str) -> N
         services.record_call(tenant_id, label)
 
     before_request_commit(count_call)
+
+
+def rate_limit_plan(tenant_id: uuid.UUID) -> str | None:
+    """The plan core's request quotas follow; None when billing is off for the tenant."""
+    if not module_state(tenant_id, MODULE_KEY).enabled:
+        return None
+    return services.get_plan(tenant_id)

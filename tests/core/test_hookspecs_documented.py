@@ -56,11 +56,13 @@ def test_a_missing_hookspec_is_reported():
 
 
 def test_firstresult_specs_answer_one_value_through_pluggy():
-    """``tenantry_module`` and ``tenantry_migration_folder`` declare firstresult; core calls
-    them through the manager, so each plugin's answer is one value, not a list."""
+    """``tenantry_module``, ``tenantry_migration_folder`` and ``tenantry_rate_limit_plan``
+    declare firstresult; core calls them through the manager, so the answer is one value, not
+    a list."""
     firstresult = {name for name in _hookspecs("core.hookspecs")
                    if getattr(core_hookspecs, name).tenantry_spec.get("firstresult")}
-    assert firstresult == {"tenantry_module", "tenantry_migration_folder"}
+    assert firstresult == {"tenantry_module", "tenantry_migration_folder",
+                           "tenantry_rate_limit_plan"}
     registry = build_registry()
     folders = registry.migration_folders()
     assert folders and all(isinstance(folder, Path) for folder in folders.values())

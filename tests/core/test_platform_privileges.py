@@ -28,6 +28,7 @@ EXPECTED = {
     "templates": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "platform_console_sessions": {"SELECT", "INSERT", "DELETE"},
     "login_throttle": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "rate_limit_counters": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 

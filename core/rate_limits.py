@@ -1,0 +1,168 @@
+"""Request rate limits: quotas per tenant, API key, user and client address, shared by every
+worker and node (issue 18; docs/security.md, "Rate limits").
+
+Every request with a host (not ``/healthz``, ``/readyz`` or the API docs) counts against:
+
+- its **tenant**, its **API key** or its **user** (tenant JWT or console session), with the
+  quotas of the tenant's plan: ``RATE_LIMITS_FREE`` when billing says the tenant is on the
+  free plan (the ``tenantry_rate_limit_plan`` hook), ``RATE_LIMITS`` otherwise;
+- its **client address** when it carries no credentials (logins, bootstrap, anonymous calls):
+  ``RATE_LIMIT_ANONYMOUS``. Platform admins count per admin with ``RATE_LIMITS``' user quota.
+
+Fixed windows of ``RATE_LIMIT_WINDOW_SECONDS``. All the request's counters move in **one
+statement** (a multi-row upsert in key order, so two requests never deadlock) on a pooled
+connection of its own in autocommit, so the counter rows are locked for that statement only,
+never for the request; the table is UNLOGGED, so the increment does not wait for the disk.
+The tenant's plan comes from a per-process cache (``TENANT_CACHE_TTL``).
+
+Over a quota: 429 before the view (nothing of the request runs), ``Retry-After`` (seconds to
+the end of the window) and the IETF draft's headers, on every counted answer::
+
+    RateLimit-Policy: "tenant";q=6000;w=60, "api_key";q=3000;w=60
+    RateLimit: "api_key";r=2990;t=42
+
+``RateLimit`` names the policy nearest its limit: ``r`` requests remain, the window ends in
+``t`` seconds. Keys are SHA-256 digests of "kind|id": no key, e-mail or address is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import Response, current_app, g
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.app_state import app_state
+from core.cache import TTLCache
+from core.client_address import client_address
+from core.engine import engine_options
+from core.errors import DomainError
+from core.extensions import db
+
+log = logging.getLogger("tenantry.rate_limits")
+_PRUNE_CHANCE = 0.001  # one request in a thousand removes the counters of past windows
+_PRUNE = text("DELETE FROM rate_limit_counters WHERE window_start < :before")
+_STATE = "tenantry_rate_limits"
+_ENGINE = "rate_limit_engine"
+_PLANS = "rate_limit_plans"
+
+
+class RateLimited(DomainError):
+    status = 429
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str  # tenant | api_key | user | address
+    key: str  # the digest counted
+    quota: int
+
+
+@dataclass(frozen=True)
+class Counted:
+    policy: Policy
+    hits: int
+
+
+def _digest(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}|{value}".encode()).hexdigest()
+
+
+def _plan(tenant_id) -> str | None:
+    cache = app_state().plugin_objects.get(_PLANS)
+    if cache is None:
+        cache = app_state().plugin_objects[_PLANS] = TTLCache(
+            current_app.config["TENANT_CACHE_TTL"])
+    return cache.get_or_load(tenant_id, lambda: app_state().registry.hook
+                             .tenantry_rate_limit_plan(tenant_id=tenant_id))
+
+
+def _policies() -> list[Policy]:
+    config, identity, tenant = current_app.config, g.get("identity"), g.get("tenant")
+    if identity is None:
+        quota = config["RATE_LIMIT_ANONYMOUS"]
+        return [Policy("address", _digest("address", client_address()), quota)] if quota else []
+    quotas = config["RATE_LIMITS"]
+    if tenant is not None and identity.is_tenant and _plan(tenant.id) == "free":
+        quotas = config["RATE_LIMITS_FREE"]
+    policies = []
+    if tenant is not None and identity.is_tenant:
+        policies.append(Policy("tenant", _digest("tenant", str(tenant.id)), quotas["tenant"]))
+    kind = "api_key" if identity.kind == "api_key" else "user"
+    policies.append(Policy(kind, _digest(identity.kind, identity.subject_id), quotas[kind]))
+    return policies
+
+
+def _counter_engine() -> Engine:
+    """This app's small autocommit pool for the counters (per process: created on first use,
+    after the fork). No pre-ping: a counter on a connection that died fails open (below)
+    instead of paying a round trip on every request."""
+    objects = app_state().plugin_objects
+    engine = objects.get(_ENGINE)
+    if engine is None:
+        options = {**engine_options(current_app.config), "pool_pre_ping": False,
+                   "pool_size": 1, "max_overflow": 2, "isolation_level": "AUTOCOMMIT"}
+        engine = objects[_ENGINE] = create_engine(db.engine.url, **options)
+    return engine
+
+
+def _count(policies: list[Policy], window_start: datetime) -> list[Counted]:
+    ordered = sorted(policies, key=lambda policy: policy.key)
+    rows = ", ".join(f"(:key{n}, :window, 1)" for n in range(len(ordered)))
+    params = {f"key{n}": policy.key for n, policy in enumerate(ordered)}
+    params["window"] = window_start
+    statement = text(f"""
+        INSERT INTO rate_limit_counters AS c (key, window_start, hits) VALUES {rows}
+        ON CONFLICT (key, window_start) DO UPDATE SET hits = c.hits + 1
+        RETURNING key, hits""")  # noqa: S608 - placeholders only; values are bound
+    with _counter_engine().connect() as connection:
+        hits = dict(connection.execute(statement, params).all())
+        if random.random() < _PRUNE_CHANCE:
+            connection.execute(_PRUNE, {"before": window_start - timedelta(
+                seconds=current_app.config["RATE_LIMIT_WINDOW_SECONDS"])})
+    return [Counted(policy, hits[policy.key]) for policy in ordered]
+
+
+def check_rate_limits() -> None:
+    """Count this request; 429 when a quota is used up (core.pipeline, before the view)."""
+    config = current_app.config
+    if not config["RATE_LIMIT_ENABLED"]:
+        return
+    policies = _policies()
+    if not policies:
+        return
+    window = config["RATE_LIMIT_WINDOW_SECONDS"]
+    now = datetime.now(UTC)
+    start = datetime.fromtimestamp(int(now.timestamp()) // window * window, UTC)
+    try:
+        counted = _count(policies, start)
+    except SQLAlchemyError:
+        # Fail open: a limiter must not turn a request into an error. The request's own
+        # database work answers for an outage; a dead pooled connection is replaced.
+        log.warning("rate limits not counted: the counter statement failed", exc_info=True)
+        return
+    reset = max(1, int((start + timedelta(seconds=window) - now).total_seconds() + 0.999))
+    g.setdefault(_STATE, (counted, window, reset))
+    over = [entry for entry in counted if entry.hits > entry.policy.quota]
+    if over:
+        names = ", ".join(entry.policy.name for entry in over)
+        raise RateLimited(f"rate limit exceeded ({names}); retry after {reset} s",
+                          headers={"Retry-After": str(reset)})
+
+
+def add_rate_limit_headers(response: Response) -> None:
+    """The IETF draft's headers on every answer of a counted request (429s included)."""
+    state = g.get(_STATE)
+    if state is None:
+        return
+    counted, window, reset = state
+    response.headers["RateLimit-Policy"] = ", ".join(
+        f'"{entry.policy.name}";q={entry.policy.quota};w={window}' for entry in counted)
+    nearest = min(counted, key=lambda entry: entry.policy.quota - entry.hits)
+    remaining = max(0, nearest.policy.quota - nearest.hits)
+    response.headers["RateLimit"] = f'"{nearest.policy.name}";r={remaining};t={reset}'
