@@ -62,11 +62,20 @@ TOO_MANY_REQUESTS = {
 }
 
 
-class RateLimitDocs(BasePlugin):
-    """apispec plugin: every operation but the probes may answer 429 and carries the
-    rate-limit headers on its success answers (core/rate_limits.py)."""
+MAX_PAGE = 10**15  # (page - 1) x page_size must fit the database's bigint OFFSET
+
+
+class OperationDocs(BasePlugin):
+    """apispec plugin for what every operation shares: the ``page`` parameter's maximum (beyond
+    it the database refuses the offset), and -- on every operation but the probes -- the 429 and
+    the rate-limit headers of the success answers (core/rate_limits.py)."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            for parameter in operation.get("parameters", []):
+                if isinstance(parameter, dict) and parameter.get("name") == "page" \
+                        and parameter.get("in") == "query":
+                    parameter.setdefault("schema", {})["maximum"] = MAX_PAGE
         if path in UNLIMITED_PATHS:
             return
         for operation in (operations or {}).values():
@@ -197,9 +206,9 @@ def init_api(app: Flask) -> Api:
     app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": DESCRIPTION},
                                                "servers": SERVERS})
     api = TenantryApi(app)
-    rate_limit_docs = RateLimitDocs()
-    rate_limit_docs.init_spec(api.spec)
-    api.spec.plugins.append(rate_limit_docs)
+    operation_docs = OperationDocs()
+    operation_docs.init_spec(api.spec)
+    api.spec.plugins.append(operation_docs)
     api.register_field(FixedDecimal, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(decimal2properties)
     api.ma_plugin.converter.add_attribute_function(nullable_nested2properties)
