@@ -26,7 +26,7 @@ from core.console import authenticate_console
 from core.errors import database_error_response, rollback_quietly
 from core.extensions import db
 from core.guards import guard_blueprint
-from core.rate_limits import add_rate_limit_headers, check_rate_limits
+from core.rate_limits import add_rate_limit_headers, check_rate_limits, count_request
 from core.request_log import log_login_start, log_request_end
 from core.rls import bind_tenant, unbind_tenant
 from core.tenancy import require_schema_ready, resolve_request_tenant
@@ -112,6 +112,7 @@ def _commit_request(response: Response) -> Response:
 
 def _finish_request(response):
     response = _commit_request(response)
+    count_request()  # after the commit: the request holds no connection while it counts
     add_rate_limit_headers(response)
     response.headers["X-Request-ID"] = g.get("request_id", "")
     log_request_end(response)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import Response, current_app, g
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.app_state import app_state
@@ -111,25 +111,38 @@ def _counter_engine() -> Engine:
     return engine
 
 
-def _count(policies: list[Policy], window_start: datetime) -> list[Counted]:
+_READ = text("SELECT key, hits FROM rate_limit_counters WHERE key IN :keys "
+             "AND window_start = :window").bindparams(bindparam("keys", expanding=True))
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """What this request counts once it is over (``count_request``)."""
+
+    counted: list[Counted]  # the hits with this request included
+    window_start: datetime
+    window: int
+    reset: int
+
+
+def _increment(policies: list[Policy], window_start: datetime) -> None:
     ordered = sorted(policies, key=lambda policy: policy.key)
     rows = ", ".join(f"(:key{n}, :window, 1)" for n in range(len(ordered)))
     params = {f"key{n}": policy.key for n, policy in enumerate(ordered)}
     params["window"] = window_start
     statement = text(f"""
         INSERT INTO rate_limit_counters AS c (key, window_start, hits) VALUES {rows}
-        ON CONFLICT (key, window_start) DO UPDATE SET hits = c.hits + 1
-        RETURNING key, hits""")  # noqa: S608 - placeholders only; values are bound
+        ON CONFLICT (key, window_start) DO UPDATE SET hits = c.hits + 1""")  # noqa: S608
     with _counter_engine().connect() as connection:
-        hits = dict(connection.execute(statement, params).all())
+        connection.execute(statement, params)
         if random.random() < _PRUNE_CHANCE:
             connection.execute(_PRUNE, {"before": window_start - timedelta(
                 seconds=current_app.config["RATE_LIMIT_WINDOW_SECONDS"])})
-    return [Counted(policy, hits[policy.key]) for policy in ordered]
 
 
 def check_rate_limits() -> None:
-    """Count this request; 429 when a quota is used up (core.pipeline, before the view)."""
+    """429 when a quota is used up (core.pipeline, before the view): one read of this
+    request's counters in its own transaction; the increment comes after (``count_request``)."""
     config = current_app.config
     if not config["RATE_LIMIT_ENABLED"]:
         return
@@ -139,15 +152,11 @@ def check_rate_limits() -> None:
     window = config["RATE_LIMIT_WINDOW_SECONDS"]
     now = datetime.now(UTC)
     start = datetime.fromtimestamp(int(now.timestamp()) // window * window, UTC)
-    try:
-        counted = _count(policies, start)
-    except SQLAlchemyError:
-        # Fail open: a limiter must not turn a request into an error. The request's own
-        # database work answers for an outage; a dead pooled connection is replaced.
-        log.warning("rate limits not counted: the counter statement failed", exc_info=True)
-        return
+    hits = dict(db.session.execute(_READ, {"keys": [policy.key for policy in policies],
+                                           "window": start}).all())
+    counted = [Counted(policy, hits.get(policy.key, 0) + 1) for policy in policies]
     reset = max(1, int((start + timedelta(seconds=window) - now).total_seconds() + 0.999))
-    g.setdefault(_STATE, (counted, window, reset))
+    g.setdefault(_STATE, _Pending(counted, start, window, reset))
     over = [entry for entry in counted if entry.hits > entry.policy.quota]
     if over:
         names = ", ".join(entry.policy.name for entry in over)
@@ -155,12 +164,29 @@ def check_rate_limits() -> None:
                           headers={"Retry-After": str(reset)})
 
 
+def count_request() -> None:
+    """Count the request once its own transaction is over (core.pipeline, after the commit):
+    it must hold no connection while the counter takes one, or behind pgbouncer with a small
+    pool every request could hold a server connection while waiting for another."""
+    pending = g.get(_STATE)
+    if pending is None:
+        return
+    if db.session().in_transaction():
+        db.session.rollback()  # an error answer: nothing of it is kept (teardown would too)
+    try:
+        _increment([entry.policy for entry in pending.counted], pending.window_start)
+    except SQLAlchemyError:
+        # Fail open: a limiter must not turn an answer into an error; a dead pooled
+        # connection is replaced.
+        log.warning("rate limits not counted: the counter statement failed", exc_info=True)
+
+
 def add_rate_limit_headers(response: Response) -> None:
     """The IETF draft's headers on every answer of a counted request (429s included)."""
-    state = g.get(_STATE)
-    if state is None:
+    pending = g.get(_STATE)
+    if pending is None:
         return
-    counted, window, reset = state
+    counted, window, reset = pending.counted, pending.window, pending.reset
     response.headers["RateLimit-Policy"] = ", ".join(
         f'"{entry.policy.name}";q={entry.policy.quota};w={window}' for entry in counted)
     nearest = min(counted, key=lambda entry: entry.policy.quota - entry.hits)

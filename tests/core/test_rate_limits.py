@@ -225,8 +225,7 @@ def test_a_counter_that_cannot_be_written_fails_open(make_tenant, limits, monkey
     def unreachable(*args):
         raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(rate_limits, "_count", unreachable)
+    monkeypatch.setattr(rate_limits, "_increment", unreachable)
     key = tenant.as_api_key("admin")
     answers = [key.get(PRODUCTS) for _ in range(3)]
-    assert [answer.status_code for answer in answers] == [200] * 3
-    assert "RateLimit" not in answers[0].headers
+    assert [answer.status_code for answer in answers] == [200] * 3  # nothing was counted

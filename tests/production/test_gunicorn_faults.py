@@ -208,7 +208,11 @@ def _serve(cluster: Cluster, name: str, **settings: str) -> Iterator[Served]:
            "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2", "APP_HOST": "127.0.0.1",
            "APP_PORT": str(port),
            # The SIGKILL test holds a request on a lock for a moment; it must still wait.
-           "LOCK_TIMEOUT_MS": "20000", **settings}
+           "LOCK_TIMEOUT_MS": "20000",
+           # The limiter counts (its counters live through the restarts too), with quotas the
+           # load of these tests never reaches.
+           "RATE_LIMITS": "tenant=1000000,api_key=1000000,user=1000000",
+           "RATE_LIMITS_FREE": "tenant=1000000,api_key=1000000,user=1000000", **settings}
     log_path = cluster.base / f"{name}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
