@@ -174,7 +174,7 @@ SETTINGS: tuple[Setting, ...] = (
             help="modules POST /bootstrap and `flask bootstrap` enable for the new tenant"),
     Setting("PASSWORD_HASH_PROFILE", _choice("standard", "test"), default="standard",
             help="argon2id cost; 'test' is cheap and refused in production"),
-    # Password hashing and login abuse (docs/security.md, "Brute force").
+    # Password hashing and login abuse (docs/security.md, "Login abuse").
     Setting("PASSWORD_HASH_SLOTS", integer_at_least(0), default=0,
             help="argon2 hashes running at once on this machine, all workers together "
                  "(0 = half the CPUs, at least 1; 16 under the test profile)"),
