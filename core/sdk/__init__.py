@@ -33,6 +33,7 @@ from core.console.rendering import (
 from core.contacts import ContactBook, ContactQueryArgsSchema, ContactSchema, ContactUpdateSchema
 from core.errors import (
     Conflict,
+    DomainError,
     Forbidden,
     NotFound,
     PaymentRequired,
@@ -88,7 +89,7 @@ __all__ = [  # noqa: RUF022
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.
     "Blueprint", "platform_blueprint", "idempotent", "IDEMPOTENCY_KEY_HEADER", "run_once",
     "SQLPage", "before_request_commit",
-    "Conflict", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
+    "Conflict", "DomainError", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).
     "ConsoleBlueprint", "is_console_page", "render_page", "read_form", "redirect_with_notice",

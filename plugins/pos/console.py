@@ -236,7 +236,8 @@ def pay(register_id: uuid.UUID):
 
     def sell():
         data = PosReceiptSchema().load(body)
-        receipt = receipts.create_receipt(g.tenant.id, register.id, data, g.identity.actor)
+        receipt = receipts.create_receipt(g.tenant.id, register.id, data,
+                                          g.identity.actor).receipt
         return render_page("pos/receipt.html", title=f"Receipt {receipt.id.hex[:8]}",
                            receipt=receipt, register=register, fresh=True)
 

@@ -7,7 +7,8 @@
   ``cashiershiftstatus`` (open/closed). At most one open shift per register: a partial unique
   index, so the database enforces it under concurrency too.
 - ``pos_cash_movements``, ``pos_receipts`` (+ lines, payments), ``pos_refunds`` (+ lines):
-  posted documents, append-only (``make_append_only``).
+  posted documents, append-only (``make_append_only``). A receipt a till sent with its own id
+  (``client_receipt_id``) is unique per tenant and register: a replay finds it (offline.py).
 - ``pos_fiscal_records``: what the cash-register provider was asked to register, and whether it
   did (``pending`` until it does; retried). Mutable by design: it is a queue, not a ledger.
 - ``pos_mock_fiscal_documents`` / ``pos_mock_fiscal_counters``: the ``mock`` provider's own
@@ -198,8 +199,14 @@ class Receipt(DiscountMixin, TenantMixin, db.Model):
         _shift_fk("pos_receipts"),
         CheckConstraint(_DISCOUNT_PAIR, name="discount"),
         CheckConstraint("paid >= total AND change >= 0", name="paid"),
+        CheckConstraint("(client_receipt_id IS NULL) = (client_fingerprint IS NULL)",
+                        name="client"),
+        # One receipt per till-generated id: an offline till's replay finds the original.
+        UniqueConstraint("tenant_id", "register_id", "client_receipt_id",
+                         name="uq_pos_receipts_client_receipt"),
         Index("ix_pos_receipts_tenant_id_shift_id", "tenant_id", "shift_id"),
         Index("ix_pos_receipts_tenant_id_created_at", "tenant_id", "created_at"),
+        Index("ix_pos_receipts_tenant_id_occurred_at", "tenant_id", "occurred_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
@@ -213,6 +220,11 @@ class Receipt(DiscountMixin, TenantMixin, db.Model):
     change: Mapped[Decimal] = mapped_column(MONEY)  # given back, in cash
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    # When the sale happened at the till (earlier than created_at for a sale synced late).
+    occurred_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    # The till's own id for the sale, and the SHA-256 of what it sent (offline.py).
+    client_receipt_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    client_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[ReceiptLine]] = relationship(lazy="selectin",
                                                     order_by="ReceiptLine.line_no")

@@ -3,23 +3,26 @@
 A receipt is priced by the sales module's public arithmetic (``plugins.sales.api``), posts
 ``pos_sale`` stock moves through the stock module when it is enabled (``stock_moves.py``),
 fires the sales module's ``tenantry_sales_sale_completed`` hook, and is registered with the
-tenant's cash-register provider (``fiscal.py``). Only cash gives change.
+tenant's cash-register provider (``fiscal.py``). Only cash gives change. A till's own receipt
+id makes a sale recorded once however often it is sent (``offline.py``).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 
 from core.sdk import Conflict, Unprocessable, app_state, db, get_or_404, where_given
-from plugins.pos import fiscal, registers, shifts
+from plugins.pos import fiscal, offline, registers, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Payment, Receipt, ReceiptLine
-from plugins.pos.stock_moves import post_stock_moves
+from plugins.pos.stock_moves import balances_below_zero, post_stock_moves
 from plugins.sales.api import (
     LineInput,
     PricedDocument,
@@ -41,7 +44,8 @@ def list_receipts(args: dict[str, Any]) -> Select:
             FiscalRecord.document_type == "receipt", FiscalRecord.status == "pending")
         statement = statement.where(Receipt.id.in_(pending) if args["fiscal_status"] ==
                                     "pending" else Receipt.id.not_in(pending))
-    return statement.order_by(Receipt.created_at.desc(), Receipt.id)
+    # When the sale happened: a sale synced late sits among its neighbours in time.
+    return statement.order_by(Receipt.occurred_at.desc(), Receipt.id)
 
 
 def get_receipt(receipt_id: uuid.UUID) -> Receipt:
@@ -83,7 +87,7 @@ def sale_payload(receipt: Receipt) -> dict[str, Any]:
         "register_id": receipt.register_id, "shift_id": receipt.shift_id,
         "subtotal": receipt.subtotal, "discount_total": receipt.discount_total,
         "tax_total": receipt.tax_total, "total": receipt.total,
-        "completed_at": receipt.created_at,
+        "completed_at": receipt.occurred_at,
         "lines": [{"product_id": line.product_id, "quantity": line.quantity,
                    "unit_price": line.unit_price, "tax": line.tax, "total": line.total}
                   for line in receipt.lines]}
@@ -92,7 +96,8 @@ def sale_payload(receipt: Receipt) -> dict[str, Any]:
 def _fiscal_receipt(receipt: Receipt) -> dict[str, Any]:
     return {
         "id": str(receipt.id), "shift_id": str(receipt.shift_id),
-        "created_at": receipt.created_at.isoformat(), "total": money_text(receipt.total),
+        "created_at": receipt.created_at.isoformat(),
+        "occurred_at": receipt.occurred_at.isoformat(), "total": money_text(receipt.total),
         "tax_total": money_text(receipt.tax_total), "paid": money_text(receipt.paid),
         "change": money_text(receipt.change),
         "lines": [{"product_id": str(line.product_id), "description": line.description,
@@ -103,10 +108,30 @@ def _fiscal_receipt(receipt: Receipt) -> dict[str, Any]:
                      for p in receipt.payments]}
 
 
+@dataclass(frozen=True)
+class Sale:
+    """What recording a sale did: the receipt, whether it is new (False: a till's replay found
+    the original) and the stock balances it left below zero."""
+
+    receipt: Receipt
+    created: bool
+    stock_below_zero: list[dict[str, Any]] = field(default_factory=list)
+
+
 def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str, Any],
-                   actor: str) -> Receipt:
-    """Sell at a register during its open shift (409 without one)."""
+                   actor: str) -> Sale:
+    """Sell at a register during its open shift (409 without one).
+
+    With the till's ``client_receipt_id``, a sale already recorded under it is answered as it
+    is (offline.py): the constraint on (tenant, register, client id) decides, also under races.
+    """
     register = registers.get_register(register_id)
+    client_id = data.get("client_receipt_id")
+    sent = offline.fingerprint(data) if client_id is not None else None
+    if client_id is not None and (existing := offline.find(register.id, client_id)):
+        return Sale(offline.original(existing, sent), created=False)
+    now = datetime.now(UTC)
+    occurred_at = offline.occurred_at(data, now)
     shift = shifts.open_shift_of(register.id, lock="share")
     if shift is None:
         raise Conflict("the register has no open shift; open one before selling")
@@ -120,14 +145,24 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
         discount_value=discount["value"] if discount else None,
         subtotal=document.subtotal, discount_total=document.discount_total,
         tax_total=document.tax_total, total=document.total, paid=paid, change=change,
-        created_by=actor, created_at=datetime.now(UTC))
+        created_by=actor, created_at=now, occurred_at=occurred_at,
+        client_receipt_id=client_id, client_fingerprint=sent)
     receipt.lines = lines
     receipt.payments = [Payment(tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id,
                                 line_no=number, method=p["method"], amount=p["amount"])
                         for number, p in enumerate(data["payments"], start=1)]
-    db.session.add(receipt)
-    db.session.flush()
-    post_stock_moves(tenant_id, [
+    try:
+        with db.session.begin_nested():
+            db.session.add(receipt)
+            db.session.flush()
+    except IntegrityError:
+        # A replay racing this one committed the same client id first (the insert waited for
+        # it): answer its receipt. Without a client id nothing here is unique: re-raise.
+        existing = offline.find(register.id, client_id) if client_id is not None else None
+        if existing is None:
+            raise
+        return Sale(offline.original(existing, sent), created=False)
+    posted = post_stock_moves(tenant_id, [
         {"product_id": line.product_id, "quantity": -line.quantity, "reason": "pos_sale",
          "location_id": register.location_id, "reference_type": RECEIPT_REFERENCE,
          "reference_id": receipt.id, "note": f"register {register.code}"}
@@ -136,4 +171,4 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
         tenant_id=tenant_id, sale=sale_payload(receipt), actor=actor)
     fiscal.fiscalize(tenant_id, register, "receipt", receipt.id, _fiscal_receipt(receipt))
     db.session.expire(receipt, ["fiscal"])
-    return receipt
+    return Sale(receipt, created=True, stock_below_zero=balances_below_zero(tenant_id, posted))

@@ -33,7 +33,7 @@ class ShiftReportParameters(Schema):
 
 
 RECEIPTS = NetSalesTables(
-    documents="pos_receipts", sold_at="created_at", sold_status=None,
+    documents="pos_receipts", sold_at="occurred_at", sold_status=None,
     lines="pos_receipt_lines", line_document="receipt_id",
     given_back="pos_refunds", given_back_lines="pos_refund_lines",
     given_back_line="receipt_line_id",

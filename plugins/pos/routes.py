@@ -13,10 +13,12 @@ from flask import g
 from flask.views import MethodView
 
 from core.sdk import IDEMPOTENCY_KEY_HEADER, Blueprint, SQLPage, db, idempotent
-from plugins.pos import fiscal, receipts, refunds, registers, shifts
+from plugins.pos import fiscal, offline, receipts, refunds, registers, shifts
 from plugins.pos.schemas import (
+    PosBatchResultSchema,
     PosCashMovementSchema,
     PosCloseShiftSchema,
+    PosReceiptBatchSchema,
     PosReceiptQueryArgsSchema,
     PosReceiptSchema,
     PosRefundSchema,
@@ -230,6 +232,8 @@ class RegisterReceipts(MethodView):
     @idempotent
     @blp.arguments(PosReceiptSchema)
     @blp.response(201, PosReceiptSchema)
+    @blp.alt_response(200, schema=PosReceiptSchema,
+                      description="A sale already recorded under this client_receipt_id")
     @blp.error(404, "No such register")
     @blp.error(409, "The register has no open shift; not enough stock; or a request with this "
                  "Idempotency-Key is still running")
@@ -239,7 +243,27 @@ class RegisterReceipts(MethodView):
     @blp.requires_roles(*STAFF)
     def post(self, data, register_id):
         """Sell at a register in its open shift (fiscal status pending if the device fails)."""
-        return receipts.create_receipt(g.tenant.id, register_id, data, g.identity.actor)
+        sale = receipts.create_receipt(g.tenant.id, register_id, data, g.identity.actor)
+        return sale.receipt, 201 if sale.created else 200
+
+
+@blp.route("/registers/<uuid:register_id>/receipts/batch")
+class RegisterReceiptBatch(MethodView):
+    @blp.arguments(PosReceiptBatchSchema)
+    @blp.response(200, PosBatchResultSchema)
+    @blp.error(404, "No such register")
+    @blp.error(422, "Invalid fields in the batch (nothing is recorded)")
+    @blp.requires_roles(*STAFF)
+    def post(self, data, register_id):
+        """Sync a till's offline queue: each sale recorded once, in order, with its outcome.
+
+        A sale already recorded under its client_receipt_id is answered as it is (replayed); a
+        refused one (no open shift, not enough stock, unknown product) is reported with its
+        status and errors and does not stop the others.
+        """
+        registers.get_register(register_id)  # 404 before anything else
+        return offline.sync_batch(data["receipts"], lambda item: receipts.create_receipt(
+            g.tenant.id, register_id, item, g.identity.actor))
 
 
 @blp.route("/receipts")

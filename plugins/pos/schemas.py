@@ -9,6 +9,7 @@ from plugins.pos.models import FISCAL_STATUSES, PAYMENT_METHODS, SHIFT_STATUSES
 
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
+MAX_BATCH = 100  # sales per offline sync request: a till's queue goes in pages of this size
 
 
 class PosDiscountSchema(Schema):
@@ -164,6 +165,12 @@ class PosReceiptSchema(Schema):
     id = fields.UUID(dump_only=True)
     register_id = fields.UUID(dump_only=True)
     shift_id = fields.UUID(dump_only=True)
+    client_receipt_id = fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "The till's own id for the sale (a UUID it generates): sending the same "
+                       "sale again answers the original receipt (200) and changes nothing"})
+    occurred_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "When the sale happened at the till (with a time zone; default: now). "
+                       "At most 5 minutes ahead of the server's clock"})
     discount = fields.Nested(PosDiscountSchema, allow_none=True, load_default=None)
     lines = fields.List(fields.Nested(PosReceiptLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
@@ -178,6 +185,53 @@ class PosReceiptSchema(Schema):
     fiscal = fields.Nested(PosFiscalSchema, dump_only=True)
     created_by = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+
+
+class PosOfflineReceiptSchema(PosReceiptSchema):
+    """A sale from a till's queue: its own id and time are required."""
+
+    client_receipt_id = fields.UUID(required=True, metadata={
+        "description": "The till's own id for the sale; a sale already recorded under it is "
+                       "answered as it is"})
+    occurred_at = fields.AwareDateTime(required=True, metadata={
+        "description": "When the sale happened at the till (with a time zone)"})
+
+
+class PosReceiptBatchSchema(Schema):
+    receipts = fields.List(fields.Nested(PosOfflineReceiptSchema), required=True,
+                           validate=validate.Length(min=1, max=MAX_BATCH), metadata={
+                               "description": "The till's queue, oldest first"})
+
+
+class PosOutcomeErrorSchema(Schema):
+    message = fields.String()
+    errors = fields.Dict(metadata={"description": "Field errors, as a 4xx answer carries them"})
+
+
+class PosStockBelowZeroSchema(Schema):
+    product_id = fields.UUID()
+    location_id = fields.UUID()
+    on_hand = quantity_field()
+
+
+class PosBatchOutcomeSchema(Schema):
+    client_receipt_id = fields.UUID()
+    status = fields.String(metadata={"enum": ["created", "replayed", "failed"]})
+    http_status = fields.Integer(metadata={
+        "description": "What sending this sale alone would have answered (201, 200, 4xx)"})
+    receipt = fields.Nested(PosReceiptSchema, metadata={"description": "Absent when failed"})
+    error = fields.Nested(PosOutcomeErrorSchema, metadata={"description": "When failed: keep "
+                                                           "the sale queued and send it again"})
+    stock_below_zero = fields.List(fields.Nested(PosStockBelowZeroSchema), metadata={
+        "description": "Balances this sale took below zero (the tenant allows negative stock)"})
+
+
+class PosBatchResultSchema(Schema):
+    results = fields.List(fields.Nested(PosBatchOutcomeSchema), metadata={
+        "description": "One outcome per sale, in the order sent"})
+    created = fields.Integer()
+    replayed = fields.Integer()
+    failed = fields.Integer()
 
 
 class PosReceiptQueryArgsSchema(Schema):

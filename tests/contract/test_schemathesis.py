@@ -40,6 +40,7 @@ STATEFUL = {
     "POST /api/v1/sales/orders": f"{_IDS}; {_PERCENT}",
     "PATCH /api/v1/sales/orders/{order_id}": f"{_IDS}; {_PERCENT}",
     "POST /api/v1/pos/registers/{register_id}/receipts": f"{_IDS}; {_PERCENT}",
+    "POST /api/v1/pos/registers/{register_id}/receipts/batch": _PERCENT,
     "POST /api/v1/platform/tenants": f"{_MODULES}; a template must exist; a slug not reserved",
     "PATCH /api/v1/tenant/settings": _MODULES, "POST /api/v1/platform/modules": _MODULES,
     "PATCH /api/v1/platform/modules/{key}": _MODULES,

@@ -110,6 +110,8 @@ SOFT_REFERENCES = {
     ("pos_registers", "location_id"):
         "a stock location, and POS does not require stock: the stock module refuses a sale "
         "whose register names an unknown or another tenant's location (422)",
+    ("pos_receipts", "client_receipt_id"):
+        "no row of ours: the id a till gave its sale (unique per tenant and register)",
 }
 
 
