@@ -150,6 +150,29 @@ def _fiscalize(cursor: psycopg.Cursor, tenant_id, register, receipt_id, payload)
             "last_error": row[4], "registered_at": row[5].isoformat()}
 
 
+def _add_to_shift_totals(cursor, tenant_id, shift_id, lines, total, tax_total, paid,
+                         method) -> None:
+    """The shift's running totals, as Tenantry keeps them: one UPDATE, one upsert per rate."""
+    paid_column = "paid_card" if method == "card" else "paid_cash"
+    cursor.execute("UPDATE pos_shift_totals SET receipts = receipts + 1, "
+                   "sales_subtotal = sales_subtotal + %s, sales_tax_total = sales_tax_total + "
+                   "%s, sales_total = sales_total + %s, sales_change = sales_change + %s, "
+                   f"{paid_column} = {paid_column} + %s WHERE shift_id = %s",
+                   (total - tax_total, tax_total, total, paid - total, paid, shift_id))
+    rates: dict = {}
+    for line in lines:
+        net, tax = rates.get(line["tax_rate"], (Decimal(0), Decimal(0)))
+        rates[line["tax_rate"]] = (net + line["total"] - line["tax"], tax + line["tax"])
+    cursor.execute(
+        "INSERT INTO pos_shift_tax_totals (tenant_id, shift_id, tax_rate, net, tax) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s)"] * len(rates))
+        + " ON CONFLICT (tenant_id, shift_id, tax_rate) DO UPDATE SET "
+          "net = pos_shift_tax_totals.net + excluded.net, "
+          "tax = pos_shift_tax_totals.tax + excluded.tax",
+        [value for rate, (net, tax) in sorted(rates.items())
+         for value in (tenant_id, shift_id, rate, net, tax)])
+
+
 def create_receipt(state: Baseline, register_id: uuid.UUID) -> Response:
     tenant_id = state.tenant()
     claims = state.claims(tenant_id)
@@ -201,6 +224,8 @@ def create_receipt(state: Baseline, register_id: uuid.UUID) -> Response:
                 tenant_id, line["id"], receipt_id, line["line_no"], line["product_id"],
                 line["description"], line["quantity"], line["unit_price"], line["tax_rate"],
                 line["gross"], line["tax"], line["total"])])
+        _add_to_shift_totals(cursor, tenant_id, shift[0], lines, total, tax_total, paid,
+                             data["payments"][0]["method"])
         _post_stock(cursor, tenant_id, register, receipt_id, lines)
         answer = {
             "id": str(receipt_id), "register_id": str(register_id), "shift_id": str(shift[0]),

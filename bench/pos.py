@@ -27,7 +27,7 @@ def register_id(n: int) -> uuid.UUID:
 
 
 def tables(modules: set[str]) -> list[str]:
-    return ["pos_shifts"] if "pos" in modules else []
+    return ["pos_shifts", "pos_shift_totals"] if "pos" in modules else []
 
 
 def statements(modules: set[str], spec, tenant_id_sql: str, tenants_sql: str
@@ -44,6 +44,9 @@ def statements(modules: set[str], spec, tenant_id_sql: str, tenants_sql: str
              SELECT {tenant_id_sql}, {SHIFT_ID}, {REGISTER_ID}, 'open', 100.00,
                     'user:bench', now(), 'bench'
                FROM {tenants_sql}""", {}),
+        # The shift's running totals (plugins/pos/shift_totals.py), zero as it opens.
+        (f"""INSERT INTO pos_shift_totals (tenant_id, shift_id)
+             SELECT {tenant_id_sql}, {SHIFT_ID} FROM {tenants_sql}""", {}),
     ]
 
 

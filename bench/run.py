@@ -11,7 +11,8 @@
 8. ``--scaling``: tenant-count scaling, migrate-all and tenant creation (``bench.scaling``).
 
 ``--soak`` instead runs only the soak through pgbouncer (``bench.soak``); ``--login-abuse``
-only the login flood (``bench.login_abuse``).
+only the login flood (``bench.login_abuse``); ``--shift-close`` only the close of shifts with
+many receipts (``bench.shift_close``).
 """
 
 from __future__ import annotations
@@ -99,6 +100,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     abuse.add_argument("--login-flood", type=int, default=4, help="concurrent login clients")
     abuse.add_argument("--login-abuse-threads", type=int, default=0, metavar="N",
                        help="also measure gthread workers with N threads each")
+    closing = parser.add_argument_group("shift close (bench/shift_close.py)")
+    closing.add_argument("--shift-close", action="store_true",
+                         help="only the shift-close run: X report and close of shifts with "
+                              "many receipts, against recomputing their totals")
+    closing.add_argument("--shift-close-shifts", type=int, default=20, help="shifts closed")
+    closing.add_argument("--shift-close-receipts", type=int, default=10000,
+                         help="receipts per shift")
+    closing.add_argument("--shift-close-reads", type=int, default=5,
+                         help="X reports read per shift before it closes")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny and short: 50 tenants, 3 s runs, 1 repeat (checks the harness)")
     parser.add_argument("--admin-url", help="superuser URL of a PostgreSQL server to use "
@@ -143,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
             results["login_abuse"] = login_abuse.run(cluster, args, workdir, echo)
             _finish(results, workdir)
             return 0
+        if args.shift_close:
+            from bench import shift_close
+
+            results["shift_close"] = shift_close.run(cluster, args, workdir, echo)
+            _finish(results, workdir)
+            return 1 if results["shift_close"]["mismatches"] else 0
         if args.soak:
             from bench import soak
 

@@ -9,6 +9,9 @@
 - ``pos_cash_movements``, ``pos_receipts`` (+ lines, payments), ``pos_refunds`` (+ lines):
   posted documents, append-only (``make_append_only``). A receipt a till sent with its own id
   (``client_receipt_id``) is unique per tenant and register: a replay finds it (offline.py).
+- ``pos_shift_totals`` / ``pos_shift_tax_totals``: each shift's running totals (per payment
+  method, cash movement, refund method, and per tax rate), so reports and closing read O(1)
+  rows; frozen by a trigger once the shift closes.
 - ``pos_fiscal_records``: what the cash-register provider was asked to register, and whether it
   did (``pending`` until it does; retried). Mutable by design: it is a queue, not a ledger.
 - ``pos_mock_fiscal_documents`` / ``pos_mock_fiscal_counters``: the ``mock`` provider's own
@@ -179,6 +182,42 @@ class FiscalRecord(TenantMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
     registered_at: Mapped[datetime | None]
+
+
+class ShiftTotals(TenantMixin, db.Model):
+    """A shift's running totals, kept as its documents are written (shift_totals.py); frozen
+    (``closed``; a trigger refuses any change after) when the shift closes."""
+
+    __tablename__ = "pos_shift_totals"
+    __table_args__ = (_tenant_fk(), _shift_fk("pos_shift_totals"))
+
+    shift_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    receipts: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+    sales_subtotal: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    sales_discount_total: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    sales_tax_total: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    sales_total: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    sales_change: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    paid_cash: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    paid_card: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    refunds: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+    refunds_cash: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    refunds_card: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    cash_in: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    cash_out: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    closed: Mapped[bool] = mapped_column(server_default=text("false"), default=False)
+
+
+class ShiftTaxTotal(TenantMixin, db.Model):
+    """A shift's sales at one tax rate: net of tax and the tax (frozen with the shift)."""
+
+    __tablename__ = "pos_shift_tax_totals"
+    __table_args__ = (_tenant_fk(), _shift_fk("pos_shift_tax_totals"))
+
+    shift_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tax_rate: Mapped[Decimal] = mapped_column(RATE, primary_key=True)
+    net: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
+    tax: Mapped[Decimal] = mapped_column(MONEY, server_default="0", default=0)
 
 
 def _fiscal_of(document_type: str, owner: str):

@@ -19,7 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from core.sdk import Conflict, Unprocessable, app_state, db, get_or_404, where_given
-from plugins.pos import fiscal, offline, registers, shifts
+from plugins.pos import fiscal, offline, registers, shift_totals, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Payment, Receipt, ReceiptLine
 from plugins.pos.stock_moves import balances_below_zero, post_stock_moves
@@ -162,6 +162,7 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
         if existing is None:
             raise
         return Sale(offline.original(existing, sent), created=False)
+    shift_totals.add_receipt(tenant_id, receipt)  # before stock: every POS writer's lock order
     posted = post_stock_moves(tenant_id, [
         {"product_id": line.product_id, "quantity": -line.quantity, "reason": "pos_sale",
          "location_id": register.location_id, "reference_type": RECEIPT_REFERENCE,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 
 from core.sdk import Conflict, db, get_or_404
-from plugins.pos import fiscal, receipts, registers, shifts
+from plugins.pos import fiscal, receipts, registers, shift_totals, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Refund, RefundLine
 from plugins.pos.stock_moves import post_stock_moves
@@ -65,6 +65,7 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
     refund.total = sum((line.amount for line in refund.lines), ZERO)
     db.session.add(refund)
     db.session.flush()
+    shift_totals.add_refund(refund)
     post_stock_moves(tenant_id, [
         {"product_id": line.product_id, "quantity": line.quantity, "reason": "return",
          "location_id": register.location_id, "reference_type": REFUND_REFERENCE,

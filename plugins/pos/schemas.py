@@ -106,6 +106,12 @@ class PosCashMovementSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
+class PosShiftTaxSchema(Schema):
+    tax_rate = FixedDecimal(5, 2)
+    net = money_field()
+    tax = money_field()
+
+
 class PosShiftReportSchema(Schema):
     kind = fields.String(metadata={"description": "X (shift open) or Z (closed)"})
     shift_id = fields.UUID()
@@ -134,6 +140,8 @@ class PosShiftReportSchema(Schema):
         "description": "opening_float + cash_in - cash_out + sales_cash - refunds_cash"})
     counted_cash = money_field(allow_none=True)
     difference = money_field(allow_none=True, metadata={"description": "counted - expected"})
+    taxes = fields.List(fields.Nested(PosShiftTaxSchema), metadata={
+        "description": "Sales per tax rate: net of tax and the tax (refunds not deducted)"})
 
 
 # --------------------------------------------------------------------------- receipts

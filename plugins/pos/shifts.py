@@ -3,8 +3,9 @@ while open, and closing with the counted cash, which freezes the Z report.
 
 Concurrency: receipts and refunds read their shift ``FOR SHARE`` and closing takes it ``FOR
 UPDATE``, so a shift cannot close while a sale in it is being written, and the Z report sees
-every sale of the shift. Opening relies on the partial unique index (one open shift per
-register).
+every sale of the shift. Reports and closing read the running totals (shift_totals.py), not the
+receipts: closing a shift of 10,000 receipts reads as many rows as closing one of ten. Opening
+relies on the partial unique index (one open shift per register).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from core.sdk import Conflict, db, get_or_404, where_given
-from plugins.pos import fiscal, registers
+from plugins.pos import fiscal, registers, shift_totals
 from plugins.pos.fiscal import money_text
-from plugins.pos.models import CashMovement, Payment, Receipt, Refund, Shift
+from plugins.pos.models import CashMovement, Shift
 
 ZERO = Decimal("0")
 
@@ -54,6 +55,7 @@ def open_shift(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str, Any
     try:
         with db.session.begin_nested():
             db.session.add(shift)
+            shift_totals.start(tenant_id, shift.id)
             db.session.flush()
     except IntegrityError as exc:
         # A concurrent request opened one between the check and the insert: the partial
@@ -78,6 +80,7 @@ def add_cash_movement(tenant_id: uuid.UUID, shift_id: uuid.UUID, data: dict[str,
                             created_by=actor, created_at=datetime.now(UTC), **data)
     db.session.add(movement)
     db.session.flush()
+    shift_totals.add_cash_movement(movement)
     return movement
 
 
@@ -88,50 +91,30 @@ def list_cash_movements(shift_id: uuid.UUID) -> Select:
 
 
 def shift_report(shift: Shift) -> dict[str, Any]:
-    """The shift's totals: an X report while open, the Z report once closed."""
-    sid = shift.id
-    receipts = db.session.execute(
-        select(func.count(Receipt.id), func.coalesce(func.sum(Receipt.subtotal), 0),
-               func.coalesce(func.sum(Receipt.discount_total), 0),
-               func.coalesce(func.sum(Receipt.tax_total), 0),
-               func.coalesce(func.sum(Receipt.total), 0),
-               func.coalesce(func.sum(Receipt.change), 0))
-        .where(Receipt.shift_id == sid)).one()
-    paid = dict(db.session.execute(
-        select(Payment.method, func.sum(Payment.amount))
-        .join(Receipt, (Receipt.tenant_id == Payment.tenant_id)
-              & (Receipt.id == Payment.receipt_id))
-        .where(Receipt.shift_id == sid).group_by(Payment.method)).all())
-    refunds = dict(db.session.execute(
-        select(Refund.method, func.sum(Refund.total)).where(Refund.shift_id == sid)
-        .group_by(Refund.method)).all())
-    refund_count = db.session.execute(
-        select(func.count(Refund.id)).where(Refund.shift_id == sid)).scalar_one()
-    cash = dict(db.session.execute(
-        select(CashMovement.kind, func.sum(CashMovement.amount))
-        .where(CashMovement.shift_id == sid).group_by(CashMovement.kind)).all())
-    count, subtotal, discount_total, tax_total, total, change = receipts
-    sales_cash = paid.get("cash", ZERO) - change  # what stayed in the drawer
-    sales_card = paid.get("card", ZERO)
-    refunds_cash, refunds_card = refunds.get("cash", ZERO), refunds.get("card", ZERO)
-    cash_in, cash_out = cash.get("in", ZERO), cash.get("out", ZERO)
-    expected = shift.opening_float + cash_in - cash_out + sales_cash - refunds_cash
-    report = {
+    """The shift's totals: an X report while open, the Z report once closed. Reads the running
+    totals (shift_totals.py): O(1) rows however many receipts the shift has."""
+    totals = shift_totals.totals_of(shift.id)
+    sales_cash = totals["paid_cash"] - totals["sales_change"]  # what stayed in the drawer
+    refunds_cash, refunds_card = totals["refunds_cash"], totals["refunds_card"]
+    expected = (shift.opening_float + totals["cash_in"] - totals["cash_out"] + sales_cash
+                - refunds_cash)
+    return {
         "kind": "Z" if shift.status == "closed" else "X",
         "shift_id": shift.id, "register_id": shift.register_id, "status": shift.status,
         "opened_at": shift.opened_at, "opened_by": shift.opened_by,
         "closed_at": shift.closed_at, "closed_by": shift.closed_by,
         "opening_float": shift.opening_float,
-        "receipts": count, "sales_subtotal": subtotal, "sales_discount_total": discount_total,
-        "sales_tax_total": tax_total, "sales_total": total,
-        "sales_cash": sales_cash, "sales_card": sales_card,
-        "refunds": refund_count, "refunds_total": refunds_cash + refunds_card,
+        "receipts": totals["receipts"], "sales_subtotal": totals["sales_subtotal"],
+        "sales_discount_total": totals["sales_discount_total"],
+        "sales_tax_total": totals["sales_tax_total"], "sales_total": totals["sales_total"],
+        "sales_cash": sales_cash, "sales_card": totals["paid_card"],
+        "refunds": totals["refunds"], "refunds_total": refunds_cash + refunds_card,
         "refunds_cash": refunds_cash, "refunds_card": refunds_card,
-        "net_total": total - refunds_cash - refunds_card,
-        "cash_in": cash_in, "cash_out": cash_out, "expected_cash": expected,
+        "net_total": totals["sales_total"] - refunds_cash - refunds_card,
+        "cash_in": totals["cash_in"], "cash_out": totals["cash_out"], "expected_cash": expected,
         "counted_cash": shift.counted_cash, "difference": shift.difference,
+        "taxes": totals["taxes"],
     }
-    return report
 
 
 def x_report(shift_id: uuid.UUID) -> dict[str, Any]:
@@ -160,10 +143,13 @@ def close_shift(tenant_id: uuid.UUID, shift_id: uuid.UUID, data: dict[str, Any],
     if data.get("note"):
         shift.note = data["note"]
     db.session.flush()
+    shift_totals.freeze(shift.id)
     report = shift_report(shift)
     register = registers.get_register(shift.register_id)
     fiscal.fiscalize(tenant_id, register, "shift_close", shift.id, {
         "id": str(shift.id), **{k: money_text(v) if isinstance(v, Decimal) else v
                                 for k, v in report.items()
-                                if k in ("receipts", "refunds") or isinstance(v, Decimal)}})
+                                if k in ("receipts", "refunds") or isinstance(v, Decimal)},
+        "taxes": [{key: money_text(value) if key != "tax_rate" else str(value)
+                   for key, value in rate.items()} for rate in report["taxes"]]})
     return report
