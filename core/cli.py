@@ -25,6 +25,7 @@ def register_commands(app: Flask) -> None:
     from core.commands.bootstrap_command import bootstrap_command
     from core.commands.db_commands import db_group
     from core.commands.idempotency_commands import idempotency_group
+    from core.commands.ledger_commands import ledger_group
     from core.commands.module_commands import modules_group
     from core.commands.platform_admin_commands import platform_admins_group
     from core.commands.scale_out_commands import scale_out_group
@@ -33,7 +34,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (migrate_all_command, setup_db_command, serve_command, tenants_group,
                     modules_group, bootstrap_command, idempotency_group,
-                    platform_admins_group, scale_out_group):
+                    platform_admins_group, scale_out_group, ledger_group):
         app.cli.add_command(command)
     # Flask-Migrate's `db` (added by init_schema), with `revision --module KEY`.
     if "db" in app.cli.commands:

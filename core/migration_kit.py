@@ -167,3 +167,58 @@ def create_tenant_table(name: str, *elements, distribution_anchor: str = "users"
                               [column for _table, column in targets],
                               ondelete=constraint.ondelete)
     enable_tenant_rls(name)
+
+
+ZERO_SCOPE = "'00000000-0000-0000-0000-000000000000'::uuid"
+
+
+def chain_documents(chain: str, table: str, content_sql: str, *, scope_column: str | None = None,
+                    update_of: str | None = None, when: str | None = None,
+                    existing: str = "true", order_by: str = "created_at, id") -> None:
+    """Put every row of ``table`` in the hash chain ``chain`` (core migration c0a1f0000008).
+
+    ``content_sql``: a SELECT returning one jsonb, the document's canonical content, from the
+    parameters ``p_tenant`` and ``p_id`` (the row's tenant and id); include the children a
+    document is made of (lines, payments), ordered. It becomes
+    ``tenantry_ledger_content_<chain>(p_tenant, p_id)``, which runs in UTC so times hash alike
+    everywhere. ``scope_column``: one chain per value of that column (receipts: per register);
+    None: one chain per tenant. A row is linked at the commit of the transaction that inserts
+    it (a deferred constraint trigger: its children are written by then), or, with
+    ``update_of`` (a column) and ``when`` (a trigger condition on OLD/NEW), when it is updated
+    that way (a shift: when it closes). Rows present now that match ``existing`` (a condition
+    on the row, alias ``d``) are linked here, oldest first (``order_by``, columns of ``d``).
+    """
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION tenantry_ledger_content_{chain}(p_tenant uuid, p_id uuid)
+        RETURNS text LANGUAGE sql STABLE SET TimeZone = 'UTC' AS $$
+            SELECT ({content_sql})::text
+        $$""")
+    grant_execute_to_app_roles(f"tenantry_ledger_content_{chain}(uuid, uuid)")
+    events = "INSERT" if update_of is None else f"UPDATE OF {update_of}"
+    condition = f"WHEN ({when})" if when else ""
+    op.execute(f"""
+        CREATE CONSTRAINT TRIGGER {table}_ledger AFTER {events} ON {table}
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW {condition}
+        EXECUTE FUNCTION tenantry_ledger_append('{chain}', '{scope_column or ''}')""")
+    scope = f"d.{scope_column}" if scope_column else ZERO_SCOPE
+    op.execute(f"""
+        DO $$
+        DECLARE r record;
+        BEGIN
+            FOR r IN SELECT d.tenant_id, {scope} AS scope, d.id FROM {table} d
+                      WHERE {existing} AND NOT EXISTS (
+                            SELECT 1 FROM ledger_entries e WHERE e.tenant_id = d.tenant_id
+                               AND e.chain = '{chain}' AND e.document_id = d.id)
+                      ORDER BY d.tenant_id, 2, {', '.join('d.' + c.strip()
+                                                         for c in order_by.split(','))}
+            LOOP
+                PERFORM tenantry_ledger_link('{chain}', r.tenant_id, r.scope, r.id);
+            END LOOP;
+        END
+        $$""")
+
+
+def unchain_documents(chain: str, table: str) -> None:
+    """Undo ``chain_documents`` (the entries stay: the ledger is append-only)."""
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_ledger ON {table}")
+    op.execute(f"DROP FUNCTION IF EXISTS tenantry_ledger_content_{chain}(uuid, uuid)")

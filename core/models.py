@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -253,3 +254,38 @@ class IdempotencyRecord(TenantMixin, db.Model):
     response_body: Mapped[dict | list | None] = mapped_column(JSONB)
     response_headers: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+
+
+class LedgerHead(TenantMixin, db.Model):
+    """The last link of one hash chain (core/ledger.py); its row lock orders the chain's
+    writers, so no two documents take the same place."""
+
+    __tablename__ = "ledger_heads"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    scope_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class LedgerEntry(TenantMixin, db.Model):
+    """One chained document: its place in the chain and the hashes that prove it. Append-only;
+    written by the database (``tenantry_ledger_link``) at the commit that posts the document."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "chain", "document_id"),
+        CheckConstraint("seq >= 1", name="seq"),
+        CheckConstraint("(seq = 1) = (prev_hash IS NULL)", name="prev_hash"),
+    )
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    scope_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    entry_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)

@@ -68,6 +68,9 @@ class Module:
     # The SDK versions this plugin works with, a PEP 440 specifier such as ">=1.0,<2"
     # (None: not stated; the plugin is loaded whatever the SDK version).
     requires_core: str | None = None
+    # The hash chains its migrations made (core.sdk.LedgerChain; SDK 1.2): what
+    # ``tenantry ledger verify`` and GET /api/v1/tenant/ledger walk.
+    ledger_chains: tuple[Any, ...] = ()
 
 
 @dataclass

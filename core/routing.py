@@ -33,6 +33,7 @@ def _core_blueprints():
     from core.auth.routes import blp as auth_blp
     from core.bootstrap_routes import blp as bootstrap_blp
     from core.health import blp as health_blp
+    from core.ledger_routes import blp as ledger_blp
     from core.platform import blp as platform_blp
     from core.settings_routes import blp as settings_blp
 
@@ -44,6 +45,7 @@ def _core_blueprints():
         (api_keys_blp, GUARD_TENANT, {"url_prefix": "/api/v1", "name": "api_keys_v1"}),
         (owner_api_keys_blp, GUARD_TENANT, {}),
         (settings_blp, GUARD_TENANT, {}),
+        (ledger_blp, GUARD_TENANT, {}),
         (platform_blp, GUARD_PLATFORM, {}),
     ]
 

@@ -43,6 +43,7 @@ from core.errors import (
 from core.extensions import db
 from core.hookspecs import hookspec
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent, run_once
+from core.ledger import LedgerChain
 from core.models import (
     MONEY,
     QUANTITY,
@@ -83,7 +84,7 @@ from core.tenant_lifecycle import get_tenant
 __all__ = [  # noqa: RUF022
     # The plugin contract: describe the module, implement and offer hooks, find your migrations.
     "SDK_VERSION", "Module", "PluginError", "PluginRegistry", "hookimpl", "hookspec",
-    "plugin_folder", "app_state", "TenantryState",
+    "plugin_folder", "app_state", "TenantryState", "LedgerChain",
     # Settings a module declares (tenantry_settings).
     "Setting", "integer_at_least", "plain_text",
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.

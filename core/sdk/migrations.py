@@ -4,6 +4,7 @@ column, forced Row Level Security, enums that survive re-runs, append-only guard
 """
 
 from core.migration_kit import (
+    chain_documents,
     create_enum_if_absent,
     create_tenant_table,
     disable_tenant_rls,
@@ -12,10 +13,18 @@ from core.migration_kit import (
     grant_execute_to_app_roles,
     make_append_only,
     tenant_id_column,
+    unchain_documents,
 )
 
 __all__ = [
-    "create_enum_if_absent", "create_tenant_table", "disable_tenant_rls",
-    "drop_enum_if_present", "enable_tenant_rls", "grant_execute_to_app_roles",
-    "make_append_only", "tenant_id_column",
+    "chain_documents",
+    "create_enum_if_absent",
+    "create_tenant_table",
+    "disable_tenant_rls",
+    "drop_enum_if_present",
+    "enable_tenant_rls",
+    "grant_execute_to_app_roles",
+    "make_append_only",
+    "tenant_id_column",
+    "unchain_documents",
 ]

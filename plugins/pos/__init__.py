@@ -5,7 +5,7 @@ with cash/card payments and refunds, and the cash-register provider extension po
 Hookimpls only.
 """
 
-from core.sdk import Module, Setting, hookimpl, plain_text, plugin_folder
+from core.sdk import LedgerChain, Module, Setting, hookimpl, plain_text, plugin_folder
 
 MODULE_KEY = "pos"
 
@@ -14,7 +14,14 @@ MODULE_KEY = "pos"
 def tenantry_module():
     return Module(
         key=MODULE_KEY, name="Point of sale", version="1.0.0", requires=("catalog", "sales"),
-        requires_core=">=1.0,<2",
+        requires_core=">=1.2,<2",
+        # Made by migration po0a00000005 (docs/sales-and-pos.md, "Hash-chained records").
+        ledger_chains=(
+            LedgerChain("pos_receipts", "pos_receipts", "Receipts, per register",
+                        scope_column="register_id"),
+            LedgerChain("pos_refunds", "pos_refunds", "Refunds"),
+            LedgerChain("pos_shift_closings", "pos_shifts", "Shift closings (Z reports)",
+                        chained="d.status = 'closed'")),
         description="Cash registers, cashier shifts with X/Z reports, receipts, refunds and "
                     "fiscal registration through a cash-register provider")
 

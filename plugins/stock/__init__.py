@@ -5,14 +5,16 @@ costs. Other modules post moves through the ``tenantry_stock_post_moves`` hook
 Hookimpls only.
 """
 
-from core.sdk import Module, Unprocessable, hookimpl, plugin_folder
+from core.sdk import LedgerChain, Module, Unprocessable, hookimpl, plugin_folder
 
 
 @hookimpl
 def tenantry_module():
     return Module(
         key="stock", name="Stock", version="1.0.0", requires=("catalog",),
-        requires_core=">=1.0,<2",
+        requires_core=">=1.2,<2",
+        # Made by migration st0a00000002 (docs/stock.md).
+        ledger_chains=(LedgerChain("stock_moves", "stock_moves", "Stock moves"),),
         features={"allow_negative_stock": False},
         description="Stock locations, an append-only move ledger, balances, counts, transfers "
                     "and moving-average costs")

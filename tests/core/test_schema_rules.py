@@ -112,6 +112,11 @@ SOFT_REFERENCES = {
         "whose register names an unknown or another tenant's location (422)",
     ("pos_receipts", "client_receipt_id"):
         "no row of ours: the id a till gave its sale (unique per tenant and register)",
+    ("ledger_entries", "document_id"):
+        "polymorphic: the chained document, per chain (core/ledger.py)",
+    ("ledger_entries", "scope_id"):
+        "polymorphic: a register for receipts, the zero UUID for a chain per tenant",
+    ("ledger_heads", "scope_id"): "as ledger_entries.scope_id",
 }
 
 

@@ -33,21 +33,26 @@ operations = st.one_of(
     st.tuples(st.just("sale"), products, quantities),
 )
 
+# Scoped to the shop: other tests in this database may allow negative stock.
 CONSISTENCY = text("""
     SELECT
       (SELECT count(*) FROM stock_balances b
-        WHERE b.quantity <> (SELECT COALESCE(sum(m.quantity), 0) FROM stock_moves m
-                              WHERE m.product_id = b.product_id
-                                AND m.location_id = b.location_id)),
-      (SELECT count(*) FROM (SELECT DISTINCT product_id, location_id FROM stock_moves) m
-        WHERE NOT EXISTS (SELECT 1 FROM stock_balances b WHERE b.product_id = m.product_id
-                                                           AND b.location_id = m.location_id)),
+        WHERE b.tenant_id = :t AND b.quantity <> (
+              SELECT COALESCE(sum(m.quantity), 0) FROM stock_moves m
+               WHERE m.tenant_id = b.tenant_id AND m.product_id = b.product_id
+                 AND m.location_id = b.location_id)),
+      (SELECT count(*) FROM (SELECT DISTINCT tenant_id, product_id, location_id
+                               FROM stock_moves WHERE tenant_id = :t) m
+        WHERE NOT EXISTS (SELECT 1 FROM stock_balances b WHERE b.tenant_id = m.tenant_id
+                             AND b.product_id = m.product_id AND b.location_id = m.location_id)),
       (SELECT count(*) FROM stock_costs c
-        WHERE c.quantity <> (SELECT COALESCE(sum(b.quantity), 0) FROM stock_balances b
-                              WHERE b.product_id = c.product_id)),
-      (SELECT count(*) FROM stock_balances WHERE quantity < 0),
-      (SELECT count(*) FROM stock_costs WHERE average_cost < 0)
+        WHERE c.tenant_id = :t AND c.quantity <> (
+              SELECT COALESCE(sum(b.quantity), 0) FROM stock_balances b
+               WHERE b.tenant_id = c.tenant_id AND b.product_id = c.product_id)),
+      (SELECT count(*) FROM stock_balances WHERE tenant_id = :t AND quantity < 0),
+      (SELECT count(*) FROM stock_costs WHERE tenant_id = :t AND average_cost < 0)
 """)
+
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +71,7 @@ def _audit(engine, tenant_id) -> tuple[int, ...]:
     with engine.connect() as connection:
         connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
                            {"t": str(tenant_id)})
-        return tuple(connection.execute(CONSISTENCY).one())
+        return tuple(connection.execute(CONSISTENCY, {"t": str(tenant_id)}).one())
 
 
 def _sell_through_hook(app, tenant_id, product_id, quantity) -> bool:
