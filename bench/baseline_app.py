@@ -68,7 +68,6 @@ class Baseline:
         self.ttl = float(os.environ.get("TENANT_CACHE_TTL", "5"))
         self.tenants: dict[str, tuple[float, uuid.UUID | None, str | None]] = {}
         self._connection: psycopg.Connection | None = None
-        self._claimer: psycopg.Connection | None = None  # Idempotency-Key claims (POS)
         self.metering: bool | None = None
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
@@ -28,34 +28,44 @@ from bench.baseline_app import Baseline, HttpError, dumps
 CENT = Decimal("0.01")
 STAFF = ("owner", "admin", "cashier")
 
-_CLAIM = """
-    INSERT INTO idempotency_keys (key, endpoint, request_hash, created_at)
-    VALUES (%(key)s, %(endpoint)s, %(hash)s, now())
-    ON CONFLICT (tenant_id, key, endpoint) DO UPDATE
-       SET request_hash = EXCLUDED.request_hash, created_at = now(), completed_at = NULL,
-           response_status = NULL, response_body = NULL, response_headers = NULL
-     WHERE idempotency_keys.created_at < %(expired)s
-        OR (idempotency_keys.completed_at IS NULL AND idempotency_keys.created_at < %(stale)s)
-    RETURNING key"""
+# Idempotency as core/idempotency.py does it, in the request's transaction: an advisory lock
+# per (tenant, caller, endpoint, key), a look-up of the stored answer, the answer stored last.
+_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"
+_STORED = """
+    SELECT request_hash, response_status, response_body FROM idempotency_keys
+     WHERE tenant_id = %(tenant)s AND caller IN (%(caller)s, '*') AND key = %(key)s
+       AND endpoint = %(endpoint)s AND created_at >= now() - make_interval(hours => 24)
+     ORDER BY created_at DESC LIMIT 1"""
+_STORE = """
+    INSERT INTO idempotency_keys (tenant_id, caller, key, endpoint, request_hash,
+                                  response_status, response_body, response_headers, created_at)
+    VALUES (%(tenant)s, %(caller)s, %(key)s, %(endpoint)s, %(hash)s, 201, %(body)s,
+            %(headers)s, now())
+    ON CONFLICT (tenant_id, caller, key, endpoint) DO UPDATE
+       SET request_hash = excluded.request_hash, response_status = excluded.response_status,
+           response_body = excluded.response_body, response_headers = excluded.response_headers,
+           created_at = excluded.created_at"""
 
 
 def _money(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def _claim(state: Baseline, tenant_id: uuid.UUID, key: str, endpoint: str, body: bytes) -> None:
-    if state._claimer is None or state._claimer.closed:
-        state._claimer = psycopg.connect(state.dsn)
-    connection = state._claimer
-    canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    now = datetime.now(UTC)
-    with connection.transaction():
-        connection.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
-        claimed = connection.execute(_CLAIM, {
-            "key": key, "endpoint": endpoint, "hash": hashlib.sha256(canonical).hexdigest(),
-            "expired": now - timedelta(hours=24), "stale": now - timedelta(minutes=5)}).fetchone()
-    if claimed is None:
-        raise HttpError(409, "Idempotency-Key already used")
+def _stored_answer(cursor, scope: dict) -> Response | None:
+    """The stored answer of this key (a replay), None when there is none; 409 while another
+    request holds the key, 422 when it was used with another body."""
+    lock = (f"core.idempotency:{scope['tenant']}:{scope['caller']}:{len(scope['endpoint'])}:"
+            f"{scope['endpoint']}:{scope['key']}")
+    if not cursor.execute(_TRY_LOCK, (lock,)).fetchone()[0]:
+        raise HttpError(409, "a request with this Idempotency-Key is still being processed")
+    stored = cursor.execute(_STORED, scope).fetchone()
+    if stored is None:
+        return None
+    if stored[0] != scope["hash"]:
+        raise HttpError(422, "Idempotency-Key was already used with a different request body")
+    response = Response(dumps(stored[2]) + "\n", stored[1], mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _price(lines: list[dict], products: dict) -> list[dict]:
@@ -180,12 +190,15 @@ def create_receipt(state: Baseline, register_id: uuid.UUID) -> Response:
     body = request.get_data()
     data = json.loads(body)
     endpoint = f"POST {request.path}"[:200]
-    if key:
-        _claim(state, tenant_id, key, endpoint, body)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    scope = {"tenant": tenant_id, "caller": f"user:{claims['sub']}", "key": key,
+             "endpoint": endpoint, "hash": hashlib.sha256(canonical).hexdigest()}
     connection = state.connection
     with connection.transaction(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
         state.check_user(cursor, claims, STAFF)
+        if key and (replay := _stored_answer(cursor, scope)) is not None:
+            return replay
         register = cursor.execute("SELECT id, code, location_id, active FROM pos_registers "
                                   "WHERE id = %s", (register_id,)).fetchone()
         if register is None:
@@ -246,11 +259,8 @@ def create_receipt(state: Baseline, register_id: uuid.UUID) -> Response:
         answer["fiscal"] = _fiscalize(cursor, tenant_id, register, receipt_id, {
             "id": str(receipt_id), "total": answer["total"], "lines": answer["lines"]})
         if key:
-            cursor.execute("UPDATE idempotency_keys SET response_status = 201, "
-                           "response_body = %s, response_headers = %s, completed_at = now() "
-                           "WHERE key = %s AND endpoint = %s",
-                           (Jsonb(answer), Jsonb({"Content-Type": "application/json"}), key,
-                            endpoint))
+            cursor.execute(_STORE, {**scope, "body": Jsonb(answer),
+                                    "headers": Jsonb({"Content-Type": "application/json"})})
     # The view's transaction is committed by the idempotency wrapper; the counter follows in
     # the request's next (last) transaction, as in Tenantry.
     with connection.transaction(), connection.cursor() as cursor:
