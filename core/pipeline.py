@@ -6,12 +6,14 @@ then the schema check, host → tenant, credentials → identity, the tenant bou
 transaction, the rate limits (``core.rate_limits``), the blueprint's guard (``core.guards``),
 the view's credential check and the ``tenantry_request_authenticated`` hook.
 ``_finish_request``: the request's one commit (``_commit_request`` with the
-``before_request_commit`` callbacks), the rate-limit headers, ``X-Request-ID``, the login end
-line and the access line (``core.request_log``). ``_teardown``: the tenant context restored.
+``before_request_commit`` callbacks), the ``after_request_commit`` work, the rate-limit
+headers, ``X-Request-ID``, the login end line and the access line (``core.request_log``).
+``_teardown``: the tenant context restored.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -31,6 +33,7 @@ from core.request_log import log_login_start, log_request_end
 from core.rls import bind_tenant, unbind_tenant
 from core.tenancy import require_schema_ready, resolve_request_tenant
 
+log = logging.getLogger("tenantry.pipeline")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -43,6 +46,7 @@ def _start_request():
     g.identity = None
     g.pop(_COMMIT_CALLBACKS, None)
     g.pop(_KEEP_ON_ERROR, None)
+    g.pop(_AFTER_COMMIT, None)
     # Start every request unscoped, whatever this thread's context held before (gunicorn's
     # sync workers reuse threads); teardown restores the value from before the request.
     g.tenant_token = bind_tenant(None)
@@ -75,6 +79,7 @@ def _start_request():
 # that was not kept, and nothing is half-kept: a retry is safe.
 _COMMIT_CALLBACKS = "tenantry_before_commit"
 _KEEP_ON_ERROR = "tenantry_keep_on_error"
+_AFTER_COMMIT = "tenantry_after_commit"
 
 
 def before_request_commit(callback: Callable[[Response], None]) -> None:
@@ -82,6 +87,25 @@ def before_request_commit(callback: Callable[[Response], None]) -> None:
     it, for answers below 400 only (e.g. usage counting). A failure there is a failure of the
     commit: see above."""
     g.setdefault(_COMMIT_CALLBACKS, []).append(callback)
+
+
+def after_request_commit(callback: Callable[[Response], Response | None]) -> None:
+    """Run ``callback(response)`` once the request's transaction is committed (answers below
+    400 only): for work that must not run inside it, such as telling an outside service about
+    what was committed (POS fiscal registration, plugins/pos/fiscal.py). It runs in new
+    transactions of its own, which it commits; it may return a response to send instead. What
+    it raises is logged and the committed answer stands: the work it was told about is kept."""
+    g.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _after_commit(response: Response) -> Response:
+    for callback in g.pop(_AFTER_COMMIT, []):
+        try:
+            response = callback(response) or response
+        except Exception:  # the answer's work is committed; this is extra work
+            log.exception("after-commit work failed (the request's work is kept)")
+            rollback_quietly()
+    return response
 
 
 def keep_work_on_error() -> None:
@@ -112,6 +136,8 @@ def _commit_request(response: Response) -> Response:
 
 def _finish_request(response):
     response = _commit_request(response)
+    if response.status_code < 400:
+        response = _after_commit(response)
     count_request()  # after the commit: the request holds no connection while it counts
     add_rate_limit_headers(response)
     response.headers["X-Request-ID"] = g.get("request_id", "")

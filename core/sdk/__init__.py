@@ -58,7 +58,7 @@ from core.models import (
 )
 from core.module_calls import call_if_enabled
 from core.pagination import SQLPage
-from core.pipeline import before_request_commit
+from core.pipeline import after_request_commit, before_request_commit
 from core.plugins import SDK_VERSION, Module, PluginError, PluginRegistry, hookimpl
 from core.queries import (
     add_row,
@@ -89,7 +89,7 @@ __all__ = [  # noqa: RUF022
     "Setting", "integer_at_least", "plain_text",
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.
     "Blueprint", "platform_blueprint", "idempotent", "IDEMPOTENCY_KEY_HEADER", "run_once",
-    "SQLPage", "before_request_commit",
+    "SQLPage", "before_request_commit", "after_request_commit",
     "Conflict", "DomainError", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).

@@ -1,13 +1,17 @@
 """``tenantry pos``: operations on POS from the server's shell.
 
-``tenantry pos retry-fiscal`` registers every pending fiscal document (receipts, refunds, shift
-openings and closings) with each tenant's cash-register provider. Run it after a device outage,
-or from cron. It exits 1 while documents are still pending, so monitoring notices.
+``tenantry pos retry-fiscal`` sends every pending fiscal document (receipts, refunds, shift
+openings and closings) of each tenant to its cash-register provider, now, and exits 1 while
+documents are still pending, so monitoring notices. With ``--loop`` it is the fiscal outbox's
+worker: it goes on, every ``--interval`` seconds, sending only what is due (each failure waits
+longer: fiscal.py's backoff), until stopped (SIGTERM or Ctrl-C).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 
 import click
 from flask.cli import with_appcontext
@@ -21,11 +25,8 @@ def pos_group():
     """Point of sale: fiscal registration."""
 
 
-@pos_group.command("retry-fiscal")
-@click.option("--tenant", "slug", default=None, help="Only this tenant (slug).")
-@with_appcontext
-def retry_fiscal_command(slug):
-    """Register pending fiscal documents with each tenant's cash-register provider."""
+def _pass(slug: str | None, *, due_only: bool, quiet: bool) -> int:
+    """One delivery pass over the tenants with POS enabled; returns what is still pending."""
     from plugins.pos import fiscal
 
     statement = select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
@@ -42,13 +43,35 @@ def retry_fiscal_command(slug):
                 db.session.rollback()
                 continue
             provider = fiscal.provider_name(tenant_id)
-            registered, left = fiscal.process_pending(tenant_id)
-            db.session.commit()
+            registered, left = fiscal.deliver(tenant_id, due_only=due_only)
         left_total += left
-        if registered or left:
+        if registered or (left and not quiet):
             click.echo(f"tenant {tenant_slug}: {registered} registered, {left} still pending "
                        f"(provider {provider})")
-    click.echo(f"retry-fiscal: done, {left_total} document(s) still pending")
-    if left_total:
-        sys.exit(1)
+    return left_total
 
+
+@pos_group.command("retry-fiscal")
+@click.option("--tenant", "slug", default=None, help="Only this tenant (slug).")
+@click.option("--loop", is_flag=True, help="Keep going: the outbox worker (until stopped).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds between passes with --loop.")
+@with_appcontext
+def retry_fiscal_command(slug, loop, interval):
+    """Send pending fiscal documents to each tenant's cash-register provider."""
+    if not loop:
+        left_total = _pass(slug, due_only=False, quiet=False)
+        click.echo(f"retry-fiscal: done, {left_total} document(s) still pending")
+        if left_total:
+            sys.exit(1)
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo(f"retry-fiscal: worker started, a pass every {interval:g} s")
+    try:
+        while not stopping:
+            _pass(slug, due_only=True, quiet=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo("retry-fiscal: worker stopped")

@@ -34,7 +34,7 @@ from core.sdk import (
 )
 from plugins.catalog.api import Product
 from plugins.pos import cart, fiscal, receipts, refunds, registers, shifts
-from plugins.pos.models import PAYMENT_METHODS, Receipt, Refund, Register, Shift
+from plugins.pos.models import FISCAL_MODES, PAYMENT_METHODS, Receipt, Refund, Register, Shift
 from plugins.pos.schemas import (
     PosCashMovementSchema,
     PosCloseShiftSchema,
@@ -375,6 +375,7 @@ def close_shift(shift_id: uuid.UUID):
 
 class ProviderFormSchema(Schema):
     cash_register_provider = fields.String(load_default=None, validate=validate.Length(max=63))
+    fiscal_mode = fields.String(load_default=None, validate=validate.OneOf(FISCAL_MODES))
 
 
 def _registers_page(errors=None, status=200, form=None):
@@ -425,7 +426,7 @@ def set_provider():
         return _registers_page(errors, 422)
     try:
         fiscal.set_provider(g.tenant.id, data.get("cash_register_provider") or None,
-                            g.identity.actor)
+                            g.identity.actor, data.get("fiscal_mode"))
     except Unprocessable as exc:
         return _registers_page(exc.errors, 422)
     return redirect_with_notice(url_for("pos_console.registers"), "Fiscal provider saved.")

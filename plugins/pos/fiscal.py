@@ -1,31 +1,46 @@
-"""Fiscal registration: which provider a tenant uses, and the queue of documents to register.
+"""Fiscal registration: which provider a tenant uses, in which mode, and the outbox of
+documents to register.
 
 Every shift opening/closing, receipt and refund gets a ``pos_fiscal_records`` row in the same
-transaction as the document, then the provider is asked to register it (in a savepoint). If the
-provider fails, the document is kept and its record stays ``pending`` with the error: a device
-outage never loses a sale. Pending records are retried, oldest first, before every new document
-of the tenant and by ``tenantry pos retry-fiscal``; on a register, a failure stops the later
-documents of that register from going ahead of it (devices number documents in order).
+transaction as the document (the outbox; none when the tenant's ``fiscal_mode`` is ``off``).
+An outside provider is called only after that transaction commits — right after, in the same
+request (``core.sdk.after_request_commit``), and by the worker (``tenantry pos retry-fiscal
+--loop``) — one short transaction per record. So a provider is never told of a sale that was
+then rolled back, and a device outage never loses a sale: the record stays ``pending`` with
+the error and is tried again later and later (backoff: 5 s doubling to 10 min). On a
+register, a pending record holds back the later ones (devices number documents in order).
+The document's id is the provider's idempotency key: a record sent twice (a worker died
+between the provider's answer and its commit) is registered once. A document is "fiscally
+complete" only with the provider's number (``status = registered``). A provider that writes
+only to this database (``transactional = True``, the ``mock``) is called inside the
+document's transaction instead, in a savepoint: both commit together, and the sale's answer
+carries the fiscal number.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, g, has_request_context
+from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.orm import aliased
 
-from core.sdk import Unprocessable, app_state, db
+from core.sdk import Unprocessable, after_request_commit, app_state, db
 from plugins.pos.hookspecs import FiscalResult
 from plugins.pos.models import FiscalRecord, PosSettings, Register
 
 log = logging.getLogger("tenantry.pos.fiscal")
 
 DEFAULT_PROVIDER = "mock"
+DEFAULT_MODE = "live"
+BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS = 5, 600
+_WOKEN = "pos_fiscal_woken_registers"  # per request: registers whose records go out now
 _METHODS = {"shift_open": "open_shift", "shift_close": "close_shift",
             "receipt": "register_receipt", "refund": "register_refund"}
 
@@ -57,15 +72,19 @@ def provider_name(tenant_id: uuid.UUID) -> str:
     return current_app.config.get("CASH_REGISTER_PROVIDER") or DEFAULT_PROVIDER
 
 
-def set_provider(tenant_id: uuid.UUID, name: str | None, actor: str) -> PosSettings:
+def set_provider(tenant_id: uuid.UUID, name: str | None, actor: str,
+                 mode: str | None = None) -> PosSettings:
+    """The tenant's provider (None: the deployment's) and, when given, its fiscal mode."""
     if name is not None and name not in providers():
         raise Unprocessable("unknown cash register provider", {"cash_register_provider": [
             f"one of: {', '.join(sorted(providers()))}"]})
     row = settings_row(tenant_id)
     if row is None:
-        row = PosSettings(tenant_id=tenant_id)
+        row = PosSettings(tenant_id=tenant_id, fiscal_mode=DEFAULT_MODE)
         db.session.add(row)
     row.cash_register_provider, row.updated_by = name, actor
+    if mode is not None:
+        row.fiscal_mode = mode
     row.updated_at = datetime.now(UTC)
     db.session.flush()
     return row
@@ -76,7 +95,8 @@ def _register_dict(register: Register) -> dict[str, Any]:
 
 
 def _attempt(tenant_id: uuid.UUID, record: FiscalRecord, name: str) -> bool:
-    """Ask the provider to register one record; True when it did."""
+    """Ask the provider to register one record; True when it did. On failure the record stays
+    pending, with the error and the time of its next attempt (backoff)."""
     register = db.session.get(Register, (tenant_id, record.register_id))
     provider = providers().get(name)
     record.attempts += 1
@@ -85,11 +105,14 @@ def _attempt(tenant_id: uuid.UUID, record: FiscalRecord, name: str) -> bool:
             raise LookupError(f"cash register provider '{name}' is not installed")
         with db.session.begin_nested():
             result: FiscalResult = getattr(provider, _METHODS[record.document_type])(
-                tenant_id=tenant_id, register=_register_dict(register), document=record.payload)
+                tenant_id=tenant_id, register=_register_dict(register),
+                document={**record.payload, "fiscal_mode": record.mode})
     except Exception as exc:  # noqa: BLE001 - any provider failure means "not registered yet"
         record.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        log.warning("fiscal registration failed: provider=%s document=%s/%s error=%s", name,
-                    record.document_type, record.document_id, record.last_error)
+        record.next_attempt_at = datetime.now(UTC) + backoff(record.attempts)
+        log.warning("fiscal registration failed: provider=%s document=%s/%s attempt=%s "
+                    "error=%s", name, record.document_type, record.document_id,
+                    record.attempts, record.last_error)
         db.session.flush()
         return False
     record.status, record.provider = "registered", name
@@ -99,36 +122,123 @@ def _attempt(tenant_id: uuid.UUID, record: FiscalRecord, name: str) -> bool:
     return True
 
 
-def process_pending(tenant_id: uuid.UUID) -> tuple[int, int]:
-    """Try every pending record of the tenant, oldest first. Returns (registered, left)."""
-    records = db.session.execute(
-        select(FiscalRecord).where(FiscalRecord.status == "pending")
-        .order_by(FiscalRecord.created_at, FiscalRecord.id)
-        # Another worker retrying the same tenant skips what this one holds.
-        .with_for_update(skip_locked=True)).scalars().all()
-    if not records:
-        return 0, 0
-    name = provider_name(tenant_id)
-    blocked: set[uuid.UUID] = set()
+def backoff(attempts: int) -> timedelta:
+    """How long a record waits after its n-th failed attempt: 5 s, 10 s, 20 s ... 10 min."""
+    return timedelta(seconds=min(BACKOFF_FIRST_SECONDS * 2 ** (attempts - 1),
+                                 BACKOFF_MAX_SECONDS))
+
+
+def _next_record(blocked: set[uuid.UUID], due_only: bool,
+                 woken: frozenset[uuid.UUID]) -> FiscalRecord | None:
+    """The oldest pending record whose register has no earlier pending one (devices number in
+    order), locked; another worker skips it (SKIP LOCKED) and takes the next. ``due_only``:
+    only records past their backoff, or of a ``woken`` register (one that just made a new
+    document: the till is selling, so its device is tried again now)."""
+    earlier = aliased(FiscalRecord)
+    statement = (select(FiscalRecord)
+                 .where(FiscalRecord.status == "pending",
+                        ~exists().where(earlier.tenant_id == FiscalRecord.tenant_id,
+                                        earlier.register_id == FiscalRecord.register_id,
+                                        earlier.status == "pending",
+                                        tuple_(earlier.created_at, earlier.id)
+                                        < tuple_(FiscalRecord.created_at, FiscalRecord.id)))
+                 .order_by(FiscalRecord.created_at, FiscalRecord.id).limit(1)
+                 .with_for_update(skip_locked=True, of=FiscalRecord))
+    if blocked:
+        statement = statement.where(FiscalRecord.register_id.not_in(blocked))
+    if due_only:
+        due = FiscalRecord.next_attempt_at <= func.now()
+        statement = statement.where(
+            or_(due, FiscalRecord.register_id.in_(woken)) if woken else due)
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def _send(tenant_id: uuid.UUID, name: str, *, due_only: bool, woken: frozenset[uuid.UUID],
+          after_each: Callable[[], None]) -> int:
     registered = 0
-    for record in records:
-        if record.register_id in blocked:
-            continue
+    blocked: set[uuid.UUID] = set()
+    while (record := _next_record(blocked, due_only, woken)) is not None:
         if _attempt(tenant_id, record, name):
             registered += 1
         else:
-            blocked.add(record.register_id)
-    return registered, len(records) - registered
+            blocked.add(record.register_id)  # later documents of this register wait for it
+        after_each()
+    return registered
+
+
+def deliver(tenant_id: uuid.UUID, *, due_only: bool = True,
+            woken: frozenset[uuid.UUID] = frozenset()) -> tuple[int, int]:
+    """Send the tenant's pending records to its provider, oldest first, each in a transaction
+    of its own (committed here: an answer the provider gave is never lost to a later
+    failure); returns (registered, still pending). ``due_only``: leave records waiting for
+    their backoff (the request path and the worker loop); False tries every one now (an
+    operator's ``retry-fiscal``).
+
+    Never call it inside a document's transaction (``schedule_delivery`` runs it after the
+    commit). A record is locked while its provider call runs, so two workers never send it at
+    once; if the process dies after the provider answered and before the commit, the record is
+    sent again with the same document id, which the provider protocol treats as the same
+    document (it answers its number again): registered once.
+    """
+    name = provider_name(tenant_id)
+    db.session.commit()  # the look-up above: end its transaction before the first record
+    registered = _send(tenant_id, name, due_only=due_only, woken=woken,
+                       after_each=db.session.commit)
+    left = db.session.execute(select(func.count()).select_from(FiscalRecord).where(
+        FiscalRecord.status == "pending")).scalar_one()
+    db.session.commit()
+    return registered, left
+
+
+def _deliver_after_commit(tenant_id: uuid.UUID, woken: set[uuid.UUID], response):
+    deliver(tenant_id, woken=frozenset(woken))
+    return response
+
+
+def schedule_delivery(tenant_id: uuid.UUID, register_id: uuid.UUID) -> None:
+    """Deliver the tenant's due records (and ``register_id``'s) once this request has
+    committed (once per request); outside a request (commands) they wait for the worker."""
+    if not has_request_context():
+        return
+    woken = g.get(_WOKEN)
+    if woken is None:
+        woken = g.setdefault(_WOKEN, set())
+        after_request_commit(functools.partial(_deliver_after_commit, tenant_id, woken))
+    woken.add(register_id)
+
+
+def _transactional(provider: Any) -> bool:
+    """A provider that writes only to this database, in the caller's transaction (the
+    ``mock``): registering inside the document's transaction is then as safe as an outbox,
+    since both commit or roll back together, and the answer carries the fiscal number."""
+    return bool(getattr(provider, "transactional", False))
+
+
+def fiscal_mode(tenant_id: uuid.UUID) -> str:
+    row = settings_row(tenant_id)
+    return row.fiscal_mode if row is not None else DEFAULT_MODE
 
 
 def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
-              document_id: uuid.UUID, payload: dict[str, Any]) -> FiscalRecord:
-    """Queue a document for registration and register what is pending, this one included."""
+              document_id: uuid.UUID, payload: dict[str, Any]) -> FiscalRecord | None:
+    """Write the document's outbox record in its transaction (none when the tenant's fiscal
+    mode is off); an outside provider hears of it after the commit, a transactional one (the
+    mock) at once, in a savepoint."""
+    mode = fiscal_mode(tenant_id)
+    if mode == "off":
+        return None
     record = FiscalRecord(tenant_id=tenant_id, id=uuid.uuid4(), register_id=register.id,
                           document_type=document_type, document_id=document_id,
-                          payload=payload, status="pending", attempts=0,
-                          created_at=datetime.now(UTC))
+                          payload=payload, status="pending", attempts=0, mode=mode,
+                          created_at=datetime.now(UTC), next_attempt_at=datetime.now(UTC))
     db.session.add(record)
     db.session.flush()
-    process_pending(tenant_id)
+    name = provider_name(tenant_id)
+    if _transactional(providers().get(name)):
+        # In this transaction, each record in a savepoint (_attempt): the device's journal
+        # and the document are kept together or not at all.
+        _send(tenant_id, name, due_only=True, woken=frozenset({register.id}),
+              after_each=lambda: None)
+    else:
+        schedule_delivery(tenant_id, register.id)
     return record

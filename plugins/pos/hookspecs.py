@@ -17,11 +17,19 @@ amounts are strings) and returns a ``FiscalResult``:
 - ``register_refund``: ``document`` has ``id``, ``receipt_id``, ``lines``, ``method``,
   ``total``, ``created_at``.
 
-Methods run inside the caller's transaction, in a savepoint: they may write their own tables
-(flush, never commit). Raising any exception means "not registered": POS keeps the document
-with fiscal status ``pending`` and retries it later (``tenantry pos retry-fiscal``, and before the
-tenant's next receipt) with the same ``document``, so methods must be idempotent per document
-id.
+``document`` also carries ``fiscal_mode`` (``live`` or ``test``: send ``test`` documents to
+the service's test environment).
+
+When they run (plugins/pos/fiscal.py, the fiscal outbox): after the document's transaction has
+committed, in a short transaction of their own, so a provider never hears of a sale that was
+rolled back. A provider whose only effect is rows in this database may declare
+``transactional = True`` (the ``mock`` does): it is then called inside the document's
+transaction, both kept or lost together. Either way methods run in a savepoint and may write
+their own tables (flush, never commit). Raising any exception means "not registered": POS keeps
+the document with fiscal status ``pending`` and retries it later with the same ``document``
+(backoff from 5 s to 10 min; at once when the register makes a new document; ``tenantry pos
+retry-fiscal``). A retry may follow an attempt whose answer was lost, so methods must be
+idempotent per document id: the document's ``id`` is the idempotency key.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@
 - ``pos_shift_totals`` / ``pos_shift_tax_totals``: each shift's running totals (per payment
   method, cash movement, refund method, and per tax rate), so reports and closing read O(1)
   rows; frozen by a trigger once the shift closes.
-- ``pos_fiscal_records``: what the cash-register provider was asked to register, and whether it
-  did (``pending`` until it does; retried). Mutable by design: it is a queue, not a ledger.
+- ``pos_fiscal_records``: the fiscal outbox: what the cash-register provider must register,
+  written with the document, sent after its commit; ``pending`` until the provider answers
+  (retried with backoff). Mutable by design: it is a queue, not a ledger.
 - ``pos_mock_fiscal_documents`` / ``pos_mock_fiscal_counters``: the ``mock`` provider's own
   fiscal journal, numbered per register.
 """
@@ -44,6 +45,7 @@ SHIFT_STATUS = ENUM(*SHIFT_STATUSES, name="cashiershiftstatus", create_type=Fals
 PAYMENT_METHODS = ("cash", "card")
 FISCAL_DOCUMENT_TYPES = ("shift_open", "shift_close", "receipt", "refund")
 FISCAL_STATUSES = ("pending", "registered")
+FISCAL_MODES = ("off", "test", "live")
 _DISCOUNT_PAIR = ("(discount_kind IS NULL) = (discount_value IS NULL) AND (discount_kind IS NULL "
                   "OR discount_kind IN ('percent', 'amount') AND discount_value >= 0 AND "
                   "(discount_kind = 'amount' OR discount_value <= 100))")
@@ -83,10 +85,15 @@ class DiscountMixin:
 
 class PosSettings(TenantMixin, db.Model):
     __tablename__ = "pos_settings"
-    __table_args__ = (_tenant_fk(),)
+    __table_args__ = (
+        _tenant_fk(),
+        CheckConstraint("fiscal_mode IN ('off', 'test', 'live')", name="fiscal_mode"),
+    )
 
     # NULL: the deployment's CASH_REGISTER_PROVIDER (then "mock").
     cash_register_provider: Mapped[str | None] = mapped_column(String(40))
+    # off: no fiscal registration; test: the provider's test service; live: the real one.
+    fiscal_mode: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
     updated_by: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow,
                                                  onupdate=utcnow)
@@ -165,6 +172,7 @@ class FiscalRecord(TenantMixin, db.Model):
         CheckConstraint("document_type IN ('shift_open', 'shift_close', 'receipt', 'refund')",
                         name="document_type"),
         CheckConstraint("status IN ('pending', 'registered')", name="status"),
+        CheckConstraint("mode IN ('test', 'live')", name="mode"),
         Index("ix_pos_fiscal_records_pending", "tenant_id", "created_at",
               postgresql_where=text("status = 'pending'")),
     )
@@ -182,6 +190,11 @@ class FiscalRecord(TenantMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
     registered_at: Mapped[datetime | None]
+    # The tenant's fiscal_mode when the document was made (test or live).
+    mode: Mapped[str] = mapped_column(String(10), server_default="live", default="live")
+    # When a pending record is tried next: later after each failure (fiscal.py, backoff).
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=text("now()"),
+                                                      default=utcnow)
 
 
 class ShiftTotals(TenantMixin, db.Model):

@@ -42,6 +42,7 @@ STAFF = ("owner", "admin", "cashier")
 def _settings_view(tenant_id):
     row = fiscal.settings_row(tenant_id)
     return {"cash_register_provider": row.cash_register_provider if row else None,
+            "fiscal_mode": row.fiscal_mode if row else fiscal.DEFAULT_MODE,
             "effective_provider": fiscal.provider_name(tenant_id),
             "available_providers": sorted(fiscal.providers())}
 
@@ -59,8 +60,10 @@ class Settings(MethodView):
     @blp.error(422, "Unknown provider")
     @blp.requires_roles(*OWNER)
     def put(self, data):
-        """Choose the tenant's cash-register provider (null: the deployment's default)."""
-        fiscal.set_provider(g.tenant.id, data["cash_register_provider"], g.identity.actor)
+        """Choose the tenant's cash-register provider (null: the deployment's default) and
+        fiscal mode (live, test, off)."""
+        fiscal.set_provider(g.tenant.id, data["cash_register_provider"], g.identity.actor,
+                            data.get("fiscal_mode"))
         db.session.flush()
         return _settings_view(g.tenant.id)
 

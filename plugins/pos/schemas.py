@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.sdk import TRIMMED, FixedDecimal, money_field, quantity_field
-from plugins.pos.models import FISCAL_STATUSES, PAYMENT_METHODS, SHIFT_STATUSES
+from plugins.pos.models import FISCAL_MODES, FISCAL_STATUSES, PAYMENT_METHODS, SHIFT_STATUSES
 
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
@@ -25,7 +25,11 @@ class PosDiscountSchema(Schema):
 
 
 class PosFiscalSchema(Schema):
-    status = fields.String(metadata={"enum": list(FISCAL_STATUSES)})
+    status = fields.String(metadata={"enum": list(FISCAL_STATUSES), "description":
+                                     "registered (fiscally complete: the provider's number is "
+                                     "here) or pending (sent after the sale; retried)"})
+    mode = fields.String(metadata={"enum": ["test", "live"]})
+    next_attempt_at = fields.DateTime(metadata={"description": "When pending: next try"})
     provider = fields.String(allow_none=True)
     fiscal_number = fields.String(allow_none=True)
     attempts = fields.Integer()
@@ -39,6 +43,9 @@ class PosFiscalSchema(Schema):
 class PosSettingsSchema(Schema):
     cash_register_provider = fields.String(required=True, allow_none=True, metadata={
         "description": "Provider for this tenant; null: the deployment's default"})
+    fiscal_mode = fields.String(validate=validate.OneOf(FISCAL_MODES), metadata={
+        "description": "live: documents are signed for real; test: by the provider's test "
+                       "service; off: no fiscal registration. Absent from a PUT: unchanged"})
     effective_provider = fields.String(dump_only=True)
     available_providers = fields.List(fields.String(), dump_only=True)
 

@@ -19,7 +19,9 @@ ALLOWED = {
     "core/commands/__init__.py": "run_service: a command's service call, committed",
     "core/seed.py": "the dev server's demo seed, before any request",
     "plugins/billing/cli.py": "the `tenantry billing` commands",
-    "plugins/pos/cli.py": "the `tenantry pos retry-fiscal` command",
+    "plugins/pos/fiscal.py": "the fiscal outbox's delivery: after the document's commit, one "
+                             "transaction per record (a request's after-commit work, the "
+                             "`tenantry pos retry-fiscal` worker)",
 }
 
 

@@ -3,7 +3,8 @@
 It behaves as a device does: every document gets the next fiscal number of its register,
 without gaps (the counter row is locked by ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``,
 so concurrent receipts on one register queue there), and registering the same document again
-answers the number it already has (retries are safe).
+answers the number it already has (retries are safe: the document id is the idempotency key).
+Documents in fiscal mode ``test`` get numbers marked ``TEST-``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from plugins.pos.models import MockFiscalCounter, MockFiscalDocument
 
 class MockProvider:
     name = "mock"
+    # Its journal is in this database, written in the caller's transaction: fiscal.py calls it
+    # inside the document's transaction (no outbox round trip needed).
+    transactional = True
 
     def _register(self, kind: str, tenant_id: uuid.UUID, register: dict[str, Any],
                   document: dict[str, Any]) -> FiscalResult:
@@ -45,7 +49,9 @@ class MockProvider:
                 total=Decimal(total) if total is not None else None, payload=document)
             db.session.add(existing)
             db.session.flush()
-        return FiscalResult(f"{register['code']}-{existing.fiscal_number:06d}",
+        # A document of a tenant in fiscal_mode "test" is marked as the test service would.
+        prefix = "TEST-" if document.get("fiscal_mode") == "test" else ""
+        return FiscalResult(f"{prefix}{register['code']}-{existing.fiscal_number:06d}",
                             {"device": "mock", "sequence": existing.fiscal_number})
 
     def open_shift(self, *, tenant_id, register, document):
