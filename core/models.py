@@ -256,22 +256,10 @@ class IdempotencyRecord(TenantMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
 
 
-class LedgerHead(TenantMixin, db.Model):
-    """The last link of one hash chain (core/ledger.py); its row lock orders the chain's
-    writers, so no two documents take the same place."""
-
-    __tablename__ = "ledger_heads"
-    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
-
-    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
-    scope_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    entry_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-
-
 class LedgerEntry(TenantMixin, db.Model):
     """One chained document: its place in the chain and the hashes that prove it. Append-only;
-    written by the database (``tenantry_ledger_link``) at the commit that posts the document."""
+    written by the database (``tenantry_ledger_link``) at the commit that posts the document;
+    the chain's last entry is its head."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (

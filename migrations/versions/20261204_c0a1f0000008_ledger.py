@@ -4,14 +4,17 @@ Revision ID: c0a1f0000008
 Revises: c0a1f0000007
 Create Date: 2026-12-04
 
-Two tenant tables and the functions that link a document into its chain (core/ledger.py):
+A tenant table and the functions that link a document into its chain (core/ledger.py):
+``ledger_entries`` (append-only), one per chained document: its chain, scope (a register for
+receipts; the zero UUID for a tenant-wide chain), its sequence number from 1 without gaps, the
+SHA-256 of its canonical content, the previous entry's hash and its own:
+``entry_hash = sha256(prev_hash || content_hash || "<seq>:<document id>")``.
 
-- ``ledger_entries`` (append-only): one per chained document: its chain, scope (a register for
-  receipts; the zero UUID for a tenant-wide chain), its sequence number from 1 without gaps,
-  the SHA-256 of its canonical content, the previous entry's hash and its own:
-  ``entry_hash = sha256(prev_hash || content_hash || "<seq>:<document id>")``.
-- ``ledger_heads``: the last sequence number and hash of each chain; its row lock orders the
-  writers of one chain, so two transactions can neither fork a chain nor leave a gap.
+Writers of one chain take a transaction-level advisory lock on it, then read its last entry
+(the primary key's index, backwards): two transactions can neither fork a chain nor leave a
+gap, and the lock is held for the time of the commit only. No head row is updated per link:
+a transaction linking thousands of documents of one chain (a stock count) would walk the
+growing list of that row's versions on every link.
 
 A module chains a table with ``core.sdk.migrations.chain_documents``: a content function
 ``tenantry_ledger_content_<chain>(tenant, id) RETURNS text`` (canonical jsonb text of the row
@@ -62,16 +65,16 @@ BEGIN
         RAISE EXCEPTION 'ledger %: document % has no content', p_chain, p_document;
     END IF;
     digest := sha256(convert_to(content, 'UTF8'));
-    INSERT INTO ledger_heads (tenant_id, chain, scope_id, seq)
-    VALUES (p_tenant, p_chain, p_scope, 0) ON CONFLICT DO NOTHING;
-    SELECT h.seq, h.entry_hash INTO head_seq, head_hash FROM ledger_heads h
-     WHERE h.tenant_id = p_tenant AND h.chain = p_chain AND h.scope_id = p_scope FOR UPDATE;
+    PERFORM pg_advisory_xact_lock(hashtextextended(
+        'core.ledger:' || p_tenant || ':' || p_chain || ':' || p_scope, 0));
+    SELECT e.seq, e.entry_hash INTO head_seq, head_hash FROM ledger_entries e
+     WHERE e.tenant_id = p_tenant AND e.chain = p_chain AND e.scope_id = p_scope
+     ORDER BY e.seq DESC LIMIT 1;
+    head_seq := coalesce(head_seq, 0);
     entry := tenantry_ledger_entry_hash(head_hash, digest, head_seq + 1, p_document);
     INSERT INTO ledger_entries (tenant_id, chain, scope_id, seq, document_id, content_hash,
                                 prev_hash, entry_hash)
     VALUES (p_tenant, p_chain, p_scope, head_seq + 1, p_document, digest, head_hash, entry);
-    UPDATE ledger_heads SET seq = head_seq + 1, entry_hash = entry
-     WHERE tenant_id = p_tenant AND chain = p_chain AND scope_id = p_scope;
 END
 $$;
 
@@ -95,17 +98,6 @@ def _hash(name, nullable=False):
 
 
 def upgrade():
-    create_tenant_table(
-        "ledger_heads",
-        tenant_id_column(),
-        sa.Column("chain", sa.String(40), nullable=False),
-        sa.Column("scope_id", pg.UUID(as_uuid=True), nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
-        _hash("entry_hash", nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"],
-                                name=op.f("fk_ledger_heads_tenant_id_tenants")),
-        sa.PrimaryKeyConstraint("tenant_id", "chain", "scope_id", name=op.f("pk_ledger_heads")),
-    )
     create_tenant_table(
         "ledger_entries",
         tenant_id_column(),
@@ -139,6 +131,5 @@ def downgrade():
     op.execute("DROP FUNCTION IF EXISTS tenantry_ledger_append()")
     op.execute("DROP FUNCTION IF EXISTS tenantry_ledger_link(text, uuid, uuid, uuid)")
     op.execute("DROP FUNCTION IF EXISTS tenantry_ledger_entry_hash(bytea, bytea, bigint, uuid)")
-    for table in ("ledger_entries", "ledger_heads"):
-        disable_tenant_rls(table)
-        op.drop_table(table)
+    disable_tenant_rls("ledger_entries")
+    op.drop_table("ledger_entries")

@@ -116,7 +116,6 @@ SOFT_REFERENCES = {
         "polymorphic: the chained document, per chain (core/ledger.py)",
     ("ledger_entries", "scope_id"):
         "polymorphic: a register for receipts, the zero UUID for a chain per tenant",
-    ("ledger_heads", "scope_id"): "as ledger_entries.scope_id",
 }
 
 
