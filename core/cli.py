@@ -22,6 +22,7 @@ from core.commands.plugin_commands import plugins_group
 
 
 def register_commands(app: Flask) -> None:
+    from core.commands.audit_commands import audit_group
     from core.commands.bootstrap_command import bootstrap_command
     from core.commands.db_commands import db_group
     from core.commands.idempotency_commands import idempotency_group
@@ -34,7 +35,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (migrate_all_command, setup_db_command, serve_command, tenants_group,
                     modules_group, bootstrap_command, idempotency_group,
-                    platform_admins_group, scale_out_group, ledger_group):
+                    platform_admins_group, scale_out_group, ledger_group, audit_group):
         app.cli.add_command(command)
     # Flask-Migrate's `db` (added by init_schema), with `revision --module KEY`.
     if "db" in app.cli.commands:

@@ -236,6 +236,11 @@ def update_tenant_settings(tenant_id: uuid.UUID, changes: dict[str, dict[str, An
             newly = [k for k in enable_module(tenant_id, key) if k not in enabled]
             enabled.update(newly)
             done += describe_enabled(key, newly)
+    if done:
+        from core.audit import record_audit
+
+        record_audit(tenant_id, "modules.changed", target_type="tenant", target_id=tenant_id,
+                     after={"requested": changes, "done": done})
     return done
 
 

@@ -28,6 +28,7 @@ def platform_blueprint(blueprint: SmorestBlueprint) -> SmorestBlueprint:
 
 
 def _core_blueprints():
+    from core.audit_routes import blp as audit_blp
     from core.auth.apikey_routes import blp as api_keys_blp
     from core.auth.apikey_routes import owner_blp as owner_api_keys_blp
     from core.auth.routes import blp as auth_blp
@@ -46,6 +47,7 @@ def _core_blueprints():
         (owner_api_keys_blp, GUARD_TENANT, {}),
         (settings_blp, GUARD_TENANT, {}),
         (ledger_blp, GUARD_TENANT, {}),
+        (audit_blp, GUARD_TENANT, {}),
         (platform_blp, GUARD_PLATFORM, {}),
     ]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from core.audit import record_audit
 from core.auth.apikeys import generate_key
 from core.errors import NotFound, Unprocessable
 from core.extensions import db
@@ -66,6 +67,9 @@ def create_key(tenant_id: uuid.UUID, *, label: str, role: str = "user",
                      expires_at=expires_at)
         db.session.add(key)
         db.session.flush()
+    record_audit(tenant_id, "api_key.created", target_type="api_key", target_id=key.id,
+                 after={"label": key.label, "role": key.role, "prefix": key.prefix,
+                        "expires_at": key.expires_at})
     return IssuedKey(key, new.raw)
 
 
@@ -91,6 +95,8 @@ def revoke_key(tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
         with tenant_context(tenant_id):
             key.revoked_at = datetime.now(UTC)
             db.session.flush()
+        record_audit(tenant_id, "api_key.revoked", target_type="api_key", target_id=key.id,
+                     after={"label": key.label, "prefix": key.prefix})
     return key
 
 
@@ -117,4 +123,6 @@ def rotate_key(tenant_id: uuid.UUID, key_id: uuid.UUID, *, grace_seconds: int = 
             until = now + timedelta(seconds=grace_seconds)
             old.expires_at = min(old.expires_at, until) if old.expires_at else until
         db.session.flush()
+    record_audit(tenant_id, "api_key.rotated", target_type="api_key", target_id=old.id,
+                 after={"successor_id": issued.key.id, "grace_seconds": grace_seconds})
     return issued, old

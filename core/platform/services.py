@@ -16,6 +16,7 @@ from sqlalchemy import Select, or_, select
 
 from core import modules as module_service
 from core import tenant_lifecycle
+from core.audit import changed, record_audit, record_platform_audit
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
 from core.install_states import refuse_if_not_loaded
@@ -49,6 +50,10 @@ def create_tenant(*, slug: str, name: str, owner: dict[str, str],
     with tenant_context(tenant.id):
         owner_id = db.session.execute(select(User.id).where(
             User.email == owner["email"].strip().lower())).scalar_one()
+    record_platform_audit("tenant.created", target_type="tenant", target_id=tenant.id,
+                          tenant_id=tenant.id, after={"slug": tenant.slug, "name": tenant.name,
+                                                      "template": template,
+                                                      "owner_email": owner["email"]})
     return CreatedTenant(tenant, {"id": str(owner_id), "email": owner["email"].strip().lower()},
                          enabled_module_keys(tenant.id))
 
@@ -70,6 +75,7 @@ def update_tenant(tenant_id: uuid.UUID, *, name: str | None = None, status: str 
                   status_reason: str | None = None, reason_given: bool = False) -> Tenant:
     """Rename and/or change the status. A status change without a reason clears the old one."""
     tenant = get_tenant(tenant_id)
+    before = {"name": tenant.name, "status": tenant.status, "status_reason": tenant.status_reason}
     if name is not None:
         tenant.name = name
     if status is not None:
@@ -78,6 +84,11 @@ def update_tenant(tenant_id: uuid.UUID, *, name: str | None = None, status: str 
         tenant.status_reason = status_reason
     db.session.flush()
     tenancy().invalidate(tenant_id)  # cached TenantInfo carries name, status and reason
+    old, new = changed(before, {"name": tenant.name, "status": tenant.status,
+                                "status_reason": tenant.status_reason})
+    if new:
+        record_platform_audit("tenant.updated", target_type="tenant", target_id=tenant_id,
+                              tenant_id=tenant_id, before=old, after=new)
     return tenant
 
 
@@ -91,14 +102,27 @@ def enable_for_tenant(tenant_id: uuid.UUID, key: str, features: dict[str, Any]) 
     if features:
         module_service.set_features(tenant_id, key, features, by_platform=True)
         changes.append(f"set features of {key}")
-    return changes + module_service.describe_enabled(
+    changes += module_service.describe_enabled(
         key, module_service.enable_module(tenant_id, key, by_platform=True))
+    _record_module_switch(tenant_id, key, changes)
+    return changes
 
 
 def disable_for_tenant(tenant_id: uuid.UUID, key: str) -> list[str]:
     get_tenant(tenant_id)
-    return [f"disabled {key}"] if module_service.disable_module(
+    changes = [f"disabled {key}"] if module_service.disable_module(
         tenant_id, key, by_platform=True) else []
+    _record_module_switch(tenant_id, key, changes)
+    return changes
+
+
+def _record_module_switch(tenant_id: uuid.UUID, key: str, changes: list[str]) -> None:
+    """In the platform's log and in the tenant's own: the owner sees what the platform did."""
+    if changes:
+        record_platform_audit("tenant.modules_changed", target_type="module", target_id=key,
+                              tenant_id=tenant_id, after={"done": changes})
+        record_audit(tenant_id, "modules.changed_by_platform", target_type="module",
+                     target_id=key, after={"done": changes})
 
 
 # --------------------------------------------------------------------------- modules
@@ -169,6 +193,8 @@ def create_module(*, key: str, name: str, description: str = "") -> PlatformModu
     record = ModuleRecord(key=key, name=name, description=description)
     db.session.add(record)
     db.session.flush()
+    record_platform_audit("module.registered", target_type="module", target_id=key,
+                          after={"name": name, "description": description})
     return _describe(key, record)
 
 
@@ -181,11 +207,16 @@ def update_module(key: str, *, name: str | None = None,
         module = module_service.registry().module(key)
         record = ModuleRecord(key=key, name=module.name, description=module.description)
         db.session.add(record)
+    before = {"name": record.name, "description": record.description}
     if name is not None:
         record.name = name
     if description is not None:
         record.description = description
     db.session.flush()
+    old, new = changed(before, {"name": record.name, "description": record.description})
+    if new:
+        record_platform_audit("module.updated", target_type="module", target_id=key,
+                              before=old, after=new)
     return _describe(key, record)
 
 
@@ -213,12 +244,16 @@ def create_template(*, key: str, name: str, description: str = "",
                         modules=modules)
     db.session.add(template)
     db.session.flush()
+    record_platform_audit("template.created", target_type="template", target_id=key,
+                          after={"name": name, "modules": modules})
     return template
 
 
 def update_template(key: str, *, name: str | None = None, description: str | None = None,
                     modules: dict[str, dict[str, Any]] | None = None) -> Template:
     template = get_template(key)
+    before = {"name": template.name, "description": template.description,
+              "modules": template.modules}
     if modules is not None:
         module_service.validate_template_modules(modules)
         template.modules = modules
@@ -227,6 +262,11 @@ def update_template(key: str, *, name: str | None = None, description: str | Non
     if description is not None:
         template.description = description
     db.session.flush()
+    old, new = changed(before, {"name": template.name, "description": template.description,
+                                "modules": template.modules})
+    if new:
+        record_platform_audit("template.updated", target_type="template", target_id=key,
+                              before=old, after=new)
     return template
 
 
@@ -234,6 +274,7 @@ def delete_template(key: str) -> None:
     """Tenants keep the modules a template gave them; only the template goes."""
     db.session.delete(get_template(key))
     db.session.flush()
+    record_platform_audit("template.deleted", target_type="template", target_id=key)
 
 
 def apply_template(tenant_id: uuid.UUID, key: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from core import modules as module_service
+from core.audit import record_platform_audit
 from core.extensions import db
 from core.pagination import SQLPage
 from core.platform import services
@@ -82,8 +83,13 @@ def _register_status_change(action: str, status: str, endpoint: str, summary: st
         @blp.alt_response(404, description="No such tenant")
         @blp.requires_platform
         def post(self, tenant_id):
+            before = get_tenant(tenant_id).status
             tenant = set_status(tenant_id, status)
             db.session.flush()
+            if before != status:
+                record_platform_audit(f"tenant.{action}d", target_type="tenant",
+                                      target_id=tenant_id, tenant_id=tenant_id,
+                                      before={"status": before}, after={"status": status})
             return tenant
 
     TenantStatusChange.post.__doc__ = summary  # the operation's summary in the OpenAPI document

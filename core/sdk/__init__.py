@@ -11,6 +11,8 @@ major version, a name added raises the minor version (CHANGELOG.md records each 
 """
 
 from core.app_state import TenantryState, app_state
+from core.audit import changed as audit_changes
+from core.audit import record_audit
 from core.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from core.auth.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from core.auth.passwords import hash_password, verify_password
@@ -90,6 +92,8 @@ __all__ = [  # noqa: RUF022
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.
     "Blueprint", "platform_blueprint", "idempotent", "IDEMPOTENCY_KEY_HEADER", "run_once",
     "SQLPage", "before_request_commit", "after_request_commit",
+    # The audit log (core/audit.py): who did what, in the caller's transaction.
+    "record_audit", "audit_changes",
     "Conflict", "DomainError", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).

@@ -16,11 +16,13 @@ from core.sdk import (
     Unprocessable,
     add_row,
     apply_changes,
+    audit_changes,
     by_id,
     contains_pattern,
     db,
     get_or_404,
     ordered,
+    record_audit,
     value_taken,
 )
 from plugins.catalog.models import Category, Product
@@ -161,7 +163,14 @@ def update_product(product: Product, changes: dict[str, Any]) -> Product:
     _require_unique_codes(new_sku if new_sku != product.sku else None,
                           new_barcode if new_barcode != product.barcode else None,
                           exclude=product.id)
-    return apply_changes(product, changes)
+    priced = ("sale_price", "tax_rate", "active")
+    before = {key: getattr(product, key) for key in priced}
+    updated = apply_changes(product, changes)
+    old, new = audit_changes(before, {key: getattr(product, key) for key in priced})
+    if new:  # prices, tax and availability: what an auditor asks about
+        record_audit(product.tenant_id, "product.changed", target_type="product",
+                     target_id=product.id, before={"sku": product.sku, **old}, after=new)
+    return updated
 
 
 def delete_product(product: Product) -> None:

@@ -31,7 +31,14 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
-from core.sdk import Unprocessable, after_request_commit, app_state, db
+from core.sdk import (
+    Unprocessable,
+    after_request_commit,
+    app_state,
+    audit_changes,
+    db,
+    record_audit,
+)
 from plugins.pos.hookspecs import FiscalResult
 from plugins.pos.models import FiscalRecord, PosSettings, Register
 
@@ -82,11 +89,18 @@ def set_provider(tenant_id: uuid.UUID, name: str | None, actor: str,
     if row is None:
         row = PosSettings(tenant_id=tenant_id, fiscal_mode=DEFAULT_MODE)
         db.session.add(row)
+    before = {"cash_register_provider": row.cash_register_provider,
+              "fiscal_mode": row.fiscal_mode}
     row.cash_register_provider, row.updated_by = name, actor
     if mode is not None:
         row.fiscal_mode = mode
     row.updated_at = datetime.now(UTC)
     db.session.flush()
+    old, new = audit_changes(before, {"cash_register_provider": row.cash_register_provider,
+                                      "fiscal_mode": row.fiscal_mode})
+    if new:
+        record_audit(tenant_id, "pos.settings_changed", target_type="pos_settings",
+                     before=old, after=new)
     return row
 
 

@@ -31,6 +31,7 @@ from core.sdk import (
     db,
     get_or_404,
     module_state,
+    record_audit,
     value_taken,
     where_given,
 )
@@ -312,6 +313,11 @@ def count(tenant_id: uuid.UUID, location_id: uuid.UUID | None, lines: list[dict[
                                      line.get("unit_cost") if difference > 0 else None,
                                      COUNT_REFERENCE, count_id, note))
     posted = post_moves(tenant_id, moves, actor, allow_negative=False) if moves else []
+    record_audit(tenant_id, "stock.counted", target_type="stock_count", target_id=count_id,
+                 after={"location_id": location.id, "note": note, "lines": [
+                     {key: line[key] for key in ("product_id", "previous_quantity",
+                                                 "counted_quantity")}
+                     for line in results if line["difference"]]})
     return {"id": count_id, "location_id": location.id, "lines": results, "moves": posted}
 
 

@@ -16,10 +16,12 @@ from core.sdk import (
     Conflict,
     Unprocessable,
     User,
+    audit_changes,
     create_tenant_user,
     db,
     get_or_404,
     hash_password,
+    record_audit,
     tenant_context,
     verify_password,
 )
@@ -47,7 +49,10 @@ def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
 
 
 def create_user(tenant_id: uuid.UUID, *, email: str, password: str, role: str) -> User:
-    return create_tenant_user(tenant_id, email=email, password=password, role=role)
+    user = create_tenant_user(tenant_id, email=email, password=password, role=role)
+    record_audit(tenant_id, "user.created", target_type="user", target_id=user.id,
+                 after={"email": user.email, "role": user.role})
+    return user
 
 
 def _require_another_active_owner(tenant_id: uuid.UUID, user: User, action: str) -> None:
@@ -77,6 +82,7 @@ def update_user(tenant_id: uuid.UUID, user_id: uuid.UUID, *, role: str | None = 
             _require_another_active_owner(tenant_id, user, "deactivate")
         elif role is not None and role != "owner":
             _require_another_active_owner(tenant_id, user, "demote")
+    before = {"role": user.role, "active": user.active}
     with tenant_context(tenant_id):
         if role is not None:
             user.role = role  # effective at once: each request reads the role from the row
@@ -85,6 +91,10 @@ def update_user(tenant_id: uuid.UUID, user_id: uuid.UUID, *, role: str | None = 
             if not active:
                 user.token_version += 1
         db.session.flush()
+    old, new = audit_changes(before, {"role": user.role, "active": user.active})
+    if new:
+        record_audit(tenant_id, "user.updated", target_type="user", target_id=user.id,
+                     before={"email": user.email, **old}, after=new)
     return user
 
 
@@ -99,6 +109,8 @@ def delete_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
                 db.session.delete(user)
         except IntegrityError as exc:
             raise Conflict("other records refer to this user; deactivate it instead") from exc
+    record_audit(tenant_id, "user.deleted", target_type="user", target_id=user_id,
+                 before={"email": user.email, "role": user.role})
 
 
 def reset_password(tenant_id: uuid.UUID, user_id: uuid.UUID, password: str) -> User:
@@ -108,6 +120,8 @@ def reset_password(tenant_id: uuid.UUID, user_id: uuid.UUID, password: str) -> U
         user.password_hash = hash_password(password)
         user.token_version += 1
         db.session.flush()
+    record_audit(tenant_id, "user.password_reset", target_type="user", target_id=user.id,
+                 after={"email": user.email})
     return user
 
 

@@ -29,6 +29,7 @@ EXPECTED = {
     "platform_console_sessions": {"SELECT", "INSERT", "DELETE"},
     "login_throttle": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "rate_limit_counters": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "platform_audit_events": {"SELECT", "INSERT"},
 }
 
 
