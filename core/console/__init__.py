@@ -42,6 +42,7 @@ class ConsoleState:
 
 def _core_console_blueprints() -> list[ConsoleBlueprint]:
     from core.console.apikey_pages import blp as apikey_blp
+    from core.console.audit_pages import blp as audit_blp
     from core.console.login_pages import platform_login_blp, tenant_login_blp
     from core.console.platform_account_pages import blp as platform_account_blp
     from core.console.platform_module_pages import blp as platform_module_blp
@@ -50,7 +51,7 @@ def _core_console_blueprints() -> list[ConsoleBlueprint]:
     from core.console.platform_tenant_pages import blp as platform_tenant_blp
     from core.console.tenant_pages import blp as tenant_blp
 
-    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, platform_blp,
+    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, audit_blp, platform_blp,
             platform_tenant_blp, platform_template_blp, platform_module_blp,
             platform_account_blp]
 
