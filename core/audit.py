@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 
 from core.client_address import client_address
 from core.extensions import db
@@ -62,26 +62,43 @@ def _changes(before: dict | None, after: dict | None) -> dict | None:
     return {"before": _plain(before or {}), "after": _plain(after or {})}
 
 
+def audit_statement(tenant_id: uuid.UUID, action: str, *, target_type: str,
+                    target_id: Any = None, before: dict | None = None,
+                    after: dict | None = None) -> Insert:
+    """The INSERT of one tenant event (for a caller on a connection of its own)."""
+    return insert(AuditEvent).values(
+        tenant_id=tenant_id, id=uuid.uuid4(), occurred_at=datetime.now(UTC), action=action,
+        target_type=target_type, target_id=None if target_id is None else str(target_id),
+        changes=_changes(before, after), **_who())
+
+
+def platform_audit_statement(action: str, *, target_type: str, target_id: Any = None,
+                             tenant_id: uuid.UUID | None = None, before: dict | None = None,
+                             after: dict | None = None) -> Insert:
+    """The INSERT of one platform event."""
+    return insert(PlatformAuditEvent).values(
+        id=uuid.uuid4(), occurred_at=datetime.now(UTC), action=action,
+        target_type=target_type, target_id=None if target_id is None else str(target_id),
+        about_tenant_id=tenant_id, changes=_changes(before, after), **_who())
+
+
 def record_audit(tenant_id: uuid.UUID, action: str, *, target_type: str,
                  target_id: Any = None, before: dict | None = None,
                  after: dict | None = None) -> None:
     """One event of ``tenant_id``: ``action`` (``<area>.<verb>``, e.g. ``user.role_changed``)
     on ``target_type``/``target_id``, with what changed (secrets redacted)."""
     with tenant_context(tenant_id):  # also from a platform request, which has no tenant
-        db.session.execute(insert(AuditEvent).values(
-            tenant_id=tenant_id, id=uuid.uuid4(), occurred_at=datetime.now(UTC), action=action,
-            target_type=target_type, target_id=None if target_id is None else str(target_id),
-            changes=_changes(before, after), **_who()))
+        db.session.execute(audit_statement(tenant_id, action, target_type=target_type,
+                                           target_id=target_id, before=before, after=after))
 
 
 def record_platform_audit(action: str, *, target_type: str, target_id: Any = None,
                           tenant_id: uuid.UUID | None = None, before: dict | None = None,
                           after: dict | None = None) -> None:
     """One platform operator's action (tenants, the module registry, templates)."""
-    db.session.execute(insert(PlatformAuditEvent).values(
-        id=uuid.uuid4(), occurred_at=datetime.now(UTC), action=action,
-        target_type=target_type, target_id=None if target_id is None else str(target_id),
-        about_tenant_id=tenant_id, changes=_changes(before, after), **_who()))
+    db.session.execute(platform_audit_statement(
+        action, target_type=target_type, target_id=target_id, tenant_id=tenant_id,
+        before=before, after=after))
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:

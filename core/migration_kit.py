@@ -39,10 +39,17 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
 
 
+# Shared by every append-only table and (re)defined by every make_append_only call, in whatever
+# order branches migrate: so it is always the latest definition, the one core migration
+# c0a1f000000a introduced (an audited erasure's DELETE passes, nothing else). Defining the old
+# strict body here would undo that whenever a plugin's first revision runs after core's.
 _REFUSE_FUNCTION = """
 CREATE OR REPLACE FUNCTION tenantry_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('tenantry.erasure', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'table % is append-only: % is not allowed; post a compensating row',
         TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END

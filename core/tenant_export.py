@@ -45,6 +45,14 @@ class ExportedTable:
     sha256: str
 
 
+def tables_by_module(app) -> dict[str, list[str]]:
+    """Module key ("core" for core's) -> the names of its tenant tables."""
+    grouped: dict[str, list[str]] = {}
+    for table, module in _module_of_tables(app).items():
+        grouped.setdefault(module, []).append(table)
+    return grouped
+
+
 def _module_of_tables(app) -> dict[str, str]:
     """Tenant table name -> the module whose package maps it ("core" for core's)."""
     deployed = deployment_tables(app)
