@@ -47,7 +47,9 @@ _REFUSE_FUNCTION = """
 CREATE OR REPLACE FUNCTION tenantry_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('tenantry.erasure', true) = 'on' THEN
+    IF TG_OP = 'DELETE' AND current_setting('tenantry.erasure', true) = 'on'
+       AND pg_has_role(current_user, (SELECT c.relowner FROM pg_class c
+                                       WHERE c.oid = TG_RELID), 'USAGE') THEN
         RETURN OLD;
     END IF;
     RAISE EXCEPTION 'table % is append-only: % is not allowed; post a compensating row',

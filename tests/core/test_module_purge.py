@@ -110,3 +110,18 @@ def test_unknown_tenant_and_module(database, tmp_path: Path, two_shops):
     assert unknown.returncode == 1 and "no module 'nope'" in unknown.stderr
     asked = tenantry("modules", "purge", two_shops[0].slug, "pos", env=env, input="n\n")
     assert asked.returncode == 1  # pos is enabled: refused before any question
+
+
+def test_the_app_role_cannot_take_the_erasure_path(database, two_shops):
+    """The app role may set any setting and may DELETE from the mutable shift totals, but the
+    erasure exception is the tables' owner's alone: a closed shift's totals stay frozen."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database.app_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as app_role:
+        app_role.execute("SELECT set_config('app.tenant_id', %s, true)", (str(two_shops[0].id),))
+        app_role.execute("SELECT set_config('tenantry.erasure', 'on', true)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="frozen"):
+            app_role.execute("DELETE FROM pos_shift_totals WHERE tenant_id = %s",
+                             (two_shops[0].id,))

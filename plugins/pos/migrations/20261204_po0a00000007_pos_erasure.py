@@ -13,7 +13,11 @@ down_revision = "po0a00000006"
 branch_labels = None
 depends_on = ("c0a1f000000a",)
 
-ERASURE = "TG_OP = 'DELETE' AND current_setting('tenantry.erasure', true) = 'on'"
+# Only the tables' owner (the migration role) may erase, whatever the session declares: the app
+# role may set any setting, and it can DELETE rows of these mutable tables.
+ERASURE = ("TG_OP = 'DELETE' AND current_setting('tenantry.erasure', true) = 'on' AND "
+           "pg_has_role(current_user, (SELECT c.relowner FROM pg_class c "
+           "WHERE c.oid = TG_RELID), 'USAGE')")
 
 
 def _functions(allow: bool) -> str:
