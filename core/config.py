@@ -214,6 +214,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", integer_at_least(1024), default=1024 * 1024),
     Setting("REPORT_STATEMENT_TIMEOUT_MS", integer_at_least(1), default=10000),
     Setting("IDEMPOTENCY_RETENTION_HOURS", integer_at_least(1), default=24),
+    Setting("TENANT_ERASURE_GRACE_DAYS", integer_at_least(0), default=30,
+            help="days a tenant stays inactive before `tenantry tenants erase` may erase it"),
     Setting("AUDIT_RETENTION_DAYS", integer_at_least(1), default=400,
             help="days audit events are kept; `tenantry audit purge` deletes older ones"),
     # The database path in production (docs/operations.md, "Database connections").

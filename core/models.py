@@ -317,3 +317,16 @@ class PlatformAuditEvent(db.Model):
     # named tenant_id: this is a platform table, not one of a tenant's).
     about_tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     changes: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class TenantTombstone(db.Model):
+    """What is left of an erased tenant (core/tenant_erasure.py): its former id and slug, when,
+    and the receipt (rows deleted per table). No tenant data."""
+
+    __tablename__ = "tenant_tombstones"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # the tenant's
+    slug: Mapped[str] = mapped_column(String(63))
+    erased_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    erased_by: Mapped[str] = mapped_column(String(100))
+    receipt: Mapped[dict] = mapped_column(JSONB)

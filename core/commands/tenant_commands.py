@@ -1,4 +1,4 @@
-"""``tenantry tenants``: create, list, activate, deactivate and export tenants."""
+"""``tenantry tenants``: create, list, activate, deactivate, export and erase tenants."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from core.extensions import db
 
 @click.group("tenants")
 def tenants_group():
-    """Create, list, activate, deactivate and export tenants."""
+    """Create, list, activate, deactivate, export and erase tenants."""
 
 
 @tenants_group.command("create")
@@ -111,3 +111,43 @@ def tenants_export(slug, out, modules):
         fail(str(exc))
     rows = sum(table.rows for table in tables)
     click.echo(f"exported tenant {slug}: {len(tables)} tables, {rows} rows, to {out}")
+
+
+@tenants_group.command("erase")
+@click.argument("slug")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--yes", is_flag=True, help="Erase without asking (scripts).")
+@with_appcontext
+def tenants_erase(slug, dry_run, yes):
+    """Erase an inactive tenant (after TENANT_ERASURE_GRACE_DAYS): every row of it, in one
+    transaction, leaving a tombstone with the receipt. Export it first: this cannot be undone."""
+    from flask import current_app
+    from sqlalchemy import create_engine, pool
+
+    from core.errors import DomainError
+    from core.schema_migrations import migration_url
+    from core.tenant_erasure import erase, plan_erasure
+
+    app = current_app._get_current_object()
+    engine = create_engine(migration_url(app), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            plan = plan_erasure(app, connection, slug)
+    except DomainError as exc:
+        fail(exc.message)
+    finally:
+        engine.dispose()
+    verb = "would delete" if dry_run else "will delete"
+    click.echo(f"erasing tenant {slug} {verb} {plan.rows} row(s) and the tenant:")
+    for table, rows in plan.tables.items():
+        if rows:
+            click.echo(f"  {table:32} {rows}")
+    if dry_run:
+        return
+    if not yes and not click.confirm("Erase the tenant and all its data? This cannot be undone"):
+        fail("nothing erased")
+    try:
+        done = erase(app, slug, migration_url(app), actor="cli")
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(f"erased tenant {slug}: {done.rows} row(s) deleted; tombstone {done.tenant_id}")

@@ -30,6 +30,7 @@ EXPECTED = {
     "login_throttle": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "rate_limit_counters": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "platform_audit_events": {"SELECT", "INSERT"},
+    "tenant_tombstones": {"SELECT"},
 }
 
 
