@@ -95,6 +95,7 @@ def tenants_export(slug, out, modules):
     from flask import current_app
 
     from core.app_state import app_state
+    from core.audit import record_audit, record_platform_audit
     from core.models import Tenant
     from core.tenant_export import export_tenant
 
@@ -110,6 +111,14 @@ def tenants_export(slug, out, modules):
     except ValueError as exc:
         fail(str(exc))
     rows = sum(table.rows for table in tables)
+    # Who took the tenant's data out, and what: in its audit log and the platform's.
+    receipt = {"modules": sorted(modules) or "all", "rows": rows,
+               "tables": {table.name: table.rows for table in tables}}
+    record_audit(tenant.id, "tenant.exported", target_type="tenant", target_id=tenant.id,
+                 after=receipt)
+    record_platform_audit("tenant.exported", target_type="tenant", target_id=tenant.id,
+                          tenant_id=tenant.id, after=receipt)
+    db.session.commit()
     click.echo(f"exported tenant {slug}: {len(tables)} tables, {rows} rows, to {out}")
 
 
