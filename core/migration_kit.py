@@ -144,6 +144,26 @@ def grant_execute_to_app_roles(function_signature: str) -> None:
         $$""")
 
 
+def revoke_from_app_roles(table: str, privileges: str) -> None:
+    """Take ``privileges`` (e.g. ``"UPDATE, DELETE, TRUNCATE"``) on ``table`` from every app
+    role (found as in ``grant_execute_to_app_roles``): setup-db's default privileges grant them
+    all four on every new table."""
+    op.execute(f"""
+        DO $$
+        DECLARE role_name text;
+        BEGIN
+            FOR role_name IN
+                SELECT r.rolname FROM pg_roles r
+                 WHERE r.rolname <> current_user AND NOT r.rolsuper
+                   AND r.rolname NOT LIKE 'pg\\_%'
+                   AND has_table_privilege(r.oid, current_schema() || '.tenants', 'SELECT')
+            LOOP
+                EXECUTE format('REVOKE {privileges} ON {table} FROM %I', role_name);
+            END LOOP;
+        END
+        $$""")
+
+
 def _is_tenant_reference(constraint: sa.ForeignKeyConstraint) -> bool:
     """A composite foreign key on ``tenant_id`` to another tenant table."""
     return "tenant_id" in constraint.column_keys and len(constraint.column_keys) > 1

@@ -279,8 +279,22 @@ class LedgerEntry(TenantMixin, db.Model):
     recorded_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
 
 
-class AuditEvent(TenantMixin, db.Model):
-    """Who did what to the tenant, when and from where (core/audit.py). Append-only."""
+class AuditColumns:
+    """What every audit event records (core/audit.py): who, when, from where, what, on what."""
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(100))
+    changes: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class AuditEvent(TenantMixin, AuditColumns, db.Model):
+    """Who did what to the tenant, when and from where. Append-only."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
@@ -288,35 +302,16 @@ class AuditEvent(TenantMixin, db.Model):
         Index("ix_audit_events_tenant_id_occurred_at", "tenant_id", "occurred_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(100))
-    client_address: Mapped[str | None] = mapped_column(String(64))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(60))
-    target_type: Mapped[str] = mapped_column(String(40))
-    target_id: Mapped[str | None] = mapped_column(String(100))
-    changes: Mapped[dict | None] = mapped_column(JSONB)
 
-
-class PlatformAuditEvent(db.Model):
+class PlatformAuditEvent(AuditColumns, db.Model):
     """A platform operator's action (tenants, the module registry, templates). Append-only."""
 
     __tablename__ = "platform_audit_events"
     __table_args__ = (Index("ix_platform_audit_events_occurred_at", "occurred_at"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(100))
-    client_address: Mapped[str | None] = mapped_column(String(64))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(60))
-    target_type: Mapped[str] = mapped_column(String(40))
-    target_id: Mapped[str | None] = mapped_column(String(100))
     # The tenant acted on, if any (no foreign key: the record outlives an erased tenant; not
     # named tenant_id: this is a platform table, not one of a tenant's).
     about_tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    changes: Mapped[dict | None] = mapped_column(JSONB)
 
 
 class TenantTombstone(db.Model):

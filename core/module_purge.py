@@ -19,13 +19,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from core.app_state import app_state
 from core.audit import audit_statement, platform_audit_statement
 from core.errors import Conflict, NotFound
 from core.extensions import db
+from core.owner_session import owner_connection
 from core.tenant_export import tables_by_module
 
 
@@ -93,22 +94,18 @@ def plan_purge(app, connection: Connection, tenant_id: uuid.UUID, key: str) -> P
     return plan
 
 
-def purge(app, tenant_id: uuid.UUID, key: str, migration_url: str) -> PurgePlan:
+def purge(app, tenant_id: uuid.UUID, key: str) -> PurgePlan:
     """Delete what ``plan_purge`` lists, in one owner-role transaction; returns the plan."""
-    engine = create_engine(migration_url, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            plan = plan_purge(app, connection, tenant_id, key)
-            connection.execute(text("SELECT set_config('tenantry.erasure', 'on', true)"))
-            for table in plan.tables:
-                connection.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"),  # noqa: S608
-                                   {"t": tenant_id})
-            for chain in plan.ledger_entries:
-                connection.execute(text("DELETE FROM ledger_entries WHERE tenant_id = :t "
-                                        "AND chain = :c"), {"t": tenant_id, "c": chain})
-            _record(connection, plan)
-    finally:
-        engine.dispose()
+    with owner_connection() as connection:
+        plan = plan_purge(app, connection, tenant_id, key)
+        connection.execute(text("SELECT set_config('tenantry.erasure', 'on', true)"))
+        for table in plan.tables:
+            connection.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"),  # noqa: S608
+                               {"t": tenant_id})
+        for chain in plan.ledger_entries:
+            connection.execute(text("DELETE FROM ledger_entries WHERE tenant_id = :t "
+                                    "AND chain = :c"), {"t": tenant_id, "c": chain})
+        _record(connection, plan)
     return plan
 
 

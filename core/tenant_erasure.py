@@ -20,13 +20,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, insert, pool, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 
 from core.audit import platform_audit_statement
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.models import TenantTombstone
+from core.owner_session import owner_connection
 from core.schema_migrations import deployment_tables
 
 
@@ -72,24 +73,20 @@ def plan_erasure(app, connection: Connection, slug: str) -> ErasurePlan:
     return plan
 
 
-def erase(app, slug: str, migration_url: str, actor: str) -> ErasurePlan:
+def erase(app, slug: str, actor: str) -> ErasurePlan:
     """Delete what ``plan_erasure`` lists, and the tenant, in one owner-role transaction."""
-    engine = create_engine(migration_url, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            plan = plan_erasure(app, connection, slug)
-            for setting in ("tenantry.erasure", "tenantry.audit_retention_purge"):
-                connection.execute(text("SELECT set_config(:s, 'on', true)"), {"s": setting})
-            for table in plan.tables:
-                connection.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"),  # noqa: S608
-                                   {"t": plan.tenant_id})
-            connection.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": plan.tenant_id})
-            connection.execute(insert(TenantTombstone).values(
-                id=plan.tenant_id, slug=slug, erased_at=datetime.now(UTC), erased_by=actor,
-                receipt=plan.receipt()))
-            connection.execute(platform_audit_statement(
-                "tenant.erased", target_type="tenant", target_id=plan.tenant_id,
-                tenant_id=plan.tenant_id, after=plan.receipt()))
-    finally:
-        engine.dispose()
+    with owner_connection() as connection:
+        plan = plan_erasure(app, connection, slug)
+        for setting in ("tenantry.erasure", "tenantry.audit_retention_purge"):
+            connection.execute(text("SELECT set_config(:s, 'on', true)"), {"s": setting})
+        for table in plan.tables:
+            connection.execute(text(f"DELETE FROM {table} WHERE tenant_id = :t"),  # noqa: S608
+                               {"t": plan.tenant_id})
+        connection.execute(text("DELETE FROM tenants WHERE id = :t"), {"t": plan.tenant_id})
+        connection.execute(insert(TenantTombstone).values(
+            id=plan.tenant_id, slug=slug, erased_at=datetime.now(UTC), erased_by=actor,
+            receipt=plan.receipt()))
+        connection.execute(platform_audit_statement(
+            "tenant.erased", target_type="tenant", target_id=plan.tenant_id,
+            tenant_id=plan.tenant_id, after=plan.receipt()))
     return plan

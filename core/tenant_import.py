@@ -37,9 +37,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     Table,
-    create_engine,
     insert,
-    pool,
     text,
 )
 from sqlalchemy import Uuid as UuidType
@@ -48,6 +46,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from core.audit import audit_statement, platform_audit_statement
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
+from core.owner_session import owner_connection
 from core.tenant_export import FORMAT, SKIPPED_COLUMNS, VERSION, tables_by_module
 from core.tenant_lifecycle import validate_slug
 
@@ -119,8 +118,8 @@ def _rows(table: Table, path: Path, tenant_id: uuid.UUID):
             yield values
 
 
-def import_tenant(app, folder: Path, *, slug: str, name: str | None, migration_url: str,
-                  owner_email: str, owner_password_hash: str) -> tuple[uuid.UUID, dict]:
+def import_tenant(app, folder: Path, *, slug: str, name: str | None, owner_email: str,
+                  owner_password_hash: str) -> tuple[uuid.UUID, dict]:
     """Create tenant ``slug`` from the bundle in ``folder``; ``owner_email`` names an owner of
     the bundle, who gets ``owner_password_hash`` (the others set theirs later). Returns the new
     tenant's id and the rows imported per table."""
@@ -130,47 +129,43 @@ def import_tenant(app, folder: Path, *, slug: str, name: str | None, migration_u
     order = [table for table in db.metadata.sorted_tables
              if table.name in manifest["tables"] and table.name not in NOT_IMPORTED]
     counts: dict[str, int] = {}
-    engine = create_engine(migration_url, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            if connection.execute(text("SELECT 1 FROM tenants WHERE slug = :s"),
-                                  {"s": slug}).first():
-                raise Conflict(f"a tenant '{slug}' already exists")
-            connection.execute(text("SELECT set_config('tenantry.import', 'on', true)"))
-            connection.execute(text(
-                "INSERT INTO tenants (id, slug, name, status) VALUES (:i, :s, :n, 'active')"),
-                {"i": tenant_id, "s": slug, "n": name or manifest["tenant"]["name"]})
-            for table in order:
-                counts[table.name] = 0
-                path = folder / manifest["tables"][table.name]["file"]
-                batch: list[dict] = []
-                for values in _rows(table, path, tenant_id):
-                    batch.append(values)
-                    if len(batch) == BATCH:
-                        connection.execute(insert(table), batch)
-                        counts[table.name] += len(batch)
-                        batch = []
-                if batch:
+    with owner_connection() as connection:
+        if connection.execute(text("SELECT 1 FROM tenants WHERE slug = :s"),
+                              {"s": slug}).first():
+            raise Conflict(f"a tenant '{slug}' already exists")
+        connection.execute(text("SELECT set_config('tenantry.import', 'on', true)"))
+        connection.execute(text(
+            "INSERT INTO tenants (id, slug, name, status) VALUES (:i, :s, :n, 'active')"),
+            {"i": tenant_id, "s": slug, "n": name or manifest["tenant"]["name"]})
+        for table in order:
+            counts[table.name] = 0
+            path = folder / manifest["tables"][table.name]["file"]
+            batch: list[dict] = []
+            for values in _rows(table, path, tenant_id):
+                batch.append(values)
+                if len(batch) == BATCH:
                     connection.execute(insert(table), batch)
                     counts[table.name] += len(batch)
-            owner = connection.execute(text(
-                "UPDATE users SET password_hash = :h WHERE tenant_id = :t AND email = :e "
-                "AND role = 'owner' AND active RETURNING id"),
-                {"h": owner_password_hash, "t": tenant_id, "e": owner_email.strip().lower()}
-            ).first()
-            if owner is None:
-                raise Unprocessable("no such owner in the bundle", {"owner_email": [
-                    "must be the e-mail of an active owner of the exported tenant"]})
-            receipt = {"from": manifest["tenant"], "exported_at": manifest["exported_at"],
-                       "tables": counts, "not_imported": sorted(NOT_IMPORTED),
-                       "skipped_columns": {k: sorted(v) for k, v in SKIPPED_COLUMNS.items()}}
-            connection.execute(audit_statement(tenant_id, "tenant.imported",
-                                               target_type="tenant", target_id=tenant_id,
-                                               after=receipt))
-            connection.execute(platform_audit_statement(
-                "tenant.imported", target_type="tenant", target_id=tenant_id,
-                tenant_id=tenant_id, after=receipt))
-    finally:
-        engine.dispose()
+                    batch = []
+            if batch:
+                connection.execute(insert(table), batch)
+                counts[table.name] += len(batch)
+        owner = connection.execute(text(
+            "UPDATE users SET password_hash = :h WHERE tenant_id = :t AND email = :e "
+            "AND role = 'owner' AND active RETURNING id"),
+            {"h": owner_password_hash, "t": tenant_id, "e": owner_email.strip().lower()}
+        ).first()
+        if owner is None:
+            raise Unprocessable("no such owner in the bundle", {"owner_email": [
+                "must be the e-mail of an active owner of the exported tenant"]})
+        receipt = {"from": manifest["tenant"], "exported_at": manifest["exported_at"],
+                   "tables": counts, "not_imported": sorted(NOT_IMPORTED),
+                   "skipped_columns": {k: sorted(v) for k, v in SKIPPED_COLUMNS.items()}}
+        connection.execute(audit_statement(tenant_id, "tenant.imported",
+                                           target_type="tenant", target_id=tenant_id,
+                                           after=receipt))
+        connection.execute(platform_audit_statement(
+            "tenant.imported", target_type="tenant", target_id=tenant_id,
+            tenant_id=tenant_id, after=receipt))
     return tenant_id, counts
 

@@ -9,8 +9,6 @@ deleted in the platform audit log, in the same transaction.
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -25,15 +23,15 @@ def audit_group():
 @with_appcontext
 def audit_purge():
     """Delete audit events older than AUDIT_RETENTION_DAYS, for every tenant (run it daily)."""
-    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy import text
 
-    from core.schema_migrations import migration_url
+    from core.audit import platform_audit_statement
+    from core.commands import fail
+    from core.owner_session import OwnerRoleMissing, owner_connection
 
-    app = current_app._get_current_object()
-    days = app.config["AUDIT_RETENTION_DAYS"]
-    engine = create_engine(migration_url(app), poolclass=pool.NullPool)
+    days = current_app.config["AUDIT_RETENTION_DAYS"]
     try:
-        with engine.begin() as connection:
+        with owner_connection() as connection:
             connection.execute(text("SELECT set_config('tenantry.audit_retention_purge', 'on', "
                                     "true)"))
             deleted = {}
@@ -42,14 +40,11 @@ def audit_purge():
                     f"DELETE FROM {table} "  # noqa: S608 - a fixed table name
                     "WHERE occurred_at < now() - make_interval(days => :days)"),
                     {"days": days}).rowcount
-            connection.execute(text(
-                "INSERT INTO platform_audit_events (id, occurred_at, actor, action, "
-                "target_type, changes) VALUES (gen_random_uuid(), now(), 'cli', "
-                "'audit.purged', 'audit_log', CAST(:changes AS jsonb))"),
-                {"changes": json.dumps({"after": {
+            connection.execute(platform_audit_statement(
+                "audit.purged", target_type="audit_log", after={
                     "retention_days": days, "tenant_events": deleted["audit_events"],
-                    "platform_events": deleted["platform_audit_events"]}})})
-    finally:
-        engine.dispose()
+                    "platform_events": deleted["platform_audit_events"]}))
+    except OwnerRoleMissing as exc:
+        fail(str(exc))
     click.echo(f"audit events purged: {deleted['audit_events']} tenant, "
                f"{deleted['platform_audit_events']} platform (older than {days} days)")

@@ -68,10 +68,12 @@ def ledger_verify(slug, chain_name):
 
 
 def _echo(slug: str, report) -> None:
+    from core.ledger import TENANT_WIDE
+
     if not report.scopes and not report.unchained:
         click.echo(f"tenant {slug}: {report.chain}: empty")
     for scope in report.scopes:
-        where = "" if scope.scope_id.int == 0 else f" [{scope.scope_id}]"
+        where = "" if scope.scope_id == TENANT_WIDE else f" [{scope.scope_id}]"
         if scope.ok:
             click.echo(f"tenant {slug}: {report.chain}{where}: {scope.entries} entries ok, "
                        f"head {scope.head_hash}")

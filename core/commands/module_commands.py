@@ -49,28 +49,27 @@ def modules_purge(slug, key, dry_run, yes):
     count first, then all of it in one transaction, recorded in the audit logs. Export first
     (tenantry tenants export SLUG --module KEY): a purge cannot be undone."""
     from flask import current_app
-    from sqlalchemy import create_engine, pool, select
+    from sqlalchemy import select
 
     from core.commands import fail
     from core.errors import DomainError
     from core.extensions import db
     from core.models import Tenant
     from core.module_purge import plan_purge, purge
-    from core.schema_migrations import migration_url
+    from core.owner_session import OwnerRoleMissing, owner_connection
 
     app = current_app._get_current_object()
     tenant_id = db.session.execute(select(Tenant.id).where(Tenant.slug == slug)).scalar()
     db.session.rollback()
     if tenant_id is None:
         fail(f"no tenant '{slug}'")
-    engine = create_engine(migration_url(app), poolclass=pool.NullPool)
     try:
-        with engine.connect() as connection:
+        with owner_connection() as connection:  # the dry run writes nothing
             plan = plan_purge(app, connection, tenant_id, key)
     except DomainError as exc:
         fail(exc.message)
-    finally:
-        engine.dispose()
+    except OwnerRoleMissing as exc:
+        fail(str(exc))
     verb = "would delete" if dry_run else "will delete"
     click.echo(f"purge of module {key} for tenant {slug} {verb} {plan.rows} row(s):")
     for table, rows in plan.tables.items():
@@ -82,7 +81,7 @@ def modules_purge(slug, key, dry_run, yes):
     if not yes and not click.confirm("Delete all of it? This cannot be undone"):
         fail("nothing deleted")
     try:
-        done = purge(app, tenant_id, key, migration_url(app))
+        done = purge(app, tenant_id, key)
     except DomainError as exc:  # something changed since the dry run above
         fail(exc.message)
     click.echo(f"purged: {done.rows} row(s) deleted in one transaction; the receipt is in the "

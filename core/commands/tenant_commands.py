@@ -132,21 +132,19 @@ def tenants_erase(slug, dry_run, yes):
     """Erase an inactive tenant (after TENANT_ERASURE_GRACE_DAYS): every row of it, in one
     transaction, leaving a tombstone with the receipt. Export it first: this cannot be undone."""
     from flask import current_app
-    from sqlalchemy import create_engine, pool
 
     from core.errors import DomainError
-    from core.schema_migrations import migration_url
+    from core.owner_session import OwnerRoleMissing, owner_connection
     from core.tenant_erasure import erase, plan_erasure
 
     app = current_app._get_current_object()
-    engine = create_engine(migration_url(app), poolclass=pool.NullPool)
     try:
-        with engine.connect() as connection:
+        with owner_connection() as connection:  # the dry run writes nothing
             plan = plan_erasure(app, connection, slug)
     except DomainError as exc:
         fail(exc.message)
-    finally:
-        engine.dispose()
+    except OwnerRoleMissing as exc:
+        fail(str(exc))
     verb = "would delete" if dry_run else "will delete"
     click.echo(f"erasing tenant {slug} {verb} {plan.rows} row(s) and the tenant:")
     for table, rows in plan.tables.items():
@@ -157,7 +155,7 @@ def tenants_erase(slug, dry_run, yes):
     if not yes and not click.confirm("Erase the tenant and all its data? This cannot be undone"):
         fail("nothing erased")
     try:
-        done = erase(app, slug, migration_url(app), actor="cli")
+        done = erase(app, slug, actor="cli")
     except DomainError as exc:
         fail(exc.message)
     click.echo(f"erased tenant {slug}: {done.rows} row(s) deleted; tombstone {done.tenant_id}")
@@ -179,7 +177,7 @@ def tenants_import(folder, slug, name, owner_email, owner_password):
 
     from core.auth.passwords import hash_password
     from core.errors import DomainError
-    from core.schema_migrations import migration_url
+    from core.owner_session import OwnerRoleMissing
     from core.tenant_import import import_tenant
 
     if not owner_password:
@@ -188,8 +186,10 @@ def tenants_import(folder, slug, name, owner_email, owner_password):
     app = current_app._get_current_object()
     try:
         tenant_id, counts = import_tenant(
-            app, folder, slug=slug, name=name, migration_url=migration_url(app),
-            owner_email=owner_email, owner_password_hash=hash_password(owner_password))
+            app, folder, slug=slug, name=name, owner_email=owner_email,
+            owner_password_hash=hash_password(owner_password))
+    except OwnerRoleMissing as exc:
+        fail(str(exc))
     except DomainError as exc:
         details = "; ".join(f"{key}: {', '.join(map(str, value))}"
                             for key, value in (exc.errors or {}).items())

@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from core.migration_kit import create_tenant_table, disable_tenant_rls, tenant_id_column
+from core.migration_kit import (
+    create_tenant_table,
+    disable_tenant_rls,
+    revoke_from_app_roles,
+    tenant_id_column,
+)
 
 revision = "c0a1f0000009"
 down_revision = "c0a1f0000008"
@@ -36,21 +41,6 @@ END
 $$
 """
 
-APP_ROLES = """
-    DO $$
-    DECLARE r text;
-    BEGIN
-        FOR r IN
-            SELECT rolname FROM pg_roles
-             WHERE rolname <> current_user AND NOT rolsuper AND rolname NOT LIKE 'pg\\_%'
-               AND has_table_privilege(oid, current_schema() || '.tenants', 'SELECT')
-        LOOP
-            EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM %I', r);
-        END LOOP;
-    END
-    $$"""
-
-
 def _columns():
     return [
         sa.Column("id", pg.UUID(as_uuid=True), nullable=False),
@@ -67,7 +57,7 @@ def _columns():
 
 
 def _guard(table):
-    op.execute(APP_ROLES.format(table=table))
+    revoke_from_app_roles(table, "UPDATE, DELETE, TRUNCATE")
     op.execute(f"CREATE TRIGGER {table}_guard BEFORE UPDATE OR DELETE ON {table} "
                "FOR EACH ROW EXECUTE FUNCTION tenantry_audit_guard()")
     op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "

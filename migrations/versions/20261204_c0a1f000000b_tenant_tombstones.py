@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-from core.migration_kit import make_append_only
+from core.migration_kit import make_append_only, revoke_from_app_roles
 
 revision = "c0a1f000000b"
 down_revision = "c0a1f000000a"
@@ -32,19 +32,7 @@ def upgrade():
         sa.Column("receipt", pg.JSONB(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenant_tombstones")),
     )
-    op.execute("""
-        DO $$
-        DECLARE r text;
-        BEGIN
-            FOR r IN
-                SELECT rolname FROM pg_roles
-                 WHERE rolname <> current_user AND NOT rolsuper AND rolname NOT LIKE 'pg\\_%'
-                   AND has_table_privilege(oid, current_schema() || '.tenants', 'SELECT')
-            LOOP
-                EXECUTE format('REVOKE INSERT ON tenant_tombstones FROM %I', r);
-            END LOOP;
-        END
-        $$""")
+    revoke_from_app_roles("tenant_tombstones", "INSERT")
     make_append_only("tenant_tombstones")
 
 

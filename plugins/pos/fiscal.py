@@ -73,7 +73,10 @@ def settings_row(tenant_id: uuid.UUID) -> PosSettings | None:
 
 def provider_name(tenant_id: uuid.UUID) -> str:
     """The tenant's row, else the deployment's CASH_REGISTER_PROVIDER, else ``mock``."""
-    row = settings_row(tenant_id)
+    return _provider_of(settings_row(tenant_id))
+
+
+def _provider_of(row: PosSettings | None) -> str:
     if row is not None and row.cash_register_provider:
         return row.cash_register_provider
     return current_app.config.get("CASH_REGISTER_PROVIDER") or DEFAULT_PROVIDER
@@ -228,17 +231,13 @@ def _transactional(provider: Any) -> bool:
     return bool(getattr(provider, "transactional", False))
 
 
-def fiscal_mode(tenant_id: uuid.UUID) -> str:
-    row = settings_row(tenant_id)
-    return row.fiscal_mode if row is not None else DEFAULT_MODE
-
-
 def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
               document_id: uuid.UUID, payload: dict[str, Any]) -> FiscalRecord | None:
     """Write the document's outbox record in its transaction (none when the tenant's fiscal
     mode is off); an outside provider hears of it after the commit, a transactional one (the
     mock) at once, in a savepoint."""
-    mode = fiscal_mode(tenant_id)
+    row = settings_row(tenant_id)  # one read for the mode and the provider
+    mode = row.fiscal_mode if row is not None else DEFAULT_MODE
     if mode == "off":
         return None
     record = FiscalRecord(tenant_id=tenant_id, id=uuid.uuid4(), register_id=register.id,
@@ -247,7 +246,7 @@ def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
                           created_at=datetime.now(UTC), next_attempt_at=datetime.now(UTC))
     db.session.add(record)
     db.session.flush()
-    name = provider_name(tenant_id)
+    name = _provider_of(row)
     if _transactional(providers().get(name)):
         # In this transaction, each record in a savepoint (_attempt): the device's journal
         # and the document are kept together or not at all.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from core.sdk import Unprocessable, call_if_enabled
+from core.sdk import Unprocessable, call_if_enabled, module_state
 
 
 def post_stock_moves(tenant_id: uuid.UUID, moves: list[dict[str, Any]],
@@ -27,7 +27,11 @@ def post_stock_moves(tenant_id: uuid.UUID, moves: list[dict[str, Any]],
 
 
 def balances_below_zero(tenant_id: uuid.UUID, posted: list[dict[str, Any]]) -> list[dict]:
-    """The balances the posted moves left below zero (the tenant allows negative stock)."""
+    """The balances the posted moves left below zero. Only a tenant whose stock allows
+    negative balances can have any (stock refuses the move otherwise): no query for the
+    others, which is most sales."""
+    if not posted or not module_state(tenant_id, "stock").features.get("allow_negative_stock"):
+        return []
     below = []
     for location_id in sorted({move["location_id"] for move in posted}, key=str):
         products = sorted({m["product_id"] for m in posted if m["location_id"] == location_id},
