@@ -121,13 +121,10 @@ def drop_enum_if_present(name: str) -> None:
         $$""")
 
 
-def grant_execute_to_app_roles(function_signature: str) -> None:
-    """Let the app role call a SECURITY DEFINER look-up function, and nobody else.
-
-    Migrations do not know the app role's name; it is the role that may read the ``tenants``
-    table without owning it (the grant comes from setup-db's default privileges).
-    """
-    op.execute(f"REVOKE ALL ON FUNCTION {function_signature} FROM PUBLIC")
+def _for_each_app_role(statement: str) -> None:
+    """Run ``statement`` (a ``format`` template whose ``%I`` is the role) for every app role:
+    the roles that may read the ``tenants`` table without owning it (migrations do not know
+    the app role's name; its grants come from setup-db's default privileges)."""
     op.execute(f"""
         DO $$
         DECLARE role_name text;
@@ -138,30 +135,22 @@ def grant_execute_to_app_roles(function_signature: str) -> None:
                    AND r.rolname NOT LIKE 'pg\\_%'
                    AND has_table_privilege(r.oid, current_schema() || '.tenants', 'SELECT')
             LOOP
-                EXECUTE format('GRANT EXECUTE ON FUNCTION {function_signature} TO %I', role_name);
+                EXECUTE format('{statement}', role_name);
             END LOOP;
         END
         $$""")
+
+
+def grant_execute_to_app_roles(function_signature: str) -> None:
+    """Let the app role call a SECURITY DEFINER look-up function, and nobody else."""
+    op.execute(f"REVOKE ALL ON FUNCTION {function_signature} FROM PUBLIC")
+    _for_each_app_role(f"GRANT EXECUTE ON FUNCTION {function_signature} TO %I")
 
 
 def revoke_from_app_roles(table: str, privileges: str) -> None:
     """Take ``privileges`` (e.g. ``"UPDATE, DELETE, TRUNCATE"``) on ``table`` from every app
-    role (found as in ``grant_execute_to_app_roles``): setup-db's default privileges grant them
-    all four on every new table."""
-    op.execute(f"""
-        DO $$
-        DECLARE role_name text;
-        BEGIN
-            FOR role_name IN
-                SELECT r.rolname FROM pg_roles r
-                 WHERE r.rolname <> current_user AND NOT r.rolsuper
-                   AND r.rolname NOT LIKE 'pg\\_%'
-                   AND has_table_privilege(r.oid, current_schema() || '.tenants', 'SELECT')
-            LOOP
-                EXECUTE format('REVOKE {privileges} ON {table} FROM %I', role_name);
-            END LOOP;
-        END
-        $$""")
+    role: setup-db's default privileges grant them all four on every new table."""
+    _for_each_app_role(f"REVOKE {privileges} ON {table} FROM %I")
 
 
 def _is_tenant_reference(constraint: sa.ForeignKeyConstraint) -> bool:
