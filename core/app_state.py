@@ -62,6 +62,8 @@ class TenantryState:
     guards: dict[str, str] = field(default_factory=dict)
     # core.console: the console's blueprints, navigation, tiles and settings panels.
     console: ConsoleState | None = None
+    # core.webhooks.events: event type -> (module key, WebhookEvent), built on first use.
+    webhook_events: dict[str, Any] | None = None
     # Objects a plugin keeps per app (e.g. the reports catalogue), under its module key.
     plugin_objects: dict[str, Any] = field(default_factory=dict)
 

@@ -32,10 +32,12 @@ def register_commands(app: Flask) -> None:
     from core.commands.scale_out_commands import scale_out_group
     from core.commands.serve_command import serve_command
     from core.commands.tenant_commands import tenants_group
+    from core.commands.webhook_commands import webhooks_group
 
     for command in (migrate_all_command, setup_db_command, serve_command, tenants_group,
                     modules_group, bootstrap_command, idempotency_group,
-                    platform_admins_group, scale_out_group, ledger_group, audit_group):
+                    platform_admins_group, scale_out_group, ledger_group, audit_group,
+                    webhooks_group):
         app.cli.add_command(command)
     # Flask-Migrate's `db` (added by init_schema), with `revision --module KEY`.
     if "db" in app.cli.commands:

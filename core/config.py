@@ -12,6 +12,7 @@ generated values kept in ``instance/`` so that they survive restarts.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -108,6 +109,27 @@ def flag(value: Any) -> bool:
     if text in {"0", "false", "no", "off"}:
         return False
     raise ValueError("must be true or false")
+
+
+def networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``"127.0.0.1/32, 10.0.0.0/8"``: address ranges (CIDR), e.g. private ranges that webhook
+    deliveries may reach (core/webhooks/targets.py)."""
+    try:
+        return tuple(ipaddress.ip_network(str(item), strict=False) for item in _csv(value))
+    except ValueError as exc:
+        raise ValueError(f"must be comma-separated address ranges (10.0.0.0/8): {exc}") from None
+
+
+def seconds_schedule(value: Any) -> tuple[int, ...]:
+    """``"5,300,1800"``: waits in seconds before each retry (at least one)."""
+    items = value if isinstance(value, list | tuple) else _csv(value)
+    try:
+        waits = tuple(int(item) for item in items)
+    except ValueError:
+        raise ValueError("must be whole seconds separated by commas") from None
+    if not waits or min(waits) < 0:
+        raise ValueError("must list at least one wait, none negative")
+    return waits
 
 
 QUOTA_KINDS = ("tenant", "api_key", "user")
@@ -237,6 +259,16 @@ SETTINGS: tuple[Setting, ...] = (
             help="hours a console sign-in lasts (logout ends it at once)"),
     Setting("METRICS_TOKEN", _secret, secret=True,
             help="bearer token /metrics requires when set"),
+    Setting("WEBHOOK_SIGNING_KEY", _secret, secret=True,
+            help="key every webhook endpoint's signing secret is derived from (webhooks are "
+                 "refused until it is set)"),
+    Setting("WEBHOOK_ALLOWED_NETWORKS", networks, default=(),
+            help="private/loopback ranges webhook deliveries may reach (none by default)"),
+    Setting("WEBHOOK_RETRY_SCHEDULE", seconds_schedule,
+            default=seconds_schedule("5,300,1800,7200,18000,36000,36000"),
+            help="seconds before each retry of a failed delivery; then it is dead"),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", integer_at_least(1), default=10,
+            help="seconds a receiver has to answer one delivery"),
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -157,6 +157,22 @@ def tenantry_console_pages(app):
 
 
 # ---------------------------------------------------------------------------------------------
+# Webhooks (core/webhooks, docs/webhooks.md)
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def tenantry_webhook_events():
+    """Return the webhook event types this module sends: a list of ``core.sdk.WebhookEvent``
+    whose ``type`` starts with the module key and a dot (``pos.receipt.created``).
+
+    Called once per app, the first time the catalogue is needed. Tenants subscribe endpoints
+    to these types; the module queues one with ``core.sdk.emit_webhook_event`` in the
+    transaction of the change it reports (an undeclared type raises ValueError).
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Reports (an SDK-level extension point: core/report_definitions.py)
 # ---------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     LargeBinary,
     Numeric,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -325,3 +326,62 @@ class TenantTombstone(db.Model):
     erased_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
     erased_by: Mapped[str] = mapped_column(String(100))
     receipt: Mapped[dict] = mapped_column(JSONB)
+
+
+class WebhookEndpoint(TenantMixin, TimestampMixin, db.Model):
+    """A URL the tenant subscribed to events (core/webhooks). No secret is stored: it is
+    derived from ``WEBHOOK_SIGNING_KEY``, the endpoint and ``secret_generation``
+    (core/webhooks/signing.py); rotating bumps the generation, and the previous one keeps
+    signing too until ``previous_secret_until``."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), server_default="")
+    # Empty: every event type.
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(80)), server_default="{}")
+    enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    secret_generation: Mapped[int] = mapped_column(server_default=text("1"))
+    previous_secret_until: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class WebhookDelivery(TenantMixin, db.Model):
+    """One message for one endpoint: the exact body sent (a replay sends these bytes again,
+    under the same ``message_id``), where it stands in the retry schedule, and how the last
+    attempt went. ``position`` orders an endpoint's messages (they go out one at a time, in
+    that order)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "endpoint_id"],
+                             ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "replay_of"],
+                             ["webhook_deliveries.tenant_id", "webhook_deliveries.id"]),
+        Index("ix_webhook_deliveries_queue", "tenant_id", "endpoint_id", "position",
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_webhook_deliveries_due", "next_attempt_at",
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_webhook_deliveries_tenant_id_position", "tenant_id", "position"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
+    position: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    message_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), server_default="pending")
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    last_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None]
+    replay_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -22,6 +22,7 @@ from core.install_states import refuse_if_not_loaded
 from core.models import ModuleRecord, TenantModule
 from core.plugins import Module, PluginRegistry
 from core.rls import tenant_context
+from core.webhooks.events import emit_event
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def _enable(tenant_id: uuid.UUID, key: str, features: dict[str, Any] | None, *,
             registry().hook.tenantry_module_enabled(
                 tenant_id=tenant_id, module_key=enabled_key,
                 features=dict(toggles[enabled_key].features or {}))
+            emit_event(tenant_id, "module.enabled", {"module": enabled_key})
     _invalidate(tenant_id)
     return newly
 
@@ -180,6 +182,7 @@ def disable_module(tenant_id: uuid.UUID, key: str, *, by_platform: bool = False)
         toggle.enabled = False
         db.session.flush()
         registry().hook.tenantry_module_disabled(tenant_id=tenant_id, module_key=key)
+        emit_event(tenant_id, "module.disabled", {"module": key})
     _invalidate(tenant_id)
     return True
 

@@ -47,7 +47,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 # The version of the plugin SDK (core.sdk) this core provides, semantic: a name removed or
 # changed incompatibly raises the major version, a name added the minor (CHANGELOG.md). A
 # plugin states the range it was built for in ``Module.requires_core``.
-SDK_VERSION = "1.2.0"
+SDK_VERSION = "1.3.0"
 
 
 class PluginError(RuntimeError):

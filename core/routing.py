@@ -37,6 +37,7 @@ def _core_blueprints():
     from core.ledger_routes import blp as ledger_blp
     from core.platform import blp as platform_blp
     from core.settings_routes import blp as settings_blp
+    from core.webhooks.routes import blp as webhooks_blp
 
     return [
         (health_blp, GUARD_NONE, {}),
@@ -48,6 +49,7 @@ def _core_blueprints():
         (settings_blp, GUARD_TENANT, {}),
         (ledger_blp, GUARD_TENANT, {}),
         (audit_blp, GUARD_TENANT, {}),
+        (webhooks_blp, GUARD_TENANT, {}),
         (platform_blp, GUARD_PLATFORM, {}),
     ]
 

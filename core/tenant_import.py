@@ -50,7 +50,9 @@ from core.owner_session import owner_connection
 from core.tenant_export import FORMAT, SKIPPED_COLUMNS, VERSION, tables_by_module
 from core.tenant_lifecycle import validate_slug
 
-NOT_IMPORTED = {"api_keys"}  # credentials: issue new keys
+# Credentials (issue new keys), and webhook subscriptions: a copy must not start calling
+# the original tenant's receivers (its owner subscribes again).
+NOT_IMPORTED = {"api_keys", "webhook_endpoints", "webhook_deliveries"}
 # Not a hash at all, so no password ever matches it: imported users cannot sign in until set.
 UNUSABLE_HASH = "!imported: set a new password"
 BATCH = 500

@@ -81,6 +81,8 @@ from core.schemas import NON_ZERO, TRIMMED, FixedDecimal, money_field, quantity_
 from core.tenancy import feature, module_state
 from core.tenant_lifecycle import create_user as create_tenant_user
 from core.tenant_lifecycle import get_tenant
+from core.webhooks.events import WebhookEvent
+from core.webhooks.events import emit_event as emit_webhook_event
 
 # Grouped by what a plugin does with them (the order of docs/plugin-authoring.md), not sorted.
 __all__ = [  # noqa: RUF022
@@ -94,6 +96,8 @@ __all__ = [  # noqa: RUF022
     "SQLPage", "before_request_commit", "after_request_commit",
     # The audit log (core/audit.py): who did what, in the caller's transaction.
     "record_audit", "audit_changes",
+    # Webhooks (core/webhooks): the events a module declares and queues in its transaction.
+    "WebhookEvent", "emit_webhook_event",
     "Conflict", "DomainError", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).

@@ -4,7 +4,7 @@ reference, who opened it), at ClinCore's root paths and under ``/api/v1``.
 Hookimpls only. Opening a case is metered by billing (free tier: 402 when exhausted).
 """
 
-from core.sdk import Module, hookimpl, plugin_folder
+from core.sdk import Module, WebhookEvent, hookimpl, plugin_folder
 
 # Registration names of the one blueprint: ClinCore's /cases and Tenantry's /api/v1/cases.
 ROOT_NAME, V1_NAME = "cases", "cases_v1"
@@ -13,7 +13,7 @@ ROOT_NAME, V1_NAME = "cases", "cases_v1"
 @hookimpl
 def tenantry_module():
     return Module(key="cases", name="Clinical cases", version="1.0.0",
-                  requires_core=">=1.0,<2",
+                  requires_core=">=1.3,<2",
                   description="ClinCore's clinical cases: open, update and close cases with a "
                               "patient reference")
 
@@ -35,6 +35,14 @@ def tenantry_console_pages(app):
     from plugins.cases.console import blp
 
     return [blp]
+
+
+@hookimpl
+def tenantry_webhook_events():
+    return [WebhookEvent("cases.case.created", "A case was opened. data: id, title, status, "
+                                               "patient_ref, created_by, created_at"),
+            WebhookEvent("cases.case.closed", "A case was closed. data: id, title, status, "
+                                              "patient_ref, closed_at")]
 
 
 @hookimpl(optionalhook=True)

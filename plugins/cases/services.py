@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 
-from core.sdk import db, get_or_404
+from core.sdk import db, emit_webhook_event, get_or_404
 from plugins.cases.models import Case
 
 
@@ -23,6 +23,10 @@ def create_case(tenant_id: uuid.UUID, *, actor: str, title: str, description: st
                 closed_at=now if status == "closed" else None)
     db.session.add(case)
     db.session.flush()
+    emit_webhook_event(tenant_id, "cases.case.created", {
+        "id": case.id, "title": case.title, "status": case.status,
+        "patient_ref": case.patient_ref, "created_by": case.created_by,
+        "created_at": case.created_at})
     return case
 
 
@@ -52,4 +56,8 @@ def update_case(case: Case, changes: dict) -> Case:
     if case.status != previous_status:
         case.closed_at = datetime.now(UTC) if case.status == "closed" else None
     db.session.flush()
+    if case.status != previous_status and case.status == "closed":
+        emit_webhook_event(case.tenant_id, "cases.case.closed", {
+            "id": case.id, "title": case.title, "status": case.status,
+            "patient_ref": case.patient_ref, "closed_at": case.closed_at})
     return case

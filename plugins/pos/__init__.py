@@ -5,7 +5,15 @@ with cash/card payments and refunds, and the cash-register provider extension po
 Hookimpls only.
 """
 
-from core.sdk import LedgerChain, Module, Setting, hookimpl, plain_text, plugin_folder
+from core.sdk import (
+    LedgerChain,
+    Module,
+    Setting,
+    WebhookEvent,
+    hookimpl,
+    plain_text,
+    plugin_folder,
+)
 
 MODULE_KEY = "pos"
 
@@ -14,7 +22,7 @@ MODULE_KEY = "pos"
 def tenantry_module():
     return Module(
         key=MODULE_KEY, name="Point of sale", version="1.0.0", requires=("catalog", "sales"),
-        requires_core=">=1.2,<2",
+        requires_core=">=1.3,<2",
         # Made by migration po0a00000005 (docs/sales-and-pos.md, "Hash-chained records").
         ledger_chains=(
             LedgerChain("pos_receipts", "pos_receipts", "Receipts, per register",
@@ -66,6 +74,14 @@ def tenantry_pos_cash_register_providers():
     from plugins.pos.providers.unavailable import UnavailableProvider
 
     return [MockProvider(), UnavailableProvider()]
+
+
+@hookimpl
+def tenantry_webhook_events():
+    return [WebhookEvent("pos.receipt.refunded",
+                         "Goods and money were given back against a receipt. data: id, "
+                         "receipt_id, register_id, method, reason, total, created_at, lines "
+                         "(sales are sent as sales.sale.completed)")]
 
 
 @hookimpl

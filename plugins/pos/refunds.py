@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, text
 
-from core.sdk import Conflict, db, get_or_404
+from core.sdk import Conflict, db, emit_webhook_event, get_or_404
 from plugins.pos import fiscal, receipts, registers, shift_totals, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Refund, RefundLine
@@ -78,6 +78,12 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
                    "product_id": str(line.product_id), "quantity": str(line.quantity),
                    "amount": money_text(line.amount)} for line in refund.lines]})
     db.session.expire(refund, ["fiscal"])
+    emit_webhook_event(tenant_id, "pos.receipt.refunded", {
+        "id": refund.id, "receipt_id": receipt.id, "register_id": register.id,
+        "method": refund.method, "reason": refund.reason, "total": refund.total,
+        "created_at": refund.created_at,
+        "lines": [{"receipt_line_id": line.receipt_line_id, "product_id": line.product_id,
+                   "quantity": line.quantity, "amount": line.amount} for line in refund.lines]})
     return refund
 
 

@@ -6,7 +6,7 @@ extension point (``plugins/sales/hookspecs.py``). Prices are computed by
 Hookimpls only.
 """
 
-from core.sdk import Module, hookimpl, plugin_folder
+from core.sdk import Module, WebhookEvent, emit_webhook_event, hookimpl, plugin_folder
 
 MODULE_KEY = "sales"
 
@@ -15,7 +15,7 @@ MODULE_KEY = "sales"
 def tenantry_module():
     return Module(
         key=MODULE_KEY, name="Sales", version="1.0.0", requires=("catalog",),
-        requires_core=">=1.0,<2",
+        requires_core=">=1.3,<2",
         description="Customers, sales orders with discounts and tax, fulfilment from stock "
                     "and returns")
 
@@ -37,6 +37,20 @@ def tenantry_register_blueprints(app, api):
 @hookimpl
 def tenantry_migration_folder():
     return plugin_folder(__file__)
+
+
+@hookimpl
+def tenantry_webhook_events():
+    return [WebhookEvent("sales.sale.completed",
+                         "A sale was completed: a sales order fulfilled or a POS receipt. "
+                         "data: the sale (source, id, totals, lines), as the "
+                         "tenantry_sales_sale_completed hook describes it")]
+
+
+@hookimpl
+def tenantry_sales_sale_completed(tenant_id, sale, actor):
+    # Our own extension point, heard like any other plugin would: the webhook for every sale.
+    emit_webhook_event(tenant_id, "sales.sale.completed", sale)
 
 
 @hookimpl

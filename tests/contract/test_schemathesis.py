@@ -31,6 +31,8 @@ _IDS = "ids in the body must name rows of the tenant"
 _MODULES = "module keys must name installed plugins"
 _PERCENT = "a percentage discount is at most 100 (the limit depends on the discount's kind)"
 _EMPTY = "a change must change something: {} is refused"
+_WEBHOOK = ("a URL's host must resolve to public addresses (the SSRF guard); event types must "
+            "be declared ones")
 STATEFUL = {
     "POST /api/v1/platform/auth/password": _PASSWORD,
     "POST /api/v1/users/me/password": _PASSWORD,
@@ -48,6 +50,8 @@ STATEFUL = {
     "PATCH /api/v1/platform/templates/{key}": _MODULES,
     "PUT /api/v1/pos/settings": "the provider must be an installed cash-register provider",
     "PATCH /api/v1/cases/{case_id}": _EMPTY, "PATCH /cases/{case_id}": _EMPTY,
+    "POST /api/v1/tenant/webhooks/endpoints": _WEBHOOK,
+    "PATCH /api/v1/tenant/webhooks/endpoints/{endpoint_id}": _WEBHOOK,
 }
 
 load_all_checks()

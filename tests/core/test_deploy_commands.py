@@ -38,8 +38,8 @@ def _commands() -> list[tuple[str, list[str]]]:
 
 def test_the_manifests_run_commands():
     names = {where for where, _ in _commands()}
-    assert {"workers.yaml:fiscal-worker", "workers.yaml:ledger-verify",
-            "migrate-job.yaml:migrate"} <= names
+    assert {"workers.yaml:fiscal-worker", "workers.yaml:webhook-worker",
+            "workers.yaml:ledger-verify", "migrate-job.yaml:migrate"} <= names
 
 
 @pytest.mark.parametrize(("where", "command"), _commands(), ids=[w for w, _ in _commands()])

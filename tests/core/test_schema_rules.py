@@ -19,6 +19,7 @@ from core.testing import module_tables, table_problems, tenant_tables
 # tenantry_pos_fiscal_backlog: a count and the oldest time, no argument, no tenant (/metrics).
 # tenantry_change_platform_password: compare-and-set of one active platform admin's hash.
 SECURITY_DEFINER_FUNCTIONS = {"tenantry_find_api_key", "tenantry_pos_fiscal_backlog",
+                              "tenantry_webhook_due_tenants",
                               "tenantry_change_platform_password"}
 
 

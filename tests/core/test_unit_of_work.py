@@ -19,6 +19,8 @@ ALLOWED = {
     "core/commands/__init__.py": "run_service: a command's service call, committed",
     "core/seed.py": "the dev server's demo seed, before any request",
     "plugins/billing/cli.py": "the `tenantry billing` commands",
+    "core/webhooks/delivery.py": "the webhook worker: one transaction per attempt, committed "
+                                 "before the next (`tenantry webhooks deliver`)",
     "plugins/pos/fiscal.py": "the fiscal outbox's delivery: after the document's commit, one "
                              "transaction per record (a request's after-commit work, the "
                              "`tenantry pos retry-fiscal` worker)",

@@ -1,0 +1,76 @@
+"""``tenantry webhooks deliver``: send the webhook queue (core/webhooks/delivery.py).
+
+Without ``--loop`` it tries every endpoint's waiting message now (retry schedule ignored),
+prints what it did per tenant and exits 1 while messages are still pending, so monitoring
+notices. With ``--loop`` it is the queue's worker: a pass every ``--interval`` seconds over the
+tenants with a message due, respecting the schedule, until stopped (SIGTERM or Ctrl-C). Run
+one or more (deploy/k8s/workers.yaml): an endpoint's messages are sent by one worker at a time.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Tenant
+
+
+@click.group("webhooks")
+def webhooks_group():
+    """Signed webhooks: the delivery worker."""
+
+
+def _pass(slug: str | None, *, due_only: bool, quiet: bool) -> int:
+    """One pass; returns how many messages are still pending."""
+    from core.webhooks.delivery import deliver, due_tenants
+
+    if slug:
+        tenant_id = db.session.execute(select(Tenant.id).where(Tenant.slug == slug)).scalar()
+        db.session.rollback()
+        if tenant_id is None:
+            raise click.ClickException(f"no tenant '{slug}'")
+        tenants = [tenant_id] if not due_only or tenant_id in due_tenants() else []
+    else:
+        tenants = due_tenants() if due_only else list(db.session.execute(
+            select(Tenant.id).order_by(Tenant.slug)).scalars())
+        db.session.rollback()
+    pending_total = 0
+    for tenant_id in tenants:
+        delivered, failed, pending = deliver(tenant_id, due_only=due_only)
+        pending_total += pending
+        if delivered or failed or (pending and not quiet):
+            click.echo(f"tenant {tenant_id}: {delivered} delivered, {failed} failed, "
+                       f"{pending} pending")
+    return pending_total
+
+
+@webhooks_group.command("deliver")
+@click.option("--tenant", "slug", default=None, help="Only this tenant (slug).")
+@click.option("--loop", is_flag=True, help="Keep going: the queue's worker (until stopped).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between passes with --loop.")
+@with_appcontext
+def deliver_command(slug, loop, interval):
+    """Send waiting webhook messages to their endpoints."""
+    if not loop:
+        pending = _pass(slug, due_only=False, quiet=False)
+        click.echo(f"webhooks deliver: done, {pending} message(s) still pending")
+        if pending:
+            sys.exit(1)
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo(f"webhooks deliver: worker started, a pass every {interval:g} s")
+    try:
+        while not stopping:
+            _pass(slug, due_only=True, quiet=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo("webhooks deliver: worker stopped")
