@@ -50,9 +50,10 @@ def _core_console_blueprints() -> list[ConsoleBlueprint]:
     from core.console.platform_template_pages import blp as platform_template_blp
     from core.console.platform_tenant_pages import blp as platform_tenant_blp
     from core.console.tenant_pages import blp as tenant_blp
+    from core.console.webhook_pages import blp as webhook_blp
 
-    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, audit_blp, platform_blp,
-            platform_tenant_blp, platform_template_blp, platform_module_blp,
+    return [tenant_login_blp, platform_login_blp, tenant_blp, apikey_blp, audit_blp, webhook_blp,
+            platform_blp, platform_tenant_blp, platform_template_blp, platform_module_blp,
             platform_account_blp]
 
 
