@@ -157,6 +157,25 @@ def tenantry_console_pages(app):
 
 
 # ---------------------------------------------------------------------------------------------
+# Leaving a module or a tenant (core/module_data.py, docs/operations.md)
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def tenantry_module_data():
+    """Describe this module's data for tenant export, import and module purge: return a
+    ``core.sdk.ModuleData`` naming tables and columns never exported (secrets, state that
+    means nothing elsewhere) and the soft references of its tables into another module's
+    rows (``{"stock": ("pos_registers.location_id",)}``: purging stock is refused while one
+    holds a value). Without an answer, every table and column of the module is exported and
+    only ``Module.requires`` guards a purge.
+
+    Called by the operator commands (``tenantry tenants export|import``, ``tenantry modules
+    purge``), once per run, with an app context and no tenant.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
 # Webhooks (core/webhooks, docs/webhooks.md)
 # ---------------------------------------------------------------------------------------------
 

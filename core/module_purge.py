@@ -3,7 +3,9 @@
 ``plan_purge`` is the dry run: every table of the module with the tenant's row count, and the
 ledger entries of the module's hash chains. It refuses (409) while the module is enabled for
 the tenant, or while a module that requires it is enabled or still has rows of the tenant
-(their rows may point at this module's: purge those first). ``purge`` deletes exactly what the
+(their rows may point at this module's: purge those first), or while another module's soft
+reference (declared with ``tenantry_module_data``, core/module_data.py) still points at this
+module's rows for the tenant. ``purge`` deletes exactly what the
 plan lists, in one transaction, as the owner role (the app role cannot delete posted
 documents), children before parents, every statement naming the tenant; the transaction
 declares an audited erasure (``tenantry.erasure``, migration c0a1f000000a) so the append-only
@@ -26,8 +28,8 @@ from core.app_state import app_state
 from core.audit import audit_statement, platform_audit_statement
 from core.errors import Conflict, NotFound
 from core.extensions import db
+from core.module_data import DataRules, data_rules
 from core.owner_session import owner_connection
-from core.tenant_export import tables_by_module
 
 
 @dataclass
@@ -58,9 +60,9 @@ def _enabled(connection: Connection, tenant_id: uuid.UUID, key: str) -> bool:
         {"t": tenant_id, "k": key}).scalar())
 
 
-def _deletion_order(app, key: str) -> list[str]:
+def _deletion_order(rules: DataRules, key: str) -> list[str]:
     """The module's tenant tables, children first (the metadata's dependency order, reversed)."""
-    mine = set(tables_by_module(app).get(key, ()))
+    mine = set(rules.tables_of(key))
     return [table.name for table in reversed(db.metadata.sorted_tables) if table.name in mine]
 
 
@@ -77,15 +79,23 @@ def plan_purge(app, connection: Connection, tenant_id: uuid.UUID, key: str) -> P
     if _enabled(connection, tenant_id, key):
         raise Conflict(f"module '{key}' is enabled for this tenant: disable it first "
                        "(its data is kept until purged)")
-    owners = tables_by_module(app)
+    rules = data_rules(app)
     for dependent in sorted(m.key for m in registry.modules.values() if key in m.requires):
         if _enabled(connection, tenant_id, dependent):
             raise Conflict(f"module '{dependent}' requires '{key}' and is enabled")
-        if any(_count(connection, table, tenant_id) for table in owners.get(dependent, ())):
+        if any(_count(connection, table, tenant_id) for table in rules.tables_of(dependent)):
             raise Conflict(f"module '{dependent}' requires '{key}' and still has data of this "
                            f"tenant: purge '{dependent}' first")
+    for referrer, table, column in rules.references.get(key, ()):
+        held = connection.execute(text(
+            f"SELECT count(*) FROM {table} "  # noqa: S608 - names from the models' metadata
+            f"WHERE tenant_id = :t AND {column} IS NOT NULL"), {"t": tenant_id}).scalar_one()
+        if held:
+            raise Conflict(f"module '{referrer}' still refers to '{key}' data of this tenant "
+                           f"({table}.{column}: {held} row(s)): clear those references or "
+                           f"purge '{referrer}' first")
     plan = PurgePlan(tenant_id, key)
-    for table in _deletion_order(app, key):
+    for table in _deletion_order(rules, key):
         plan.tables[table] = _count(connection, table, tenant_id)
     for chain in _chains(app, key):
         plan.ledger_entries[chain] = connection.execute(text(

@@ -8,7 +8,8 @@ of their columns (UUIDs, decimals and times as strings, bytes as hex), so the bu
 checksums the same on every machine.
 
 Never exported (secrets, or state that means nothing elsewhere): users' ``password_hash``, API
-keys' ``key_hash``, console sessions, stored Idempotency-Key answers. Bundle format
+keys' ``key_hash``, console sessions, stored Idempotency-Key answers, and what each module
+excludes through the ``tenantry_module_data`` hook (core/module_data.py). Bundle format
 ``tenantry-export`` version 1; its fields are in docs/operations.md, "Tenant export".
 """
 
@@ -26,15 +27,12 @@ from typing import Any
 
 from sqlalchemy import Table, select, text
 
-from core.app_state import app_state
 from core.extensions import db
+from core.module_data import DataRules, data_rules, module_of_tables
 from core.plugins import SDK_VERSION
 from core.rls import tenant_context
-from core.schema_migrations import deployment_tables
 
 FORMAT, VERSION = "tenantry-export", 1
-SKIPPED_TABLES = {"console_sessions", "idempotency_keys"}
-SKIPPED_COLUMNS = {"users": {"password_hash"}, "api_keys": {"key_hash"}}
 
 
 @dataclass(frozen=True)
@@ -48,26 +46,9 @@ class ExportedTable:
 def tables_by_module(app) -> dict[str, list[str]]:
     """Module key ("core" for core's) -> the names of its tenant tables."""
     grouped: dict[str, list[str]] = {}
-    for table, module in _module_of_tables(app).items():
+    for table, module in module_of_tables(app).items():
         grouped.setdefault(module, []).append(table)
     return grouped
-
-
-def _module_of_tables(app) -> dict[str, str]:
-    """Tenant table name -> the module whose package maps it ("core" for core's)."""
-    deployed = deployment_tables(app)
-    packages = {getattr(plugin, "__name__", type(plugin).__module__): key
-                for key, plugin in app_state(app).registry.plugins.items()}
-    owners = {}
-    for mapper in db.Model.registry.mappers:
-        table = mapper.local_table
-        if table.name not in deployed or "tenant_id" not in table.c:
-            continue
-        module = mapper.class_.__module__
-        owners[table.name] = next((key for package, key in packages.items()
-                                   if module == package or module.startswith(package + ".")),
-                                  "core")
-    return owners
 
 
 def _plain(value: Any) -> Any:
@@ -80,8 +61,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _write_table(table: Table, tenant_id: uuid.UUID, path: Path) -> tuple[int, str]:
-    skipped = SKIPPED_COLUMNS.get(table.name, set())
+def _write_table(table: Table, tenant_id: uuid.UUID, path: Path,
+                 skipped: frozenset[str]) -> tuple[int, str]:
     columns = [column for column in table.c if column.name not in skipped]
     statement = (select(*columns).where(table.c.tenant_id == tenant_id)
                  .order_by(*table.primary_key.columns)
@@ -98,11 +79,17 @@ def _write_table(table: Table, tenant_id: uuid.UUID, path: Path) -> tuple[int, s
     return rows, digest.hexdigest()
 
 
+def skipped(rules: DataRules) -> dict[str, Any]:
+    """What no bundle carries, as the manifest (and an import's receipt) lists it."""
+    return {"tables": sorted(rules.excluded_tables),
+            "columns": {k: sorted(v) for k, v in sorted(rules.excluded_columns.items())}}
+
+
 def export_tenant(app, tenant, out: Path, modules: Iterable[str] | None = None
                   ) -> list[ExportedTable]:
     """Write ``tenant``'s bundle into the folder ``out`` (created; must be empty); only the
     tables of ``modules`` (module keys, "core" for core's) when given."""
-    owners = _module_of_tables(app)
+    rules = data_rules(app)
     wanted = set(modules) if modules is not None else None
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
@@ -112,11 +99,12 @@ def export_tenant(app, tenant, out: Path, modules: Iterable[str] | None = None
     with tenant_context(tenant.id):
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         db.session.execute(text("SET TRANSACTION READ ONLY"))
-        for name in sorted(owners):
-            module = owners[name]
-            if name in SKIPPED_TABLES or (wanted is not None and module not in wanted):
+        for name in sorted(rules.owners):
+            module = rules.owners[name]
+            if name in rules.excluded_tables or (wanted is not None and module not in wanted):
                 continue
-            rows, sha = _write_table(db.metadata.tables[name], tenant.id, out / f"{name}.jsonl")
+            rows, sha = _write_table(db.metadata.tables[name], tenant.id, out / f"{name}.jsonl",
+                                     rules.excluded_columns.get(name, frozenset()))
             exported.append(ExportedTable(name, module, rows, sha))
         db.session.rollback()
     manifest = {
@@ -124,8 +112,7 @@ def export_tenant(app, tenant, out: Path, modules: Iterable[str] | None = None
         "sdk_version": SDK_VERSION,
         "tenant": {"id": str(tenant.id), "slug": tenant.slug, "name": tenant.name},
         "modules": sorted({table.module for table in exported}),
-        "skipped": {"tables": sorted(SKIPPED_TABLES),
-                    "columns": {k: sorted(v) for k, v in SKIPPED_COLUMNS.items()}},
+        "skipped": skipped(rules),
         "tables": {table.name: {"module": table.module, "file": f"{table.name}.jsonl",
                                 "rows": table.rows, "sha256": table.sha256}
                    for table in exported}}

@@ -46,8 +46,9 @@ from sqlalchemy.dialects.postgresql import UUID
 from core.audit import audit_statement, platform_audit_statement
 from core.errors import Conflict, Unprocessable
 from core.extensions import db
+from core.module_data import data_rules
 from core.owner_session import owner_connection
-from core.tenant_export import FORMAT, SKIPPED_COLUMNS, VERSION, tables_by_module
+from core.tenant_export import FORMAT, VERSION, skipped, tables_by_module
 from core.tenant_lifecycle import validate_slug
 
 # Credentials (issue new keys), and webhook subscriptions: a copy must not start calling
@@ -162,7 +163,7 @@ def import_tenant(app, folder: Path, *, slug: str, name: str | None, owner_email
                 "must be the e-mail of an active owner of the exported tenant"]})
         receipt = {"from": manifest["tenant"], "exported_at": manifest["exported_at"],
                    "tables": counts, "not_imported": sorted(NOT_IMPORTED),
-                   "skipped_columns": {k: sorted(v) for k, v in SKIPPED_COLUMNS.items()}}
+                   "skipped": skipped(data_rules(app))}
         connection.execute(audit_statement(tenant_id, "tenant.imported",
                                            target_type="tenant", target_id=tenant_id,
                                            after=receipt))

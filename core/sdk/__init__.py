@@ -59,6 +59,7 @@ from core.models import (
     utcnow,
 )
 from core.module_calls import call_if_enabled
+from core.module_data import ModuleData
 from core.pagination import SQLPage
 from core.pipeline import after_request_commit, before_request_commit
 from core.plugins import SDK_VERSION, Module, PluginError, PluginRegistry, hookimpl
@@ -88,7 +89,7 @@ from core.webhooks.events import emit_event as emit_webhook_event
 __all__ = [  # noqa: RUF022
     # The plugin contract: describe the module, implement and offer hooks, find your migrations.
     "SDK_VERSION", "Module", "PluginError", "PluginRegistry", "hookimpl", "hookspec",
-    "plugin_folder", "app_state", "TenantryState", "LedgerChain",
+    "plugin_folder", "app_state", "TenantryState", "LedgerChain", "ModuleData",
     # Settings a module declares (tenantry_settings).
     "Setting", "integer_at_least", "plain_text",
     # HTTP: blueprints and their guards, idempotent creates, pages, errors, request hooks.

@@ -8,6 +8,7 @@ Hookimpls only.
 from core.sdk import (
     LedgerChain,
     Module,
+    ModuleData,
     Setting,
     WebhookEvent,
     hookimpl,
@@ -74,6 +75,13 @@ def tenantry_pos_cash_register_providers():
     from plugins.pos.providers.unavailable import UnavailableProvider
 
     return [MockProvider(), UnavailableProvider()]
+
+
+@hookimpl
+def tenantry_module_data():
+    # A register's stock location is a soft reference (POS does not require stock): purging
+    # stock's data must wait until no register names one of its locations.
+    return ModuleData(references={"stock": ("pos_registers.location_id",)})
 
 
 @hookimpl

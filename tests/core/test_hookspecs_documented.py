@@ -56,19 +56,21 @@ def test_a_missing_hookspec_is_reported():
 
 
 def test_firstresult_specs_answer_one_value_through_pluggy():
-    """``tenantry_module``, ``tenantry_migration_folder`` and ``tenantry_rate_limit_plan``
-    declare firstresult; core calls them through the manager, so the answer is one value, not
-    a list."""
+    """``tenantry_module``, ``tenantry_migration_folder``, ``tenantry_rate_limit_plan`` and
+    ``tenantry_module_data`` declare firstresult; core calls them through the manager, so the
+    answer is one value, not a list."""
     firstresult = {name for name in _hookspecs("core.hookspecs")
                    if getattr(core_hookspecs, name).tenantry_spec.get("firstresult")}
     assert firstresult == {"tenantry_module", "tenantry_migration_folder",
-                           "tenantry_rate_limit_plan"}
+                           "tenantry_rate_limit_plan", "tenantry_module_data"}
     registry = build_registry()
     folders = registry.migration_folders()
     assert folders and all(isinstance(folder, Path) for folder in folders.values())
     assert set(folders) <= set(registry.modules)
     for key, answer in registry.call_each("tenantry_module"):
         assert answer == registry.modules[key]
+    assert dict(registry.call_each("tenantry_module_data"))["pos"].references == {
+        "stock": ("pos_registers.location_id",)}
 
 
 def test_a_plugins_wrappers_apply_to_the_hooks_that_describe_it():
