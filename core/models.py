@@ -315,6 +315,22 @@ class PlatformAuditEvent(AuditColumns, db.Model):
     about_tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
 
+class TenantErasureRequest(db.Model):
+    """A platform admin's request to erase an inactive tenant (core/erasure_requests.py): the
+    operator's scheduled job (``tenantry tenants erase --scheduled``) erases it once
+    ``erase_after`` has passed and it is still inactive. The web app never erases: that needs
+    the owner role, which requests do not hold."""
+
+    __tablename__ = "tenant_erasure_requests"
+
+    # The tenant's id (a platform table has no tenant_id column); the row goes with the tenant.
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(server_default=text("now()"), default=utcnow)
+    erase_after: Mapped[datetime]
+
+
 class TenantTombstone(db.Model):
     """What is left of an erased tenant (core/tenant_erasure.py): its former id and slug, when,
     and the receipt (rows deleted per table). No tenant data."""

@@ -13,13 +13,13 @@ import uuid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.app_state import app_state
 from core.auth.passwords import hash_password
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
-from core.models import Template, Tenant, User
+from core.models import Template, Tenant, TenantErasureRequest, User
 from core.modules import apply_modules, installed_versions, registry
 from core.rls import tenant_context
 
@@ -100,6 +100,9 @@ def set_status(tenant_id: uuid.UUID, status: str, reason: str | None = None) -> 
     tenant = get_tenant(tenant_id)
     tenant.status = status
     tenant.status_reason = reason
+    if status == "active":  # back in business: a pending erasure request no longer stands
+        db.session.execute(delete(TenantErasureRequest)
+                           .where(TenantErasureRequest.id == tenant_id))
     db.session.flush()
     app_state().tenancy.invalidate(tenant_id)
     return tenant

@@ -3,6 +3,7 @@ tenants."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -124,41 +125,92 @@ def tenants_export(slug, out, modules):
 
 
 @tenants_group.command("erase")
-@click.argument("slug")
+@click.argument("slug", required=False)
+@click.option("--scheduled", is_flag=True,
+              help="Erase every tenant whose erasure a platform admin requested and whose "
+                   "grace period has passed (the daily job); no question asked.")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("--yes", is_flag=True, help="Erase without asking (scripts).")
 @with_appcontext
-def tenants_erase(slug, dry_run, yes):
+def tenants_erase(slug, scheduled, dry_run, yes):
     """Erase an inactive tenant (after TENANT_ERASURE_GRACE_DAYS): every row of it, in one
     transaction, leaving a tombstone with the receipt. Export it first: this cannot be undone."""
+    if bool(slug) == scheduled:
+        raise click.UsageError("give a tenant's SLUG, or --scheduled (not both)")
+    if scheduled:
+        _erase_scheduled(dry_run)
+        return
+    plan = _erasure_plan(slug)
+    if plan is None:
+        fail("nothing erased")
+    _show_plan(slug, plan, dry_run)
+    if dry_run:
+        return
+    if not yes and not click.confirm("Erase the tenant and all its data? This cannot be undone"):
+        fail("nothing erased")
+    _erase(slug, fail)
+
+
+def _erasure_plan(slug, refused=None):
+    """The dry run's plan, or None after ``refused(message)`` (default: fail)."""
     from flask import current_app
 
     from core.errors import DomainError
     from core.owner_session import OwnerRoleMissing, owner_connection
-    from core.tenant_erasure import erase, plan_erasure
+    from core.tenant_erasure import plan_erasure
 
-    app = current_app._get_current_object()
     try:
         with owner_connection() as connection:  # the dry run writes nothing
-            plan = plan_erasure(app, connection, slug)
-    except DomainError as exc:
-        fail(exc.message)
-    except OwnerRoleMissing as exc:
-        fail(str(exc))
+            return plan_erasure(current_app._get_current_object(), connection, slug)
+    except (DomainError, OwnerRoleMissing) as exc:
+        (refused or fail)(getattr(exc, "message", str(exc)))
+    return None
+
+
+def _show_plan(slug, plan, dry_run) -> None:
     verb = "would delete" if dry_run else "will delete"
     click.echo(f"erasing tenant {slug} {verb} {plan.rows} row(s) and the tenant:")
     for table, rows in plan.tables.items():
         if rows:
             click.echo(f"  {table:32} {rows}")
-    if dry_run:
-        return
-    if not yes and not click.confirm("Erase the tenant and all its data? This cannot be undone"):
-        fail("nothing erased")
+
+
+def _erase(slug, refused) -> bool:
+    from flask import current_app
+
+    from core.errors import DomainError
+    from core.tenant_erasure import erase
+
     try:
-        done = erase(app, slug, actor="cli")
+        done = erase(current_app._get_current_object(), slug, actor="cli")
     except DomainError as exc:
-        fail(exc.message)
+        refused(exc.message)
+        return False
     click.echo(f"erased tenant {slug}: {done.rows} row(s) deleted; tombstone {done.tenant_id}")
+    return True
+
+
+def _erase_scheduled(dry_run: bool) -> None:
+    """Each requested erasure whose time has come; one refused (reactivated, changed since)
+    is reported and kept, and the command exits 1 after doing the others."""
+    from core.erasure_requests import due_requests
+
+    due = due_requests()
+    db.session.rollback()
+    refusals: list[str] = []
+    for _tenant_id, slug in due:
+        plan = _erasure_plan(slug, refused=lambda message, s=slug: refusals.append(
+            f"{s}: {message}"))
+        if plan is None:
+            continue
+        _show_plan(slug, plan, dry_run)
+        if not dry_run:
+            _erase(slug, lambda message, s=slug: refusals.append(f"{s}: {message}"))
+    click.echo(f"scheduled erasures: {len(due)} due, {len(refusals)} refused")
+    for refusal in refusals:
+        click.echo(f"  refused: {refusal}", err=True)
+    if refusals:
+        sys.exit(1)
 
 
 @tenants_group.command("import")

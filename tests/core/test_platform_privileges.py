@@ -31,6 +31,7 @@ EXPECTED = {
     "rate_limit_counters": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "platform_audit_events": {"SELECT", "INSERT"},
     "tenant_tombstones": {"SELECT"},
+    "tenant_erasure_requests": {"SELECT", "INSERT", "DELETE"},
 }
 
 
