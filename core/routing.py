@@ -33,6 +33,7 @@ def _core_blueprints():
     from core.auth.apikey_routes import owner_blp as owner_api_keys_blp
     from core.auth.routes import blp as auth_blp
     from core.bootstrap_routes import blp as bootstrap_blp
+    from core.export_routes import blp as export_blp
     from core.health import blp as health_blp
     from core.ledger_routes import blp as ledger_blp
     from core.platform import blp as platform_blp
@@ -49,6 +50,7 @@ def _core_blueprints():
         (settings_blp, GUARD_TENANT, {}),
         (ledger_blp, GUARD_TENANT, {}),
         (audit_blp, GUARD_TENANT, {}),
+        (export_blp, GUARD_TENANT, {}),
         (webhooks_blp, GUARD_TENANT, {}),
         (platform_blp, GUARD_PLATFORM, {}),
     ]

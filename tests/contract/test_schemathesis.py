@@ -50,6 +50,7 @@ STATEFUL = {
     "PATCH /api/v1/platform/templates/{key}": _MODULES,
     "PUT /api/v1/pos/settings": "the provider must be an installed cash-register provider",
     "PATCH /api/v1/cases/{case_id}": _EMPTY, "PATCH /cases/{case_id}": _EMPTY,
+    "GET /api/v1/tenant/export": _MODULES,
     "POST /api/v1/tenant/webhooks/endpoints": _WEBHOOK,
     "PATCH /api/v1/tenant/webhooks/endpoints/{endpoint_id}": _WEBHOOK,
 }
