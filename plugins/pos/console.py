@@ -8,6 +8,10 @@ Idempotency-Key generated when the page was drawn, so a double click, a reload a
 or a retried request shows the same receipt and sells once (core.sdk.run_once, waiting for the
 first request instead of answering 409). Every write goes through the same services as
 ``/api/v1/pos``.
+
+Offline, the till's script (static/till-offline.js) sells from a copy of the catalogue
+(``till_catalogue``) and queues the sales on the device; ``till_sync`` records the queue once
+back online, through the same batch sync as the API (each sale once, whatever is re-sent).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import g, request, url_for
-from marshmallow import Schema, fields, validate
+from flask import g, jsonify, request, url_for
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, or_, select
 
 from core.sdk import (
@@ -33,11 +37,12 @@ from core.sdk import (
     run_once,
 )
 from plugins.catalog.api import Product
-from plugins.pos import cart, fiscal, receipts, refunds, registers, shifts
+from plugins.pos import cart, fiscal, offline, receipts, refunds, registers, shifts
 from plugins.pos.models import FISCAL_MODES, PAYMENT_METHODS, Receipt, Refund, Register, Shift
 from plugins.pos.schemas import (
     PosCashMovementSchema,
     PosCloseShiftSchema,
+    PosReceiptBatchSchema,
     PosReceiptSchema,
     PosRefundSchema,
     PosRegisterSchema,
@@ -49,7 +54,7 @@ OWNER = ("owner",)
 STAFF = ("owner", "admin", "cashier")
 KEY_FIELD = "idempotency_key"
 
-blp = ConsoleBlueprint("pos_console", __name__, url_prefix="/pos")
+blp = ConsoleBlueprint("pos_console", __name__, url_prefix="/pos", static_folder="static")
 blp.nav("Till", "home", roles=STAFF, order=10)
 blp.settings_panel("Cash registers", "registers",
                    "registers, their codes, and which fiscal provider signs receipts")
@@ -191,6 +196,59 @@ def till(register_id: uuid.UUID):
         message = str(exc) if isinstance(exc, cart.CartError) else "invalid cart change"
         return _render_till(register, shift, [], None, status=422, message=message)
     return redirect_with_notice(_till_url(register.id, lines, order_discount))
+
+
+# --------------------------------------------------------------------------- offline selling
+# The till's script (static/till-offline.js) keeps selling when the network is gone: it loads
+# this catalogue while online, queues each offline sale on the device with its own id and time,
+# and sends the queue to ``till_sync`` once back (the API's batch sync: each sale recorded
+# once, in order, whatever is re-sent). docs/sales-and-pos.md, "Offline selling".
+
+
+@blp.route("/registers/<uuid:register_id>/till/catalogue")
+@blp.page(roles=STAFF)
+def till_catalogue(register_id: uuid.UUID):
+    """The active products as the offline till needs them (price and tax rate as text)."""
+    registers.get_register(register_id)
+    rows = db.session.execute(
+        select(Product.id, Product.name, Product.sku, Product.barcode, Product.sale_price,
+               Product.tax_rate)
+        .where(Product.active.is_(True)).order_by(Product.name, Product.id)).all()
+    return jsonify({"register_id": str(register_id), "products": [
+        {"id": str(row.id), "name": row.name, "sku": row.sku, "barcode": row.barcode,
+         "price": f"{row.sale_price:.2f}", "tax_rate": f"{row.tax_rate:.2f}"}
+        for row in rows]})
+
+
+@blp.route("/registers/<uuid:register_id>/till/sync", methods=["POST"])
+@blp.page(roles=STAFF)
+def till_sync(register_id: uuid.UUID):
+    """Record the device's queue of offline sales (JSON, the page's CSRF token in the
+    X-CSRF-Token header); answers each sale's outcome, as the API's batch sync does."""
+    registers.get_register(register_id)
+    try:
+        data = PosReceiptBatchSchema().load(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        return jsonify({"message": "the queue is not valid", "errors": exc.messages}), 422
+    result = offline.sync_batch(data["receipts"], lambda item: receipts.create_receipt(
+        g.tenant.id, register_id, item, g.identity.actor))
+    return jsonify({**{key: result[key] for key in ("created", "replayed", "failed")},
+                    "results": [{"client_receipt_id": str(outcome["client_receipt_id"]),
+                                 "status": outcome["status"],
+                                 "receipt_id": str(outcome["receipt"].id)
+                                 if "receipt" in outcome else None,
+                                 "total": f"{outcome['receipt'].total:.2f}"
+                                 if "receipt" in outcome else None,
+                                 "message": _outcome_message(outcome)}
+                                for outcome in result["results"]]})
+
+
+def _outcome_message(outcome: dict[str, Any]) -> str | None:
+    error = outcome.get("error")
+    if error is None:
+        return None
+    details = f" ({_first_error(error['errors'])})" if error.get("errors") else ""
+    return error["message"] + details
 
 
 @blp.route("/registers/<uuid:register_id>/shift", methods=["POST"])
