@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Response, current_app, g, stream_with_context
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from core.app_state import app_state
 from core.audit import record_audit, record_platform_audit
@@ -31,7 +31,8 @@ TAR = "application/x-tar"
 
 
 class ExportQuerySchema(Schema):
-    module = fields.List(fields.String(), metadata={
+    module = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
+                         validate=validate.Length(max=50), metadata={
         "description": "Only these modules' tables (repeatable; core for core's)"})
 
     @validates("module")
