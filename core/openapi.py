@@ -92,6 +92,18 @@ class OperationDocs(BasePlugin):
                     response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
 
 
+class SchemaDocs(BasePlugin):
+    """apispec plugin for rules a schema states across its fields, which field metadata cannot
+    say: a schema's ``class Meta: openapi = {...}`` is merged into its component (e.g.
+    ``minProperties: 1`` for a change that must change something, or a ``oneOf`` per
+    discount kind). The schema's own validators keep enforcing the rule; this documents it, so
+    clients and generators (schemathesis) send what the API accepts."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        extra = getattr(getattr(kwargs.get("schema"), "Meta", None), "openapi", None)
+        return dict(extra) if extra else None
+
+
 class TenantryApi(Api):
     def handle_http_exception(self, error):
         payload, code, headers = super().handle_http_exception(error)
@@ -209,6 +221,9 @@ def init_api(app: Flask) -> Api:
     operation_docs = OperationDocs()
     operation_docs.init_spec(api.spec)
     api.spec.plugins.append(operation_docs)
+    schema_docs = SchemaDocs()
+    schema_docs.init_spec(api.spec)
+    api.spec.plugins.append(schema_docs)
     api.register_field(FixedDecimal, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(decimal2properties)
     api.ma_plugin.converter.add_attribute_function(nullable_nested2properties)

@@ -34,6 +34,9 @@ class CaseQueryArgsSchema(Schema):
 
 
 class CaseUpdateSchema(Schema):
+    class Meta:
+        openapi = {"minProperties": 1}  # what not_empty enforces, in the document
+
     title = fields.String(validate=_TITLE)
     description = fields.String(validate=_DESCRIPTION)
     status = fields.String(validate=validate.OneOf(CASE_STATUSES))

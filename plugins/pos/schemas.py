@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from core.sdk import TRIMMED, FixedDecimal, money_field, quantity_field
 from plugins.pos.models import FISCAL_MODES, FISCAL_STATUSES, PAYMENT_METHODS, SHIFT_STATUSES
+from plugins.sales.api import DiscountSchema
 
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
 MAX_BATCH = 100  # sales per offline sync request: a till's queue goes in pages of this size
-
-
-class PosDiscountSchema(Schema):
-    """``percent`` (0 to 100) of the amount, or a fixed ``amount``."""
-
-    kind = fields.String(required=True, validate=validate.OneOf(("percent", "amount")))
-    value = money_field(required=True, validate=validate.Range(min=0))
-
-    @validates_schema
-    def _percent_at_most_100(self, data, **kwargs):
-        if data.get("kind") == "percent" and data.get("value", 0) > 100:
-            raise ValidationError("a percentage is at most 100", "value")
 
 
 class PosFiscalSchema(Schema):
@@ -163,7 +152,7 @@ class PosReceiptLineSchema(Schema):
     unit_price = money_field(validate=validate.Range(min=0), metadata={
         "description": "Net of tax; default: the product's sale price"})
     tax_rate = FixedDecimal(5, 2, dump_only=True)
-    discount = fields.Nested(PosDiscountSchema, allow_none=True, load_default=None)
+    discount = fields.Nested(DiscountSchema, allow_none=True, load_default=None)
     gross = money_field(dump_only=True)
     line_discount = money_field(dump_only=True)
     order_discount = money_field(dump_only=True)
@@ -186,7 +175,7 @@ class PosReceiptSchema(Schema):
     occurred_at = fields.AwareDateTime(load_default=None, metadata={
         "description": "When the sale happened at the till (with a time zone; default: now). "
                        "At most 5 minutes ahead of the server's clock"})
-    discount = fields.Nested(PosDiscountSchema, allow_none=True, load_default=None)
+    discount = fields.Nested(DiscountSchema, allow_none=True, load_default=None)
     lines = fields.List(fields.Nested(PosReceiptLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
     payments = fields.List(fields.Nested(PosPaymentSchema), required=True,

@@ -8,7 +8,8 @@ Today, each shared by sales (orders, returns) and POS (receipts, refunds):
   discount filled in;
 - ``lines_to_give_back``: the check and pricing of lines given back against a sold document;
 - ``NetSalesTables`` (with its ``TopProductsSchema``): the SQL of the reports of what was sold,
-  net of what was given back.
+  net of what was given back;
+- ``DiscountSchema``: a document's or a line's discount (percent up to 100, or an amount).
 
 Anything else in this package is internal to sales.
 """
@@ -32,8 +33,9 @@ from plugins.sales.pricing import (
     refund_share,
 )
 from plugins.sales.report_queries import NetSalesTables, TopProductsSchema
+from plugins.sales.schemas import DiscountSchema
 
-__all__ = ["LineInput", "NetSalesTables", "PricedDocument", "SoldLine", "TopProductsSchema",
+__all__ = ["DiscountSchema", "LineInput", "NetSalesTables", "PricedDocument", "SoldLine", "TopProductsSchema",
            "discount_from", "lines_to_give_back", "lines_to_sell", "price"]
 
 

@@ -14,14 +14,26 @@ from core.sdk import (
     sort_choices,
 )
 from plugins.sales.models import ORDER_STATUSES
-from plugins.sales.pricing import DISCOUNT_KINDS, PERCENT
+from plugins.sales.pricing import AMOUNT, DISCOUNT_KINDS, PERCENT
 
 _POSITIVE = validate.Range(min=0, min_inclusive=False)
 MAX_LINES = 500
 
 
+# A percentage from 0 to 100 with at most two decimals, as text.
+PERCENT_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+
+
 class DiscountSchema(Schema):
-    """A discount: ``percent`` (0 to 100) of the amount, or a fixed ``amount``."""
+    """A discount: ``percent`` (0 to 100) of the amount, or a fixed ``amount``. Sales orders
+    and POS receipts (through ``plugins.sales.api``) share it."""
+
+    class Meta:
+        # What _percent_at_most_100 enforces, in the document: one branch per kind.
+        openapi = {"oneOf": [
+            {"properties": {"kind": {"type": "string", "enum": [PERCENT]},
+                            "value": {"type": "string", "pattern": PERCENT_PATTERN}}},
+            {"properties": {"kind": {"type": "string", "enum": [AMOUNT]}}}]}
 
     kind = fields.String(required=True, validate=validate.OneOf(DISCOUNT_KINDS))
     value = money_field(required=True, validate=validate.Range(min=0))
