@@ -35,8 +35,8 @@ from plugins.sales.pricing import (
 from plugins.sales.report_queries import NetSalesTables, TopProductsSchema
 from plugins.sales.schemas import DiscountSchema
 
-__all__ = ["DiscountSchema", "LineInput", "NetSalesTables", "PricedDocument", "SoldLine", "TopProductsSchema",
-           "discount_from", "lines_to_give_back", "lines_to_sell", "price"]
+__all__ = ["DiscountSchema", "LineInput", "NetSalesTables", "PricedDocument", "SoldLine",
+           "TopProductsSchema", "discount_from", "lines_to_give_back", "lines_to_sell", "price"]
 
 
 def lines_to_sell(lines: Sequence[Mapping[str, Any]], *, document: str,
