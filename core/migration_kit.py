@@ -147,6 +147,11 @@ def grant_execute_to_app_roles(function_signature: str) -> None:
     _for_each_app_role(f"GRANT EXECUTE ON FUNCTION {function_signature} TO %I")
 
 
+def grant_to_app_roles(privileges: str, table: str) -> None:
+    """Give every app role ``privileges`` on ``table`` (e.g. ``"UPDATE (state_version)"``)."""
+    _for_each_app_role(f"GRANT {privileges} ON {table} TO %I")
+
+
 def revoke_from_app_roles(table: str, privileges: str) -> None:
     """Take ``privileges`` (e.g. ``"UPDATE, DELETE, TRUNCATE"``) on ``table`` from every app
     role: setup-db's default privileges grant them all four on every new table."""

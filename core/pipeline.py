@@ -31,7 +31,7 @@ from core.guards import guard_blueprint
 from core.rate_limits import add_rate_limit_headers, check_rate_limits, count_request
 from core.request_log import log_login_start, log_request_end
 from core.rls import bind_tenant, unbind_tenant
-from core.tenancy import require_schema_ready, resolve_request_tenant
+from core.tenancy import confirm_request_tenant, require_schema_ready, resolve_request_tenant
 
 log = logging.getLogger("tenantry.pipeline")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -61,6 +61,7 @@ def _start_request():
     authenticate_request()
     if g.tenant is not None:
         bind_tenant(g.tenant.id)
+        confirm_request_tenant()  # the cached tenant and toggles against its state_version
     authenticate_console()  # console pages: the session cookie, when no API credentials
     check_rate_limits()  # 429 before any guard or view; anonymous calls count per address
     guard_blueprint()

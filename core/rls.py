@@ -38,25 +38,41 @@ from core.extensions import db
 
 _current_tenant: ContextVar[uuid.UUID | None] = ContextVar("tenantry_tenant_id", default=None)
 
-def scope_statement(tenant_id: uuid.UUID | None, limits: dict[str, str] | None = None) -> str:
+def scope_statement(tenant_id: uuid.UUID | None, limits: dict[str, str] | None = None, *,
+                    with_version: bool = False) -> str:
     """The SQL that scopes a transaction to ``tenant_id`` (and sets a request's time limits).
+    ``with_version``: first read the tenant's ``state_version`` in the same message, so a
+    request learns whether its cached tenant and toggles are current at no extra round trip
+    (core.tenancy.confirm_request_tenant).
 
     Values are rendered from types that cannot carry SQL: a ``uuid.UUID`` (re-parsed, so a
     string that is not one raises) and integers.
     """
     value = str(uuid.UUID(str(tenant_id))) if tenant_id else ""
     statements = [f"SET LOCAL app.tenant_id = '{value}'"]
+    if with_version and value:
+        statements.insert(0, f"SELECT state_version FROM tenants WHERE id = '{value}'")
     if limits is not None:
         statements.append(f"SET LOCAL statement_timeout = {int(limits['statement_timeout'])}")
         statements.append(f"SET LOCAL lock_timeout = {int(limits['lock_timeout'])}")
     return "; ".join(statements)
 
 
-def _send(connection: Connection, statement: str) -> None:
+def _send(connection: Connection, statement: str):
     # Without parameters psycopg uses the simple query protocol, which runs the SET statements
     # of one message in one round trip (and never prepares a message of several statements).
     # Through SQLAlchemy, so a lost connection is recognised, invalidated and answered 503.
-    connection.exec_driver_sql(statement)
+    # The result is the first statement's (the state_version read, when asked for).
+    return connection.exec_driver_sql(statement)
+
+
+def _scope(session: Session, connection: Connection, tenant_id: uuid.UUID | None,
+           limits: dict[str, str] | None) -> None:
+    """Scope the transaction; in a request, also note the tenant's state_version."""
+    with_version = tenant_id is not None and has_request_context()
+    result = _send(connection, scope_statement(tenant_id, limits, with_version=with_version))
+    if with_version:
+        session.info[_VERSION] = (tenant_id, result.scalar())
 
 
 def current_tenant_id() -> uuid.UUID | None:
@@ -69,6 +85,8 @@ def current_tenant_id() -> uuid.UUID | None:
 # one transaction: forgotten when it ends, and when a savepoint that switched tenants ends
 # (rolled back, PostgreSQL restores the value from before it, which this cannot see).
 _APPLIED = "tenantry_tenant_setting"
+# (tenant id, its state_version) as read when this transaction was scoped to it in a request.
+_VERSION = "tenantry_tenant_state_version"
 _SAVEPOINT_START = "tenantry_tenant_setting_at_savepoints"
 
 
@@ -76,14 +94,10 @@ def _setting(tenant_id: uuid.UUID | None) -> str:
     return str(tenant_id) if tenant_id else ""
 
 
-def apply_tenant_setting(connection: Connection, tenant_id: uuid.UUID | None) -> None:
-    _send(connection, scope_statement(tenant_id))
-
-
 def _apply_in_session(session: Session, tenant_id: uuid.UUID | None) -> None:
     """Switch the open transaction to ``tenant_id`` unless it is already scoped to it."""
     if session.info.get(_APPLIED) != _setting(tenant_id):
-        apply_tenant_setting(session.connection(), tenant_id)
+        _scope(session, session.connection(), tenant_id, None)
         session.info[_APPLIED] = _setting(tenant_id)
 
 
@@ -104,7 +118,7 @@ def _after_begin(session: Session, transaction, connection: Connection) -> None:
             return  # the savepoint already runs under this setting
         _send(connection, scope_statement(_current_tenant.get()))
     else:
-        _send(connection, scope_statement(_current_tenant.get(), _request_limits()))
+        _scope(session, connection, _current_tenant.get(), _request_limits())
     session.info[_APPLIED] = value
 
 
@@ -117,6 +131,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_APPLIED, None)
         session.info.pop(_SAVEPOINT_START, None)
+        session.info.pop(_VERSION, None)
 
 
 def install_rls_listener() -> None:
@@ -125,6 +140,17 @@ def install_rls_listener() -> None:
         event.listen(db.session, "after_begin", _after_begin)
     if not event.contains(db.session, "after_transaction_end", _after_transaction_end):
         event.listen(db.session, "after_transaction_end", _after_transaction_end)
+
+
+def scoped_state_version(tenant_id: uuid.UUID) -> int | None:
+    """The tenant's ``state_version`` as the request's transaction read it when it was scoped
+    to the tenant (beginning the transaction now if none is open: it would begin for the next
+    query anyway). None outside a request."""
+    session = db.session()
+    if not session.in_transaction():
+        session.connection()
+    noted = session.info.get(_VERSION)
+    return noted[1] if noted is not None and noted[0] == tenant_id else None
 
 
 def bind_tenant(tenant_id: uuid.UUID | None):

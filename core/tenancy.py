@@ -4,6 +4,14 @@ Resolution (runbook 000, "Tenancy"): strip the port, lower-case the host. A host
 PLATFORM_HOSTS is the platform. ``<label>.<ROOT_DOMAIN>`` names tenant ``<label>`` unless the
 label is reserved. Unknown or reserved -> 404, inactive -> 403, not ready (provisioning,
 failed, migrations behind) -> 503 with the reason; all before any view runs.
+
+Caches that are long-lived and correct on every worker and node: a tenant's row and its module
+toggles are cached per process (TENANT_STATE_CACHE_SECONDS bounds how long an unused entry lives), and
+every request checks them against the tenant's ``state_version``, which the database bumps on
+any change to the tenant or its toggles (migration c0a1f000000f) and which the request reads in
+the very round trip that scopes its transaction to the tenant (core.rls). A change made through
+any worker is seen by the next request on every worker, at no extra statement when nothing
+changed.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import select
 
 from core.app_state import app_state
@@ -21,6 +29,7 @@ from core.cache import TTLCache
 from core.errors import Forbidden, NotFound, ServiceUnavailable
 from core.extensions import db
 from core.models import Tenant, TenantModule
+from core.rls import scoped_state_version
 
 log = logging.getLogger("tenantry.tenancy")
 
@@ -42,6 +51,7 @@ class TenantInfo:
     name: str
     status: str
     status_reason: str | None
+    version: int = 0  # tenants.state_version when read
 
 
 @dataclass(frozen=True)
@@ -69,33 +79,49 @@ def classify_host(host: str, root_domain: str, platform_hosts: tuple[str, ...],
 
 
 # Columns, not entities: a cache miss (most requests, with more tenants than a worker sees in
-# TENANT_CACHE_TTL) then builds no ORM objects.
-_TENANT_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.status_reason)
+# TENANT_STATE_CACHE_SECONDS) then builds no ORM objects.
+_TENANT_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.status_reason,
+                   Tenant.state_version)
 
 
 def _tenant_info(row) -> TenantInfo | None:
     if row is None:
         return None
-    return TenantInfo(row.id, row.slug, row.name, row.status, row.status_reason)
+    return TenantInfo(row.id, row.slug, row.name, row.status, row.status_reason,
+                      row.state_version)
+
+
+_CHANGED = "tenancy_changed_in_request"
 
 
 class Tenancy:
-    """Per-app caches of tenants and their module toggles, with a short TTL."""
+    """Per-app caches of tenants and their module toggles, checked against state_version."""
 
     def __init__(self, ttl: float) -> None:
         self.tenants = TTLCache(ttl)
         self.toggles = TTLCache(ttl)
 
+    @staticmethod
+    def _get(cache: TTLCache, key, load):
+        # A request that changed a tenant or its toggles reads them afresh and caches nothing:
+        # its transaction may still roll back, and the state_version it was confirmed at is
+        # the one from before its change.
+        if has_request_context() and g.get(_CHANGED):
+            return load()
+        return cache.get_or_load(key, load)
+
     def by_slug(self, slug: str) -> TenantInfo | None:
-        return self.tenants.get_or_load(("slug", slug), lambda: _tenant_info(
+        return self._get(self.tenants, ("slug", slug), lambda: _tenant_info(
             db.session.execute(select(*_TENANT_COLUMNS).where(Tenant.slug == slug)).first()))
 
     def by_id(self, tenant_id: uuid.UUID) -> TenantInfo | None:
-        return self.tenants.get_or_load(("id", tenant_id), lambda: _tenant_info(
+        return self._get(self.tenants, ("id", tenant_id), lambda: _tenant_info(
             db.session.execute(select(*_TENANT_COLUMNS).where(Tenant.id == tenant_id)).first()))
 
     def module_states(self, tenant_id: uuid.UUID) -> dict[str, ModuleState]:
-        """Every toggle row of the tenant (caller has bound the tenant: RLS applies)."""
+        """Every toggle row of the tenant (caller has bound the tenant: RLS applies). Cached
+        under the tenant's confirmed state_version (the request's tenant); read afresh when
+        that is not known (commands, another tenant)."""
 
         def load() -> dict[str, ModuleState]:
             rows = db.session.execute(
@@ -104,12 +130,18 @@ class Tenancy:
             return {key: ModuleState(enabled, dict(features or {}))
                     for key, enabled, features in rows}
 
-        return self.toggles.get_or_load(tenant_id, load)
+        current = g.get("tenant") if has_request_context() else None
+        if current is None or current.id != tenant_id:
+            return load()
+        return self._get(self.toggles, (tenant_id, current.version), load)
 
     def invalidate(self, tenant_id: uuid.UUID | None = None) -> None:
-        """Forget a tenant (or all): called after changes made through this worker."""
+        """Forget a tenant (or all): called after changes made through this worker (other
+        workers see them through state_version)."""
+        if has_request_context():
+            g.setdefault(_CHANGED, True)
         self.tenants.invalidate()
-        self.toggles.invalidate(tenant_id)
+        self.toggles.invalidate()
 
 
 def tenancy() -> Tenancy:
@@ -148,6 +180,24 @@ def resolve_request_tenant() -> None:
         g.tenant = tenant
 
 
+def confirm_request_tenant() -> None:
+    """The request's tenant, checked against the database: when the ``state_version`` read
+    as the transaction was scoped to it (core.rls) differs from the cached one, the tenant is
+    read again and served or refused on its current state (inactive: 403), and its toggles are
+    read again under the new version. Call once the tenant is bound."""
+    tenant = g.tenant
+    version = scoped_state_version(tenant.id)
+    if version is None or version == tenant.version:
+        return
+    tenancy().tenants.invalidate(("slug", tenant.slug))
+    tenancy().tenants.invalidate(("id", tenant.id))
+    fresh = tenancy().by_id(tenant.id)
+    if fresh is None:
+        raise NotFound("no tenant at this host")
+    require_serving(fresh)
+    g.tenant = fresh
+
+
 def require_schema_ready(branch: str = "core") -> None:
     """503 while the schema (``core``) or a module's migrations are not at the code's heads;
     the message says what is missing and which command fixes it."""
@@ -173,4 +223,4 @@ def feature(key: str, name: str, default: Any = None) -> Any:
 
 
 def init_tenancy(app: Flask) -> None:
-    app_state(app).tenancy = Tenancy(app.config["TENANT_CACHE_TTL"])
+    app_state(app).tenancy = Tenancy(app.config["TENANT_STATE_CACHE_SECONDS"])

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,20 +16,21 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from core import create_app
 from core.testing.app import (
-    BOOTSTRAP_TOKEN,
-    JWT_SECRET,
-    PLATFORM_EMAIL,
     PLATFORM_HOST,
-    PLATFORM_PASSWORD,
     ROOT_DOMAIN,
     HostClient,
     app_config,
 )
+from tests.core.gunicorn_server import (
+    gunicorn,
+    held_request,
+    http,
+    release,
+    worker_pids,
+)
 from tests.fixtures.apikeys import CLINIC_FREE_TIER_LIMIT, bootstrap_over_http
 from tests.fixtures.commerce import sell
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = ROOT / ".tox" / "test" / "bin" / "gunicorn"
 METRICS_TOKEN = "metrics-token-" + "m" * 30
 POD_IP_HOST = "10.1.2.3:8000"  # how Prometheus reaches a pod: no tenant, no platform name
 
@@ -279,40 +275,6 @@ def test_with_the_token_it_is_served_but_still_never_on_a_tenant_host(token_clie
 # --------------------------------------------------------------------------- under gunicorn
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str, host: str = PLATFORM_HOST) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Host": host})  # noqa: S310 - http://
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def _held_request(port: int) -> socket.socket:
-    """A connection whose request is half sent: the worker that accepts it waits for the rest."""
-    held = socket.create_connection(("127.0.0.1", port), timeout=20)
-    held.sendall(f"GET /healthz HTTP/1.1\r\nHost: {PLATFORM_HOST}\r\n".encode())
-    time.sleep(0.5)  # accepted by an idle worker by now
-    return held
-
-
-def _release(held: socket.socket) -> int:
-    with held:
-        held.sendall(b"Connection: close\r\n\r\n")
-        return int(held.makefile("rb").readline().split()[1])
-
-
-def _worker_pids(master: int) -> set[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return {int(pid) for pid in children}
-
-
 def _healthz_served_by_pid(folder: Path) -> dict[int, float]:
     """Requests to /healthz counted in each worker's own file (the multiprocess layout)."""
     served = {}
@@ -336,68 +298,33 @@ def _pool_size_of(folder: Path, pids: set[int]) -> float | None:
 @pytest.fixture
 def gunicorn_two_workers(app, database, tmp_path):
     """gunicorn with deploy/gunicorn.conf.py, 2 workers, on the session's migrated database."""
-    port = _free_port()
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
     (multiproc / "counter_999999.db").write_bytes(b"stale")  # a previous run's: wiped at start
-    env = {
-        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-        "TENANTRY_ENV": "test", "TENANTRY_INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": database.app_url, "MIGRATION_DATABASE_URL": database.owner_url,
-        "JWT_SECRET": JWT_SECRET, "ROOT_DOMAIN": ROOT_DOMAIN,
-        "PLATFORM_HOSTS": f"{PLATFORM_HOST},localhost", "RESERVED_SUBDOMAINS": "www,api",
-        "FIRST_OWNER_EMAIL": PLATFORM_EMAIL, "FIRST_OWNER_PASSWORD": PLATFORM_PASSWORD,
-        "BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN, "PASSWORD_HASH_PROFILE": "test",
-        "APP_HOST": "127.0.0.1", "APP_PORT": str(port), "WEB_CONCURRENCY": "2",
-        "DB_POOL_SIZE": "3", "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
-    }
-    gunicorn = str(GUNICORN) if GUNICORN.exists() else None
-    command = [gunicorn] if gunicorn else [sys.executable, "-m", "gunicorn"]
-    process = subprocess.Popen(
-        [*command, "-c", "deploy/gunicorn.conf.py", "core:create_app()"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(url + "/healthz")[0] == 200 and len(_worker_pids(process.pid)) == 2:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
+    with gunicorn(database, tmp_path, 2, PROMETHEUS_MULTIPROC_DIR=str(multiproc)) as (
+            process, url):
         yield process, url, multiproc
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
 
 
 def test_one_scrape_adds_up_every_gunicorn_worker(gunicorn_two_workers):
     process, url, multiproc = gunicorn_two_workers
     assert not (multiproc / "counter_999999.db").exists()
-    workers = _worker_pids(process.pid)
+    workers = worker_pids(process.pid)
     # Each worker in turn is kept busy by a request whose headers are not finished, so the
     # other one serves the next 100 (sync workers accept only when idle).
     port = int(url.rsplit(":", 1)[1])
     statuses = []
-    first = _held_request(port)
-    statuses += [_get(url + "/healthz")[0] for _ in range(100)]
-    second = _held_request(port)  # accepted by the worker that served those
-    statuses.append(_release(first))
-    statuses += [_get(url + "/healthz")[0] for _ in range(100)]
-    statuses.append(_release(second))
+    first = held_request(port)
+    statuses += [http(url + "/healthz")[0] for _ in range(100)]
+    second = held_request(port)  # accepted by the worker that served those
+    statuses.append(release(first))
+    statuses += [http(url + "/healthz")[0] for _ in range(100)]
+    statuses.append(release(second))
     assert statuses == [200] * 202
     served = _healthz_served_by_pid(multiproc)
     assert {pid for pid, count in served.items() if count} == workers, served
 
-    status, text = _get(url + "/metrics", host="127.0.0.1")
+    status, text = http(url + "/metrics", host="127.0.0.1")
     assert status == 200
     families = {f.name: f for f in text_string_to_metric_families(text)}
     healthz = requests_total(families, endpoint="health.live_healthz", status_class="2xx")
@@ -409,12 +336,12 @@ def test_one_scrape_adds_up_every_gunicorn_worker(gunicorn_two_workers):
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while _pool_size_of(multiproc, _worker_pids(process.pid) - workers) != 3:
+    while _pool_size_of(multiproc, worker_pids(process.pid) - workers) != 3:
         assert time.monotonic() < deadline, "gunicorn did not replace the worker"
         time.sleep(0.2)
     for _ in range(20):
-        _get(url + "/healthz")
-    status, text = _get(url + "/metrics", host="127.0.0.1")
+        http(url + "/healthz")
+    status, text = http(url + "/metrics", host="127.0.0.1")
     families = {f.name: f for f in text_string_to_metric_families(text)}
     assert value(families, "tenantry_db_pool_size") == 2 * 3
     assert requests_total(families, endpoint="health.live_healthz") >= healthz + 20

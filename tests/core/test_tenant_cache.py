@@ -1,5 +1,7 @@
-"""The per-worker tenant and toggle cache (TENANT_CACHE_TTL): changes made through the same app
-take effect at once (the cache is invalidated); another worker's changes within the TTL."""
+"""The per-worker tenant and toggle cache: a warm request reads neither the tenant nor its
+toggles again, yet a change made through the same app or through another one (another worker,
+another node) takes effect on the very next request: each request checks the cached copies
+against the tenant's state_version, read with its scope statement (core/tenancy.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from core.testing.app import (
 
 @pytest.fixture(scope="module")
 def cached_app(database):
-    application = create_app(app_config(database, TENANT_CACHE_TTL=5))
+    application = create_app(app_config(database, TENANT_STATE_CACHE_SECONDS=300))
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -46,16 +48,52 @@ def cached(cached_app):
     return Clients
 
 
-def test_the_cache_really_caches(app, tenant, cached):
-    owner = cached.tenant(tenant)
-    uncached = tenant.anonymous().with_token(owner.token)
-    assert owner.get("/api/v1/auth/me").status_code == 200  # tenant now cached
-    with app.app_context():  # another worker (its own cache) deactivates the tenant
-        set_status(tenant.id, "inactive")
+def _statements(app, run) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_the_cache_really_caches(cached_app, make_tenant, cached):
+    handle = make_tenant(modules=["users"])
+    owner = cached.tenant(handle)
+    assert owner.get("/api/v1/users").status_code == 200  # tenant and toggles now cached
+    sent = _statements(cached_app, lambda: owner.get("/api/v1/users"))
+    reads = [s for s in sent if ("FROM tenants" in s or "FROM tenant_modules" in s)
+             and not s.startswith("SELECT state_version FROM tenants")]
+    assert reads == []
+    assert any(s.startswith("SELECT state_version FROM tenants WHERE id") for s in sent)
+
+
+def test_another_workers_change_is_seen_by_the_next_request(app, cached_app, make_tenant,
+                                                            cached):
+    handle = make_tenant(modules=["users"])
+    owner = cached.tenant(handle)
+    other_worker = handle.as_role("owner")  # the session app: its own caches
+    assert owner.get("/api/v1/users").status_code == 200  # cached here
+    assert other_worker.patch("/api/v1/tenant/settings", json={"modules": {
+        "users": {"enabled": False}}}).status_code == 200
+    assert owner.get("/api/v1/users").status_code == 403
+    assert other_worker.patch("/api/v1/tenant/settings", json={"modules": {
+        "users": {"enabled": True}}}).status_code == 200
+    assert owner.get("/api/v1/users").status_code == 200
+    with app.app_context():  # a platform operator elsewhere deactivates the tenant
+        set_status(handle.id, "inactive")
         db.session.commit()
-    assert uncached.get("/api/v1/auth/me").status_code == 403  # the app without a cache
-    # Within the TTL this worker may still serve the tenant: that is what the TTL allows.
-    assert owner.get("/api/v1/auth/me").status_code == 200
+    refused = owner.get("/api/v1/auth/me")
+    assert refused.status_code == 403 and "inactive" in refused.json["message"]
 
 
 def test_deactivation_through_the_same_app_is_effective_at_once(tenant, cached):

@@ -1,0 +1,53 @@
+"""Caches that are correct on every worker (issue 15, "correctness first"): gunicorn with two
+real worker processes and a cache TTL of five minutes. Both workers have the tenant and its
+toggles cached; a module switched off through one worker answers 403 on the very next
+request of the other, switched on again 200, and a deactivated tenant 403 — no stale answer.
+Requests are steered to one worker by keeping the other busy with a half-sent request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.core.gunicorn_server import gunicorn, held_request, http, release
+
+
+@pytest.fixture
+def two_workers(app, database, tmp_path):
+    with gunicorn(database, tmp_path, 2, TENANT_STATE_CACHE_SECONDS="300") as (_process, url):
+        yield url
+
+
+def _each_worker(url: str, call) -> list:
+    """``call()`` served by one worker, then by the other (the first kept busy meanwhile)."""
+    port = int(url.rsplit(":", 1)[1])
+    answers = []
+    for _ in range(2):
+        busy = held_request(port)  # one worker waits for the rest of this request
+        answers += [call() for _ in range(5)]  # served by the other one
+        assert release(busy) == 200
+    return answers
+
+
+def test_a_change_through_one_worker_is_seen_by_the_next_request_of_the_other(
+        two_workers, make_tenant, platform_admin):
+    shop = make_tenant(modules=["users"])
+    bearer = {"Authorization": f"Bearer {shop.token('owner')}"}
+
+    def users() -> int:
+        return http(two_workers + "/api/v1/users", host=shop.host, headers=bearer)[0]
+
+    def switch(enabled: bool) -> int:
+        body = json.dumps({"modules": {"users": {"enabled": enabled}}}).encode()
+        return http(two_workers + "/api/v1/tenant/settings", host=shop.host, method="PATCH",
+                    headers={**bearer, "Content-Type": "application/json"}, body=body)[0]
+
+    assert _each_worker(two_workers, users) == [200] * 10  # cached on both workers
+    assert switch(False) == 200  # through one of them
+    assert _each_worker(two_workers, users) == [403] * 10
+    assert switch(True) == 200
+    assert _each_worker(two_workers, users) == [200] * 10
+    assert platform_admin.post(f"/api/v1/platform/tenants/{shop.id}/deactivate"
+                               ).status_code == 200  # another app altogether
+    assert _each_worker(two_workers, users) == [403] * 10
