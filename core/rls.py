@@ -51,7 +51,8 @@ def scope_statement(tenant_id: uuid.UUID | None, limits: dict[str, str] | None =
     value = str(uuid.UUID(str(tenant_id))) if tenant_id else ""
     statements = [f"SET LOCAL app.tenant_id = '{value}'"]
     if with_version and value:
-        statements.insert(0, f"SELECT state_version FROM tenants WHERE id = '{value}'")
+        # value is a re-rendered UUID (above), never text from a request.
+        statements.insert(0, f"SELECT state_version FROM tenants WHERE id = '{value}'")  # noqa: S608
     if limits is not None:
         statements.append(f"SET LOCAL statement_timeout = {int(limits['statement_timeout'])}")
         statements.append(f"SET LOCAL lock_timeout = {int(limits['lock_timeout'])}")

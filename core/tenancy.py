@@ -6,12 +6,12 @@ label is reserved. Unknown or reserved -> 404, inactive -> 403, not ready (provi
 failed, migrations behind) -> 503 with the reason; all before any view runs.
 
 Caches that are long-lived and correct on every worker and node: a tenant's row and its module
-toggles are cached per process (TENANT_STATE_CACHE_SECONDS bounds how long an unused entry lives), and
-every request checks them against the tenant's ``state_version``, which the database bumps on
-any change to the tenant or its toggles (migration c0a1f000000f) and which the request reads in
-the very round trip that scopes its transaction to the tenant (core.rls). A change made through
-any worker is seen by the next request on every worker, at no extra statement when nothing
-changed.
+toggles are cached per process (TENANT_STATE_CACHE_SECONDS bounds how long an unused entry
+lives), and every request checks them against the tenant's ``state_version``, which the
+database bumps on any change to the tenant or its toggles (migration c0a1f000000f) and which
+the request reads in the very round trip that scopes its transaction to the tenant (core.rls).
+A change made through any worker is seen by the next request on every worker, at no extra
+statement when nothing changed.
 """
 
 from __future__ import annotations
