@@ -188,10 +188,13 @@ def unprepared_apps(database, pgbouncer):
     """Apps through pgbouncer's one-connection alias, without and with DATABASE_POOLER."""
     built = {}
     for pooler in ("none", "transaction"):
-        # PROPAGATE_EXCEPTIONS off: a failure is answered as in production, not raised.
+        # PROPAGATE_EXCEPTIONS off: a failure is answered as in production, not raised. The
+        # tenant cache off: every request then also reads the tenant and its toggles, so the
+        # few requests here prepare enough statements to collide (as a busy server would).
         built[pooler] = create_app(app_config(database, DATABASE_URL=pgbouncer.single_url,
                                               DATABASE_POOLER=pooler,
-                                              PROPAGATE_EXCEPTIONS=False))
+                                              PROPAGATE_EXCEPTIONS=False,
+                                              TENANT_STATE_CACHE_SECONDS=0))
     yield built
     for application in built.values():
         with application.app_context():
