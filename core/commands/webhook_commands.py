@@ -9,14 +9,11 @@ one or more (deploy/k8s/workers.yaml): an endpoint's messages are sent by one wo
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from core.commands import run_worker
 from core.extensions import db
 from core.models import Tenant
 
@@ -58,19 +55,6 @@ def _pass(slug: str | None, *, due_only: bool, quiet: bool) -> int:
 @with_appcontext
 def deliver_command(slug, loop, interval):
     """Send waiting webhook messages to their endpoints."""
-    if not loop:
-        pending = _pass(slug, due_only=False, quiet=False)
-        click.echo(f"webhooks deliver: done, {pending} message(s) still pending")
-        if pending:
-            sys.exit(1)
-        return
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    click.echo(f"webhooks deliver: worker started, a pass every {interval:g} s")
-    try:
-        while not stopping:
-            _pass(slug, due_only=True, quiet=True)
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
-    click.echo("webhooks deliver: worker stopped")
+    run_worker("webhooks deliver",
+               lambda due_only: _pass(slug, due_only=due_only, quiet=due_only),
+               loop=loop, interval=interval, items="message(s)")

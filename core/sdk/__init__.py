@@ -19,6 +19,7 @@ from core.auth.passwords import hash_password, verify_password
 from core.auth.routes import TokenSchema
 from core.auth.services import issue_tenant_token
 from core.blueprint import Blueprint
+from core.commands import run_worker
 from core.config import Setting, integer_at_least, plain_text
 from core.console import is_console_page
 from core.console.pages import ConsoleBlueprint
@@ -99,6 +100,8 @@ __all__ = [  # noqa: RUF022
     "record_audit", "audit_changes",
     # Webhooks (core/webhooks): the events a module declares and queues in its transaction.
     "WebhookEvent", "emit_webhook_event",
+    # Commands: an outbox's one-pass command and --loop worker.
+    "run_worker",
     "Conflict", "DomainError", "Forbidden", "NotFound", "PaymentRequired", "ServiceUnavailable",
     "Unprocessable",
     # Console pages (docs/console.md).

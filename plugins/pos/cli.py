@@ -9,15 +9,11 @@ longer: fiscal.py's backoff), until stopped (SIGTERM or Ctrl-C).
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core.sdk import Tenant, db, module_state, tenant_context
+from core.sdk import Tenant, db, module_state, run_worker, tenant_context
 
 
 @click.group("pos")
@@ -59,19 +55,5 @@ def _pass(slug: str | None, *, due_only: bool, quiet: bool) -> int:
 @with_appcontext
 def retry_fiscal_command(slug, loop, interval):
     """Send pending fiscal documents to each tenant's cash-register provider."""
-    if not loop:
-        left_total = _pass(slug, due_only=False, quiet=False)
-        click.echo(f"retry-fiscal: done, {left_total} document(s) still pending")
-        if left_total:
-            sys.exit(1)
-        return
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    click.echo(f"retry-fiscal: worker started, a pass every {interval:g} s")
-    try:
-        while not stopping:
-            _pass(slug, due_only=True, quiet=True)
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
-    click.echo("retry-fiscal: worker stopped")
+    run_worker("retry-fiscal", lambda due_only: _pass(slug, due_only=due_only, quiet=due_only),
+               loop=loop, interval=interval, items="document(s)")
