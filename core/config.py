@@ -270,6 +270,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOK_RETRY_SCHEDULE", seconds_schedule,
             default=seconds_schedule("5,300,1800,7200,18000,36000,36000"),
             help="seconds before each retry of a failed delivery; then it is dead"),
+    Setting("WEBHOOK_RETENTION_DAYS", integer_at_least(1), default=30,
+            help="days delivered and dead webhook messages are kept; then webhooks purge"),
     Setting("WEBHOOK_TIMEOUT_SECONDS", integer_at_least(1), default=10,
             help="seconds a receiver has to answer one delivery"),
 )

@@ -1,4 +1,5 @@
-"""``tenantry webhooks deliver``: send the webhook queue (core/webhooks/delivery.py).
+"""``tenantry webhooks deliver``: send the webhook queue (core/webhooks/delivery.py), and
+``tenantry webhooks purge``: delete old delivered and dead messages (WEBHOOK_RETENTION_DAYS).
 
 Without ``--loop`` it tries every endpoint's waiting message now (retry schedule ignored),
 prints what it did per tenant and exits 1 while messages are still pending, so monitoring
@@ -20,7 +21,7 @@ from core.models import Tenant
 
 @click.group("webhooks")
 def webhooks_group():
-    """Signed webhooks: the delivery worker."""
+    """Signed webhooks: the delivery worker and the history's retention."""
 
 
 def _pass(slug: str | None, *, due_only: bool, quiet: bool) -> int:
@@ -58,3 +59,35 @@ def deliver_command(slug, loop, interval):
     run_worker("webhooks deliver",
                lambda due_only: _pass(slug, due_only=due_only, quiet=due_only),
                loop=loop, interval=interval, items="message(s)")
+
+
+@webhooks_group.command("purge")
+@with_appcontext
+def purge_command():
+    """Delete delivered and dead webhook messages older than WEBHOOK_RETENTION_DAYS, for every
+    tenant (run it daily); waiting messages are never deleted."""
+    from flask import current_app
+    from sqlalchemy import text
+
+    from core.audit import platform_audit_statement
+    from core.commands import fail
+    from core.owner_session import OwnerRoleMissing, owner_connection
+
+    days = current_app.config["WEBHOOK_RETENTION_DAYS"]
+    try:
+        with owner_connection() as connection:  # every tenant's rows: the owner role
+            deleted = connection.execute(text(
+                "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'dead') "
+                "AND created_at < now() - make_interval(days => :days) "
+                # A replay refers to its original: keep an original while a copy is kept.
+                "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries r WHERE r.tenant_id = "
+                "webhook_deliveries.tenant_id AND r.replay_of = webhook_deliveries.id "
+                "AND (r.status = 'pending' OR r.created_at >= now() - "
+                "make_interval(days => :days)))"), {"days": days}).rowcount
+            connection.execute(platform_audit_statement(
+                "webhooks.purged", target_type="webhook_deliveries",
+                after={"retention_days": days, "deliveries": deleted}))
+    except OwnerRoleMissing as exc:
+        fail(str(exc))
+    click.echo(f"webhook deliveries purged: {deleted} (delivered or dead, older than {days} "
+               "days)")

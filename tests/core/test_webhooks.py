@@ -406,3 +406,26 @@ def test_the_worker_loop_sends_what_is_due_and_stops_on_sigterm(
     assert "worker started" in out and "worker stopped" in out
     assert _verified(endpoint["secret"], receiver.accepted[0])["data"]["title"] == \
         "while the worker runs"
+
+
+def test_the_purge_keeps_waiting_and_recent_messages(database, tmp_path, app, clinic,
+                                                     loopback_allowed, admin_connection):
+    from tests.core.commandline import tenantry
+
+    owner = clinic.as_role("owner")
+    endpoint = _subscribe(owner, "http://127.0.0.1:9/nobody")
+    for _ in range(4):
+        owner.post(f"{WEBHOOKS}/endpoints/{endpoint['id']}/ping")
+    ids = [d["id"] for d in owner.get(f"{WEBHOOKS}/deliveries").json]  # newest first
+    admin_connection.execute(
+        "UPDATE webhook_deliveries SET created_at = now() - interval '40 days', status = "
+        "CASE WHEN id = %s THEN 'delivered' WHEN id = %s THEN 'dead' ELSE status END "
+        "WHERE id = ANY(%s)", (ids[3], ids[2], [ids[3], ids[2], ids[1]]))
+    admin_connection.execute("UPDATE webhook_deliveries SET status = 'delivered' WHERE id = %s",
+                             (ids[0],))  # delivered, but recent
+    done = tenantry("webhooks", "purge", env=_cli_env(database, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "webhook deliveries purged:" in done.stdout
+    left = {row[0] for row in admin_connection.execute(
+        "SELECT id::text FROM webhook_deliveries WHERE tenant_id = %s", (clinic.id,))}
+    assert left == {ids[1], ids[0]}  # the old waiting one and the recent delivered one
