@@ -56,6 +56,12 @@ def _pass(slug: str | None, *, due_only: bool, quiet: bool) -> int:
 @with_appcontext
 def deliver_command(slug, loop, interval):
     """Send waiting webhook messages to their endpoints."""
+    from flask import current_app
+
+    from core.commands import fail
+
+    if not current_app.config.get("WEBHOOK_SIGNING_KEY"):
+        fail("webhooks are not configured: set WEBHOOK_SIGNING_KEY (nothing can be signed)")
     run_worker("webhooks deliver",
                lambda due_only: _pass(slug, due_only=due_only, quiet=due_only),
                loop=loop, interval=interval, items="message(s)")

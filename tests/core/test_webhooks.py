@@ -380,6 +380,9 @@ def test_the_deliver_command_sends_the_queue_and_fails_while_messages_wait(
     _verified(endpoint["secret"], receiver.accepted[0])
     unknown = tenantry("webhooks", "deliver", "--tenant", "no-such-shop", env=env)
     assert unknown.returncode != 0 and "no tenant 'no-such-shop'" in unknown.stderr
+    unsigned = tenantry("webhooks", "deliver", "--loop",
+                        env={**env, "WEBHOOK_SIGNING_KEY": ""})
+    assert unsigned.returncode == 1 and "set WEBHOOK_SIGNING_KEY" in unsigned.stderr
 
 
 def test_the_worker_loop_sends_what_is_due_and_stops_on_sigterm(
