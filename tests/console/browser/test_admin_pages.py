@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing.browser import screenshot, sign_in
 from tests.fixtures.inventory import build_shop
@@ -32,10 +33,10 @@ def test_the_admin_creates_a_product_and_receives_stock(app, serve, open_page):
     page.get_by_label("Tax rate (%)").fill("21")
     screenshot(page, "catalog-product-form")
     page.get_by_role("button", name="Create product").click()
-    assert page.get_by_text("Product TEA-20 created.").is_visible()
+    expect(page.get_by_text("Product TEA-20 created.")).to_be_visible()
     page.get_by_label("Search name, SKU or barcode").fill("5901234123457")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_role("cell", name="5901234123457").is_visible()
+    expect(page.get_by_role("cell", name="5901234123457")).to_be_visible()
     screenshot(page, "catalog-products")
 
     nav.get_by_role("link", name="Suppliers").click()
@@ -43,7 +44,7 @@ def test_the_admin_creates_a_product_and_receives_stock(app, serve, open_page):
     page.get_by_label("Name").fill("Leaf & Co")
     page.get_by_label("E-mail").fill("orders@leaf.test")
     page.get_by_role("button", name="Create supplier").click()
-    assert page.get_by_text("Supplier Leaf & Co created.").is_visible()
+    expect(page.get_by_text("Supplier Leaf & Co created.")).to_be_visible()
 
     nav.get_by_role("link", name="Purchase orders").click()
     page.get_by_role("link", name="New purchase order").click()
@@ -52,9 +53,9 @@ def test_the_admin_creates_a_product_and_receives_stock(app, serve, open_page):
     page.get_by_label("Line 1 quantity").fill("12")
     page.get_by_label("Line 1 unit cost").fill("1.80")
     page.get_by_role("button", name="Create draft").click()
-    assert page.get_by_text("Draft PO-000001 created.").is_visible()
+    expect(page.get_by_text("Draft PO-000001 created.")).to_be_visible()
     page.get_by_role("button", name="Place order").click()
-    assert page.get_by_text("PO-000001 ordered.").is_visible()
+    expect(page.get_by_text("PO-000001 ordered.")).to_be_visible()
 
     page.get_by_role("link", name="Receive goods").click()
     quantity = page.get_by_label("Receive now: Green tea, 20 bags")
@@ -63,19 +64,19 @@ def test_the_admin_creates_a_product_and_receives_stock(app, serve, open_page):
     page.get_by_label("Note").fill("first delivery")
     screenshot(page, "purchasing-receive")
     page.get_by_role("button", name="Receive into stock").click()
-    assert page.get_by_text("Received 1 line(s) on PO-000001.").is_visible()
-    assert page.get_by_text("partially received").first.is_visible()
+    expect(page.get_by_text("Received 1 line(s) on PO-000001.")).to_be_visible()
+    expect(page.get_by_text("partially received").first).to_be_visible()
     screenshot(page, "purchasing-order")
 
     nav.get_by_role("link", name="Stock").click()
     page.get_by_label("Search name, SKU or barcode").fill("TEA-20")
     page.get_by_role("button", name="Search").click()
     row = page.get_by_role("row").filter(has_text="TEA-20")
-    assert row.get_by_role("cell", name="5.000").is_visible()
+    expect(row.get_by_role("cell", name="5.000")).to_be_visible()
     screenshot(page, "stock-balances")
     row.get_by_role("link", name="TEA-20").click()
     assert page.get_by_test_id("on-hand").inner_text() == "5.000"
-    assert page.get_by_role("cell", name="PO 1 line 1").is_visible()
+    expect(page.get_by_role("cell", name="PO 1 line 1")).to_be_visible()
     screenshot(page, "stock-ledger")
 
     product = shop.admin.get("/api/v1/catalog/products?q=5901234123457").json[0]
@@ -102,5 +103,5 @@ def test_another_tenants_ids_typed_into_the_url_give_404(app, serve, open_page):
                        (f"/purchasing/orders/{order['id']}/receive", "purchase order")):
         response = page.goto(path)
         assert response.status == 404, path
-        assert page.get_by_text(re.compile(f"{what} not found")).is_visible()
+        expect(page.get_by_text(re.compile(f"{what} not found"))).to_be_visible()
         assert page.get_by_text("Their").count() == 0

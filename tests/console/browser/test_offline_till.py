@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing.browser import screenshot
 from core.testing.tenants import PASSWORD
@@ -45,11 +46,11 @@ def test_sales_recorded_offline_are_sent_once_when_the_network_is_back(
     assert page.locator("#offline-total").inner_text() == "15.18"  # 2 x 2.75 + 9.68
     offline.get_by_label("Cash given").fill("20")
     offline.get_by_role("button", name="Record sale").click()
-    assert page.get_by_text("total 15.18, change 4.82").is_visible()
+    expect(page.get_by_text("total 15.18, change 4.82")).to_be_visible()
     _scan(page, "Mug")  # by name, when one product matches
     offline.get_by_label("Card").check()
     offline.get_by_role("button", name="Record sale").click()
-    assert page.get_by_text("2 sale(s) recorded offline wait to be sent.").is_visible()
+    expect(page.get_by_text("2 sale(s) recorded offline wait to be sent.")).to_be_visible()
     screenshot(page, "pos-till-offline")
     queue_key = f"tenantry.till.{pos_register['id']}.queue"
     queued = json.loads(page.evaluate(f"localStorage.getItem('{queue_key}')"))
@@ -57,8 +58,8 @@ def test_sales_recorded_offline_are_sent_once_when_the_network_is_back(
 
     page.context.set_offline(False)
     page.locator("#till-offline[data-synced='2']").wait_for(state="attached")
-    assert page.get_by_text("2 offline sale(s) recorded.").is_visible()
-    assert page.get_by_label("Scan a barcode or search").is_visible()
+    expect(page.get_by_text("2 offline sale(s) recorded.")).to_be_visible()
+    expect(page.get_by_label("Scan a barcode or search")).to_be_visible()
     receipts = pos_cashier.get("/api/v1/pos/receipts").json
     assert sorted(r["total"] for r in receipts) == ["15.18", "9.68"]
     assert {r["client_receipt_id"] for r in receipts} == {s["client_receipt_id"] for s in queued}

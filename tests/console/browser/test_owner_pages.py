@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from core.extensions import db
 from core.tenant_lifecycle import create_tenant
@@ -46,8 +47,8 @@ def test_owner_manages_users_and_api_keys(app, corner_shop, serve, open_page):
     form.get_by_label("Role").select_option("cashier")
     form.get_by_label("Initial password").fill(CASHIER_PASSWORD)
     form.get_by_role("button", name="Create user").click()
-    assert page.get_by_text(f"User {cashier} (cashier) created.").is_visible()
-    assert page.get_by_role("link", name=cashier).is_visible()
+    expect(page.get_by_text(f"User {cashier} (cashier) created.")).to_be_visible()
+    expect(page.get_by_role("link", name=cashier)).to_be_visible()
     screenshot(page, "tenant-users")
 
     # API keys: from the settings panel; the key is shown once with a copy button.
@@ -57,11 +58,11 @@ def test_owner_manages_users_and_api_keys(app, corner_shop, serve, open_page):
     page.get_by_label("Label").fill("Web shop")
     page.get_by_label("Role").select_option("admin")
     page.get_by_role("button", name="Create key").click()
-    assert page.get_by_role("heading", name="API key created").is_visible()
+    expect(page.get_by_role("heading", name="API key created")).to_be_visible()
     raw = page.locator("#new-key").inner_text().strip()
     assert len(raw) > 20
     copy = page.get_by_role("button", name="Copy")
-    assert copy.is_visible()  # console.js un-hides it
+    expect(copy).to_be_visible()  # console.js un-hides it
     screenshot(page, "tenant-api-key-created")
 
     # Back to the list, and a reload: only the prefix, never the key.
@@ -69,15 +70,15 @@ def test_owner_manages_users_and_api_keys(app, corner_shop, serve, open_page):
     page.reload()
     assert raw not in page.content()
     row = page.locator("tr", has=page.get_by_role("rowheader", name="Web shop"))
-    assert row.get_by_text("active").is_visible()
-    assert row.get_by_text(f"by {corner_shop.users['owner']}").is_visible()
+    expect(row.get_by_text("active")).to_be_visible()
+    expect(row.get_by_text(f"by {corner_shop.users['owner']}")).to_be_visible()
     screenshot(page, "tenant-api-keys")
 
     # Revoke, confirming the question.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke Web shop").click()
-    assert page.get_by_text("is revoked.").is_visible()
-    assert row.get_by_text("revoked", exact=True).first.is_visible()
+    expect(page.get_by_text("is revoked.")).to_be_visible()
+    expect(row.get_by_text("revoked", exact=True).first).to_be_visible()
     assert page.get_by_role("button", name="Revoke Web shop").count() == 0
 
     # POSTs from this page without the CSRF token (the browser sends its cookies): a script's
@@ -95,15 +96,15 @@ def test_owner_manages_users_and_api_keys(app, corner_shop, serve, open_page):
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Create key").click()
     assert navigation.value.status == 403
-    assert page.get_by_text("did not come from this site").is_visible()
+    expect(page.get_by_text("did not come from this site")).to_be_visible()
     page.goto("/settings/api-keys")
     assert page.get_by_text("Forged").count() == 0 and page.get_by_text("Fetched").count() == 0
-    assert page.get_by_text("1 key;").is_visible()
+    expect(page.get_by_text("1 key;")).to_be_visible()
 
     # The new cashier signs in with the initial password.
     till = open_page(port, corner_shop.host)
     sign_in(till, cashier, CASHIER_PASSWORD)
-    assert till.get_by_text(f"{cashier} (cashier)").is_visible()
+    expect(till.get_by_text(f"{cashier} (cashier)")).to_be_visible()
 
 
 def test_dashboard_fits_a_phone(app, corner_shop, serve, open_page):
@@ -111,8 +112,8 @@ def test_dashboard_fits_a_phone(app, corner_shop, serve, open_page):
     port = serve(app)
     page = open_page(port, corner_shop.host, width=390, height=844)
     sign_in(page, corner_shop.users["owner"])
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
-    assert page.get_by_role("heading", name="Users", exact=True).is_visible()  # core's tile
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()  # core's tile
     widths = page.evaluate("""() => ({
         page: document.documentElement.scrollWidth, body: document.body.scrollWidth,
         view: window.innerWidth})""")
@@ -120,5 +121,5 @@ def test_dashboard_fits_a_phone(app, corner_shop, serve, open_page):
     screenshot(page, "tenant-dashboard-phone")
     # The navigation and sign-out stay reachable on the narrow screen.
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link", name="Users").is_visible()
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(nav.get_by_role("link", name="Users")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

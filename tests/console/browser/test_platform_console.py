@@ -8,6 +8,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing.app import PLATFORM_EMAIL, PLATFORM_HOST, PLATFORM_PASSWORD
 from core.testing.browser import screenshot
@@ -39,8 +40,8 @@ def test_operator_creates_a_tenant_with_a_template_and_switches_a_module(
     page.get_by_label("Name", exact=True).fill("Corner shop")
     page.get_by_label("Catalog", exact=True).check()
     page.get_by_role("button", name="Create template").click()
-    assert page.get_by_text(f"Template {key} created.").is_visible()
-    assert page.get_by_role("row", name=re.compile(key)).is_visible()
+    expect(page.get_by_text(f"Template {key} created.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(key))).to_be_visible()
     screenshot(page, "platform-templates")
 
     # A tenant created with the template.
@@ -53,16 +54,16 @@ def test_operator_creates_a_tenant_with_a_template_and_switches_a_module(
     page.get_by_label("Owner password").fill("corner-shop-password")
     page.get_by_label("Template").select_option(key)
     page.get_by_role("button", name="Create tenant").click()
-    assert page.get_by_role("heading", name=f"Tenant {slug}").is_visible()
-    assert page.get_by_text(f"Tenant {slug} created with owner owner@{slug}.test").is_visible()
+    expect(page.get_by_role("heading", name=f"Tenant {slug}")).to_be_visible()
+    expect(page.get_by_text(f"Tenant {slug} created with owner owner@{slug}.test")).to_be_visible()
     catalog = page.locator("#module-catalog")
-    assert catalog.get_by_text("Enabled", exact=True).is_visible()
+    expect(catalog.get_by_text("Enabled", exact=True)).to_be_visible()
 
     # Switch stock on: its requirement (catalog) is already there.
     page.get_by_role("button", name="Enable Stock").click()
-    assert page.get_by_role("status").get_by_text("enabled stock").is_visible()
-    assert page.locator("#module-stock").get_by_text("Enabled", exact=True).is_visible()
-    assert page.get_by_role("button", name="Disable Stock").is_visible()
+    expect(page.get_by_role("status").get_by_text("enabled stock")).to_be_visible()
+    expect(page.locator("#module-stock").get_by_text("Enabled", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Disable Stock")).to_be_visible()
     screenshot(page, "platform-tenant")
     tenant_url = page.url
 
@@ -84,10 +85,10 @@ def test_operator_creates_a_tenant_with_a_template_and_switches_a_module(
     page.get_by_label("Search tenants").fill(slug)
     page.get_by_role("button", name="Search").click()
     row = page.get_by_role("row", name=re.compile(slug))
-    assert row.get_by_text("ready", exact=True).is_visible()
+    expect(row.get_by_text("ready", exact=True)).to_be_visible()
     screenshot(page, "platform-tenants")
 
     nav.get_by_role("link", name="Modules").click()
-    assert page.get_by_role("row", name=re.compile("Catalog")).get_by_text(
-        "up to date").is_visible()
+    expect(page.get_by_role("row", name=re.compile("Catalog")).get_by_text(
+        "up to date")).to_be_visible()
     screenshot(page, "platform-modules")

@@ -5,6 +5,7 @@ the module off in settings — the page then answers 403 by URL."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core.extensions import db
@@ -38,25 +39,25 @@ def test_plugin_page_only_where_enabled(notes_app, notes_shop, serve, open_page)
     page = open_page(port, f"{slug}.tenantry.test")
     sign_in(page, "owner@notes.test")
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link", name="Notes").is_visible()
-    assert page.get_by_role("heading", name="Notes").is_visible()  # the dashboard tile
+    expect(nav.get_by_role("link", name="Notes")).to_be_visible()
+    expect(page.get_by_role("heading", name="Notes")).to_be_visible()  # the dashboard tile
     screenshot(page, "tenant-dashboard")
 
     nav.get_by_role("link", name="Notes").click()
     page.get_by_label("Title").fill("Till 2 <script>alert(1)</script>")
     page.get_by_role("button", name="Add note").click()
-    assert page.get_by_text("Note saved.").is_visible()
-    assert page.get_by_text("Till 2 <script>alert(1)</script>").is_visible()  # escaped
+    expect(page.get_by_text("Note saved.")).to_be_visible()
+    expect(page.get_by_text("Till 2 <script>alert(1)</script>")).to_be_visible()  # escaped
 
     page.goto("/settings")
     screenshot(page, "tenant-settings")
     page.get_by_role("button", name="Disable Notes").click()
-    assert page.get_by_text("disabled notes").is_visible()
+    expect(page.get_by_text("disabled notes")).to_be_visible()
     assert page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Notes").count() == 0
     response = page.goto("/notes/")
     assert response.status == 403
-    assert page.get_by_text("module 'notes' is not enabled for this tenant").is_visible()
+    expect(page.get_by_text("module 'notes' is not enabled for this tenant")).to_be_visible()
 
     other = open_page(port, f"{other_slug}.tenantry.test")
     sign_in(other, "owner@plain.test")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing.app import PLATFORM_EMAIL, PLATFORM_PASSWORD
 from core.testing.browser import screenshot
@@ -47,7 +48,7 @@ def test_report_chart_csv_case_usage_and_plan(app, clinic_shop, serve, open_page
     nav = page.get_by_role("navigation", name="Main")
 
     nav.get_by_role("link", name="Reports").click()
-    assert page.get_by_role("heading", name="Reports").is_visible()
+    expect(page.get_by_role("heading", name="Reports")).to_be_visible()
     screenshot(page, "reports-list")
 
     page.get_by_role("link", name="Sales by day").click()
@@ -57,11 +58,11 @@ def test_report_chart_csv_case_usage_and_plan(app, clinic_shop, serve, open_page
     page.get_by_label("Date to").fill(today.isoformat())
     page.get_by_role("button", name="Run report").click()
     page.wait_for_url(f"**date_from={date_from.isoformat()}**")
-    assert page.get_by_role("img", name="net_total by day").is_visible()  # the SVG chart
+    expect(page.get_by_role("img", name="net_total by day")).to_be_visible()  # the SVG chart
     assert page.locator("svg.chart rect.bar").count() >= 1
     table = page.get_by_role("table")
-    assert table.get_by_role("columnheader", name="net_total").is_visible()
-    assert table.get_by_role("cell", name="62.50").first.is_visible()  # 5 x 12.50
+    expect(table.get_by_role("columnheader", name="net_total")).to_be_visible()
+    expect(table.get_by_role("cell", name="62.50").first).to_be_visible()  # 5 x 12.50
     screenshot(page, "report-sales-by-day")
 
     with page.expect_download() as info:
@@ -78,15 +79,15 @@ def test_report_chart_csv_case_usage_and_plan(app, clinic_shop, serve, open_page
     page.get_by_label("Description").fill("Right ankle, sports injury")
     page.get_by_label("Patient reference").fill("MRN-0042")
     page.get_by_role("button", name="Open case").click()
-    assert page.get_by_text("Case 'Sprained ankle' opened.").is_visible()
-    assert page.get_by_role("heading", name="Sprained ankle").is_visible()
+    expect(page.get_by_text("Case 'Sprained ankle' opened.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sprained ankle")).to_be_visible()
     page.get_by_role("link", name="All cases").click()
-    assert page.get_by_role("link", name="Sprained ankle").is_visible()
+    expect(page.get_by_role("link", name="Sprained ankle")).to_be_visible()
     screenshot(page, "cases-list")
 
     nav.get_by_role("link", name="Usage and plan").click()
-    assert page.get_by_role("heading", name="Plan: free").is_visible()
-    assert page.get_by_role("cell", name="POST /console/cases/").is_visible()
+    expect(page.get_by_role("heading", name="Plan: free")).to_be_visible()
+    expect(page.get_by_role("cell", name="POST /console/cases/")).to_be_visible()
     screenshot(page, "billing-usage")
 
     platform = open_page(port, "platform.tenantry.test")
@@ -94,7 +95,7 @@ def test_report_chart_csv_case_usage_and_plan(app, clinic_shop, serve, open_page
     _sign_in(platform, PLATFORM_EMAIL, PLATFORM_PASSWORD, plan_path)
     platform.get_by_label("Paid").check()
     platform.get_by_role("button", name="Set plan").click()
-    assert platform.get_by_text("is on the paid plan").is_visible()
-    assert platform.get_by_role("heading", name="Plan: paid").is_visible()
+    expect(platform.get_by_text("is on the paid plan")).to_be_visible()
+    expect(platform.get_by_role("heading", name="Plan: paid")).to_be_visible()
     screenshot(platform, "platform-tenant-plan")
     assert clinic_shop.as_role("owner").get("/api/v1/billing/plan").json["plan"] == "paid"

@@ -38,9 +38,9 @@ def test_a_cashiers_day(app, shop, pos_cashier, serve, open_page):
     _open_till(page, shop)
     _scan(page, "4006381333931")
     _scan(page, "5000112546415")
-    assert page.get_by_role("rowheader", name="Coffee").count() == 1
-    assert page.get_by_role("rowheader", name="Mug").count() == 1
-    assert page.locator("#total").inner_text() == "12.43"  # 2.75 + 9.68
+    expect(page.get_by_role("rowheader", name="Coffee")).to_have_count(1)
+    expect(page.get_by_role("rowheader", name="Mug")).to_have_count(1)
+    expect(page.locator("#total")).to_have_text("12.43")  # 2.75 + 9.68
     screenshot(page, "pos-till")
 
     page.get_by_label("Amount given (cash)").fill("20.00")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
 from core.testing.browser import screenshot, sign_in
@@ -33,21 +34,21 @@ def test_owner_adds_an_endpoint_pings_it_and_sees_it_delivered(app, make_tenant,
         page.get_by_label("URL (https://…)").fill(receiver.url)
         page.get_by_label("Description").fill("Practice system")
         page.get_by_role("button", name="Add endpoint").click()
-        assert page.get_by_role("heading", name="Webhook endpoint added").is_visible()
+        expect(page.get_by_role("heading", name="Webhook endpoint added")).to_be_visible()
         secret = page.locator("#webhook-secret").inner_text().strip()
         assert secret.startswith("whsec_")
-        assert page.get_by_role("button", name="Copy").is_visible()
+        expect(page.get_by_role("button", name="Copy")).to_be_visible()
         screenshot(page, "tenant-webhook-added")
 
         page.get_by_role("link", name="Back to the webhooks").click()
         assert secret not in page.content()
         page.get_by_role("button", name=f"Send a test message to {receiver.url}").click()
-        assert page.get_by_text("A test message is on its way").is_visible()
+        expect(page.get_by_text("A test message is on its way")).to_be_visible()
         with app.app_context():
             assert deliver(clinic.id) == (1, 0, 0)
         page.reload()
         row = page.locator("tr", has=page.get_by_role("rowheader", name="webhook.ping"))
-        assert row.get_by_text("delivered").is_visible()
+        expect(row.get_by_text("delivered")).to_be_visible()
         screenshot(page, "tenant-webhooks")
         message = receiver.accepted[0]
         assert Webhook(secret).verify(message.body, message.headers)["type"] == "webhook.ping"
