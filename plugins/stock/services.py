@@ -1,12 +1,17 @@
 """Stock operations: posting moves (the one way stock changes), counts, transfers, locations
 and read models. Explicit arguments, flush never commit, ``core.errors`` for refusals.
 
-Concurrency (why ``post_moves`` is shaped as it is): a posting first locks the ``stock_costs``
-row of every product it touches, in product-id order, then changes each ``stock_balances`` row
-with one atomic ``UPDATE ... SET quantity = quantity + delta WHERE quantity + delta >= 0``, in
-(product, location) order. Two postings therefore queue on their first shared product instead
-of deadlocking, no update is lost, and a balance cannot be driven below zero by two takers
-that each saw enough stock.
+Concurrency (why ``post_moves`` is shaped as it is): a posting first creates the missing
+``stock_costs`` rows of the products it touches and then locks all of them, each step one
+statement in product-id order; then it changes every ``stock_balances`` row it touches with one
+atomic upsert (``quantity = quantity + delta``, refused per row where that goes below zero).
+Two postings therefore queue on their first shared product instead of deadlocking (a row one
+of them is creating makes the other wait before it locks anything), no update is lost, a
+balance cannot be driven below zero by two takers that each saw enough stock, and the balance
+rows need no order of their own: only the holder of a product's cost lock changes them.
+
+Set-based: a posting sends the same handful of statements whatever its number of lines
+(locations, create costs, lock costs, balances, then one flush of the costs and the moves).
 """
 
 from __future__ import annotations
@@ -180,46 +185,66 @@ def require_products(product_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     return set(db.session.execute(select(Product.id).where(Product.id.in_(ids))).scalars())
 
 
-def check_products(product_ids: list[uuid.UUID], collection: str) -> None:
-    """422 naming each index of ``collection`` whose product is not this tenant's."""
-    known = require_products(product_ids)
+def _refuse_unknown(product_ids: list[uuid.UUID], known: Iterable[uuid.UUID],
+                    collection: str) -> None:
+    """422 naming each index of ``collection`` whose product is not in ``known``."""
+    known = set(known)
     errors = {str(i): {"product_id": ["unknown product"]}
               for i, product_id in enumerate(product_ids) if product_id not in known}
     if errors:
         raise Unprocessable(f"invalid {collection}", {collection: errors})
 
 
-def lock_products(tenant_id: uuid.UUID, product_ids: Iterable[uuid.UUID]) -> dict:
-    """Lock (creating if needed) the cost rows of these products, in id order.
+def lock_products(tenant_id: uuid.UUID,
+                  product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, StockCost]:
+    """Lock the cost rows of these products, creating the missing ones: {product id: row}.
 
-    One product at a time: inserting a missing row waits for a concurrent inserter, and doing
-    that in the same order as the locks keeps the whole sequence deadlock-free.
+    Two statements whatever the number of products, both in product-id order (see the module
+    docstring for why that cannot deadlock). Ids that are not this tenant's products get no row
+    and are absent from the answer: the products are read under RLS.
     """
-    costs = {}
-    for product_id in sorted(set(product_ids)):
-        db.session.execute(insert(StockCost).values(
-            tenant_id=tenant_id, product_id=product_id).on_conflict_do_nothing())
-        costs[product_id] = db.session.execute(
-            select(StockCost).where(StockCost.product_id == product_id).with_for_update()
-            .execution_options(populate_existing=True)).scalar_one()
-    return costs
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    db.session.execute(insert(StockCost).from_select(
+        ["tenant_id", "product_id"],
+        select(Product.tenant_id, Product.id)
+        .where(Product.tenant_id == tenant_id, Product.id.in_(ids)).order_by(Product.id),
+    ).on_conflict_do_nothing())
+    rows = db.session.execute(
+        select(StockCost).where(StockCost.product_id.in_(ids)).order_by(StockCost.product_id)
+        .with_for_update().execution_options(populate_existing=True)).scalars()
+    return {row.product_id: row for row in rows}
 
 
-def _change_balance(tenant_id: uuid.UUID, product_id: uuid.UUID, location_id: uuid.UUID,
-                    delta: Decimal, allow_negative: bool) -> Decimal | None:
-    """Add ``delta`` atomically; None when that would go below zero and is not allowed."""
-    db.session.execute(insert(StockBalance).values(
-        tenant_id=tenant_id, product_id=product_id, location_id=location_id,
-        quantity=Decimal(0)).on_conflict_do_nothing())
-    statement = (update(StockBalance)
-                 .where(StockBalance.product_id == product_id,
-                        StockBalance.location_id == location_id)
-                 .values(quantity=StockBalance.quantity + delta, updated_at=func.now())
-                 .returning(StockBalance.quantity)
-                 .execution_options(synchronize_session=False))
-    if not allow_negative:
-        statement = statement.where(StockBalance.quantity + delta >= 0)
-    return db.session.execute(statement).scalar_one_or_none()
+def _change_balances(tenant_id: uuid.UUID, deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal],
+                     allow_negative: bool) -> list[dict[str, str]]:
+    """Add each delta to its (product, location) balance in one upsert; the ones refused.
+
+    Refused, unless negative stock is allowed: a change that would take an existing balance
+    below zero (the upsert's WHERE leaves the row as it was and returns nothing for it) and a
+    new balance that would start below zero (the caller's savepoint undoes that row).
+    """
+    changes = sorted((key, delta) for key, delta in deltas.items() if delta != 0)
+    if not changes:
+        return []
+    statement = insert(StockBalance).values([
+        {"tenant_id": tenant_id, "product_id": product_id, "location_id": location_id,
+         "quantity": delta} for (product_id, location_id), delta in changes])
+    statement = statement.on_conflict_do_update(
+        index_elements=[StockBalance.tenant_id, StockBalance.product_id,
+                        StockBalance.location_id],
+        set_={"quantity": StockBalance.quantity + statement.excluded.quantity,
+              "updated_at": func.now()},
+        where=None if allow_negative else StockBalance.quantity + statement.excluded.quantity >= 0,
+    ).returning(StockBalance.product_id, StockBalance.location_id, StockBalance.quantity)
+    after = {(row.product_id, row.location_id): row.quantity
+             for row in db.session.execute(statement)}
+    return [{"product_id": str(product_id), "location_id": str(location_id),
+             "change": str(delta)}
+            for (product_id, location_id), delta in changes
+            if (product_id, location_id) not in after
+            or (not allow_negative and after[(product_id, location_id)] < 0)]
 
 
 def _value_move(cost: StockCost, quantity: Decimal, unit_cost: Decimal | None) -> Decimal:
@@ -250,17 +275,13 @@ def post_moves(tenant_id: uuid.UUID, moves: list[MoveRequest], actor: str, *,
         raise Unprocessable("no stock moves given", {"moves": ["at least one move"]})
     with db.session.begin_nested():
         locations = _resolve_locations(moves)
-        check_products([m.product_id for m in moves], "moves")
-        costs = lock_products(tenant_id, (m.product_id for m in moves))
+        product_ids = [m.product_id for m in moves]
+        costs = lock_products(tenant_id, product_ids)
+        _refuse_unknown(product_ids, costs, "moves")
         deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal] = defaultdict(Decimal)
         for move, location_id in zip(moves, locations, strict=True):
             deltas[(move.product_id, location_id)] += move.quantity
-        short = []
-        for (product_id, location_id), delta in sorted(deltas.items()):
-            if delta != 0 and _change_balance(tenant_id, product_id, location_id, delta,
-                                              allow_negative) is None:
-                short.append({"product_id": str(product_id), "location_id": str(location_id),
-                              "change": str(delta)})
+        short = _change_balances(tenant_id, deltas, allow_negative)
         if short:
             raise Conflict("not enough stock: the move would take a balance below zero",
                            {"insufficient": short})
@@ -295,8 +316,9 @@ def count(tenant_id: uuid.UUID, location_id: uuid.UUID | None, lines: list[dict[
           note: str, actor: str) -> dict[str, Any]:
     """Set balances to physically counted quantities with compensating adjustment moves."""
     location = get_location_for_move(location_id)
-    check_products([line["product_id"] for line in lines], "lines")
-    lock_products(tenant_id, (line["product_id"] for line in lines))  # nobody moves them now
+    product_ids = [line["product_id"] for line in lines]
+    # Locked: nobody moves these products until the count is posted.
+    _refuse_unknown(product_ids, lock_products(tenant_id, product_ids), "lines")
     current = dict(db.session.execute(
         select(StockBalance.product_id, StockBalance.quantity).where(
             StockBalance.location_id == location.id,

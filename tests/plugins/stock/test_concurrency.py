@@ -102,3 +102,22 @@ def test_crossing_multi_line_postings_do_not_deadlock(served, make_shop):
     for product in (first, second):
         assert on_hand(shop.admin, product["id"], main) == 96
         assert on_hand(shop.admin, product["id"], back) == 96
+
+
+def test_first_postings_of_new_products_in_crossing_orders(served, make_shop):
+    """Products that never had stock have no cost row yet: each posting creates the rows it
+    needs (one statement) before it locks them. Postings naming the same new products in
+    opposite orders, all at once, still all succeed and every unit is counted."""
+    shop = make_shop()
+    products = [make_product(shop.admin) for _ in range(3)]
+
+    def receipt(order):
+        return ("/api/v1/stock/moves", {"moves": [
+            {"product_id": products[i]["id"], "quantity": "1", "reason": "receipt",
+             "unit_cost": "2.00"} for i in order]})
+
+    requests = [receipt((0, 1, 2)), receipt((2, 1, 0)), receipt((1, 2, 0))] * 4
+    results = _in_parallel(served, shop.tenant.host, shop.admin.token, requests)
+    assert [status for status, _ in results] == [201] * len(requests), results
+    for product in products:
+        assert on_hand(shop.admin, product["id"]) == 12
