@@ -30,6 +30,7 @@ from typing import Any
 from flask import current_app, g, has_request_context
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.sdk import (
     Unprocessable,
@@ -111,12 +112,14 @@ def _register_dict(register: Register) -> dict[str, Any]:
     return {"id": str(register.id), "code": register.code, "name": register.name}
 
 
-def _attempt(tenant_id: uuid.UUID, record: FiscalRecord, name: str) -> bool:
+def _attempt(tenant_id: uuid.UUID, record: FiscalRecord, name: str,
+             register: Register | None = None) -> bool:
     """Ask the provider to register one record; True when it did. On failure the record stays
-    pending, with the error and the time of its next attempt (backoff)."""
-    register = db.session.get(Register, (tenant_id, record.register_id))
+    pending, with the error and the time of its next attempt (backoff). Nothing is written
+    before the provider answers (the record may not even be in the session yet: ``fiscalize``
+    adds a new one only once it knows how it ended); the caller flushes."""
+    register = register or db.session.get(Register, (tenant_id, record.register_id))
     provider = providers().get(name)
-    record.attempts += 1
     try:
         if provider is None:
             raise LookupError(f"cash register provider '{name}' is not installed")
@@ -125,17 +128,17 @@ def _attempt(tenant_id: uuid.UUID, record: FiscalRecord, name: str) -> bool:
                 tenant_id=tenant_id, register=_register_dict(register),
                 document={**record.payload, "fiscal_mode": record.mode})
     except Exception as exc:  # noqa: BLE001 - any provider failure means "not registered yet"
+        record.attempts += 1
         record.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         record.next_attempt_at = datetime.now(UTC) + backoff(record.attempts)
         log.warning("fiscal registration failed: provider=%s document=%s/%s attempt=%s "
                     "error=%s", name, record.document_type, record.document_id,
                     record.attempts, record.last_error)
-        db.session.flush()
         return False
+    record.attempts += 1
     record.status, record.provider = "registered", name
     record.fiscal_number, record.last_error = result.fiscal_number, None
     record.registered_at = datetime.now(UTC)
-    db.session.flush()
     return True
 
 
@@ -145,12 +148,11 @@ def backoff(attempts: int) -> timedelta:
                                  BACKOFF_MAX_SECONDS))
 
 
-def _next_record(blocked: set[uuid.UUID], due_only: bool,
-                 woken: frozenset[uuid.UUID]) -> FiscalRecord | None:
-    """The oldest pending record whose register has no earlier pending one (devices number in
-    order), locked; another worker skips it (SKIP LOCKED) and takes the next. ``due_only``:
-    only records past their backoff, or of a ``woken`` register (one that just made a new
-    document: the till is selling, so its device is tried again now)."""
+def _sendable(blocked: set[uuid.UUID], due_only: bool, woken: frozenset[uuid.UUID]):
+    """The pending records ``_send`` may take now, oldest first: a register's earliest pending
+    one (devices number in order), not of a ``blocked`` register, and with ``due_only`` past its
+    backoff or of a ``woken`` register (one that just made a new document: the till is
+    selling, so its device is tried again now)."""
     earlier = aliased(FiscalRecord)
     statement = (select(FiscalRecord)
                  .where(FiscalRecord.status == "pending",
@@ -159,15 +161,22 @@ def _next_record(blocked: set[uuid.UUID], due_only: bool,
                                         earlier.status == "pending",
                                         tuple_(earlier.created_at, earlier.id)
                                         < tuple_(FiscalRecord.created_at, FiscalRecord.id)))
-                 .order_by(FiscalRecord.created_at, FiscalRecord.id).limit(1)
-                 .with_for_update(skip_locked=True, of=FiscalRecord))
+                 .order_by(FiscalRecord.created_at, FiscalRecord.id))
     if blocked:
         statement = statement.where(FiscalRecord.register_id.not_in(blocked))
     if due_only:
         due = FiscalRecord.next_attempt_at <= func.now()
         statement = statement.where(
             or_(due, FiscalRecord.register_id.in_(woken)) if woken else due)
-    return db.session.execute(statement).scalar_one_or_none()
+    return statement
+
+
+def _next_record(blocked: set[uuid.UUID], due_only: bool,
+                 woken: frozenset[uuid.UUID]) -> FiscalRecord | None:
+    """The oldest sendable record, locked; another worker skips it (SKIP LOCKED) and takes
+    the next."""
+    return db.session.execute(_sendable(blocked, due_only, woken).limit(1).with_for_update(
+        skip_locked=True, of=FiscalRecord)).scalar_one_or_none()
 
 
 def _send(tenant_id: uuid.UUID, name: str, *, due_only: bool, woken: frozenset[uuid.UUID],
@@ -179,6 +188,7 @@ def _send(tenant_id: uuid.UUID, name: str, *, due_only: bool, woken: frozenset[u
             registered += 1
         else:
             blocked.add(record.register_id)  # later documents of this register wait for it
+        db.session.flush()
         after_each()
     return registered
 
@@ -240,18 +250,33 @@ def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
     mode = row.fiscal_mode if row is not None else DEFAULT_MODE
     if mode == "off":
         return None
+    now = datetime.now(UTC)
     record = FiscalRecord(tenant_id=tenant_id, id=uuid.uuid4(), register_id=register.id,
                           document_type=document_type, document_id=document_id,
                           payload=payload, status="pending", attempts=0, mode=mode,
-                          created_at=datetime.now(UTC), next_attempt_at=datetime.now(UTC))
-    db.session.add(record)
-    db.session.flush()
+                          created_at=now, next_attempt_at=now)
     name = _provider_of(row)
-    if _transactional(providers().get(name)):
-        # In this transaction, each record in a savepoint (_attempt): the device's journal
-        # and the document are kept together or not at all.
-        _send(tenant_id, name, due_only=True, woken=frozenset({register.id}),
-              after_each=lambda: None)
-    else:
+    woken = frozenset({register.id})
+    if not _transactional(providers().get(name)):
+        db.session.add(record)
+        db.session.flush()
         schedule_delivery(tenant_id, register.id)
+    elif db.session.execute(select(_sendable(set(), True, woken).exists())).scalar():
+        # Older records go first (devices number in order): each in a savepoint (_attempt),
+        # in this transaction, so the device's journal and the documents are kept together.
+        db.session.add(record)
+        db.session.flush()
+        _send(tenant_id, name, due_only=True, woken=woken, after_each=lambda: None)
+    else:
+        # Nothing waits before it (the usual case): ask the provider, then write the record
+        # as it ended, in one INSERT.
+        _attempt(tenant_id, record, name, register)
+        db.session.add(record)
+        db.session.flush()
     return record
+
+
+def show_on(document: Any, record: FiscalRecord | None) -> None:
+    """Make ``document.fiscal`` answer ``record`` (what ``fiscalize`` returned: this
+    session's object, as registration left it) without reading it back."""
+    set_committed_value(document, "fiscal", record)

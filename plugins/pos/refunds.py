@@ -71,13 +71,13 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
          "location_id": register.location_id, "reference_type": REFUND_REFERENCE,
          "reference_id": refund.id, "note": f"refund of receipt {receipt.id}"}
         for line in refund.lines], actor)
-    fiscal.fiscalize(tenant_id, register, "refund", refund.id, {
+    record = fiscal.fiscalize(tenant_id, register, "refund", refund.id, {
         "id": str(refund.id), "receipt_id": str(receipt.id), "method": refund.method,
         "total": money_text(refund.total), "created_at": refund.created_at.isoformat(),
         "lines": [{"receipt_line_id": str(line.receipt_line_id),
                    "product_id": str(line.product_id), "quantity": str(line.quantity),
                    "amount": money_text(line.amount)} for line in refund.lines]})
-    db.session.expire(refund, ["fiscal"])
+    fiscal.show_on(refund, record)
     emit_webhook_event(tenant_id, "pos.receipt.refunded", {
         "id": refund.id, "receipt_id": receipt.id, "register_id": register.id,
         "method": refund.method, "reason": refund.reason, "total": refund.total,
