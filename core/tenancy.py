@@ -5,11 +5,13 @@ PLATFORM_HOSTS is the platform. ``<label>.<ROOT_DOMAIN>`` names tenant ``<label>
 label is reserved. Unknown or reserved -> 404, inactive -> 403, not ready (provisioning,
 failed, migrations behind) -> 503 with the reason; all before any view runs.
 
-Caches that are long-lived and correct on every worker and node: a tenant's row and its module
-toggles are cached per process (TENANT_STATE_CACHE_SECONDS bounds how long an unused entry
-lives), and every request checks them against the tenant's ``state_version``, which the
-database bumps on any change to the tenant or its toggles (migration c0a1f000000f) and which
-the request reads in the very round trip that scopes its transaction to the tenant (core.rls).
+Caches that are long-lived and correct on every worker and node: a tenant's row, its module
+toggles and what authentication reads of its users are cached per process
+(TENANT_STATE_CACHE_SECONDS bounds how long an unused entry lives), and every request checks
+them against the tenant's ``state_version``, which the database bumps on any change to the
+tenant, its toggles (migration c0a1f000000f) or a user's role, activity, token version or
+e-mail (c0a1f0000010), and which the request reads in the very round trip that scopes its
+transaction to the tenant (core.rls).
 A change made through any worker is seen by the next request on every worker, at no extra
 statement when nothing changed.
 """
@@ -100,6 +102,7 @@ class Tenancy:
     def __init__(self, ttl: float) -> None:
         self.tenants = TTLCache(ttl)
         self.toggles = TTLCache(ttl)
+        self.users = TTLCache(ttl)
 
     @staticmethod
     def _get(cache: TTLCache, key, load):
@@ -135,6 +138,17 @@ class Tenancy:
             return load()
         return self._get(self.toggles, (tenant_id, current.version), load)
 
+    def user_state(self, tenant_id: uuid.UUID, user_id: uuid.UUID, load):
+        """A tenant user's row as authentication reads it (``load()``), cached under the
+        state_version this request's transaction read as it was scoped to ``tenant_id``: every
+        change of a user's role, activity, token version or e-mail, and every deletion, bumps
+        it (migration c0a1f0000010), so the next request on any worker reads the row again.
+        Read afresh when that version is not known."""
+        version = scoped_state_version(tenant_id)
+        if version is None:
+            return load()
+        return self._get(self.users, (tenant_id, version, user_id), load)
+
     def invalidate(self, tenant_id: uuid.UUID | None = None) -> None:
         """Forget a tenant (or all): called after changes made through this worker (other
         workers see them through state_version)."""
@@ -142,6 +156,7 @@ class Tenancy:
             g.setdefault(_CHANGED, True)
         self.tenants.invalidate()
         self.toggles.invalidate()
+        self.users.invalidate()
 
 
 def tenancy() -> Tenancy:

@@ -104,9 +104,9 @@ def _tenant_user(claims: dict) -> Identity:
         user_id = uuid.UUID(claims["sub"])
     except ValueError as exc:
         raise Unauthorized("invalid token: bad subject") from exc
-    row = db.session.execute(
+    row = tenancy().user_state(tenant_id, user_id, lambda: db.session.execute(
         select(User.role, User.active, User.token_version, User.email).where(User.id == user_id)
-    ).first()
+    ).first())
     if row is None or not row.active or row.token_version != claims.get("ver", 0):
         raise Unauthorized("token is no longer valid; log in again")
     return Identity(USER, str(user_id), row.role, tenant_id, label=row.email)

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from core.testing.tenants import PASSWORD
 from tests.core.gunicorn_server import gunicorn, held_request, http, release
 
 
@@ -51,3 +52,37 @@ def test_a_change_through_one_worker_is_seen_by_the_next_request_of_the_other(
     assert platform_admin.post(f"/api/v1/platform/tenants/{shop.id}/deactivate"
                                ).status_code == 200  # another app altogether
     assert _each_worker(two_workers, users) == [403] * 10
+
+
+
+def test_a_users_change_through_one_worker_is_seen_by_the_next_request_of_the_other(
+        two_workers, make_tenant):
+    """What authentication reads of a user is cached too: a demotion and a deactivation are
+    each refused on the very next request of the worker that did not make the change."""
+    shop = make_tenant(modules=["users"])
+    owner = {"Authorization": f"Bearer {shop.token('owner')}"}
+    second = shop.add_user("owner", email=f"second@{shop.slug}.test")
+    login = json.dumps({"email": second, "password": PASSWORD}).encode()
+    status, body = http(two_workers + "/api/v1/auth/login", host=shop.host, method="POST",
+                        headers={"Content-Type": "application/json"}, body=login)
+    assert status == 200
+    token = json.loads(body)["access_token"]
+    status, body = http(two_workers + "/api/v1/users", host=shop.host, headers=owner)
+    [user] = [user for user in json.loads(body) if user["email"] == second]
+
+    def list_users() -> int:  # owners only
+        return http(two_workers + "/api/v1/users", host=shop.host,
+                    headers={"Authorization": f"Bearer {token}"})[0]
+
+    def change(changes: dict) -> int:
+        return http(two_workers + f"/api/v1/users/{user['id']}", host=shop.host,
+                    method="PATCH", headers={**owner, "Content-Type": "application/json"},
+                    body=json.dumps(changes).encode())[0]
+
+    assert _each_worker(two_workers, list_users) == [200] * 10  # cached on both workers
+    assert change({"role": "admin"}) == 200  # through one of them
+    assert _each_worker(two_workers, list_users) == [403] * 10
+    assert change({"role": "owner"}) == 200
+    assert _each_worker(two_workers, list_users) == [200] * 10
+    assert change({"active": False}) == 200
+    assert _each_worker(two_workers, list_users) == [401] * 10
