@@ -151,17 +151,21 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
     receipt.payments = [Payment(tenant_id=tenant_id, id=uuid.uuid4(), receipt_id=receipt_id,
                                 line_no=number, method=p["method"], amount=p["amount"])
                         for number, p in enumerate(data["payments"], start=1)]
-    try:
-        with db.session.begin_nested():
-            db.session.add(receipt)
-            db.session.flush()
-    except IntegrityError:
-        # A replay racing this one committed the same client id first (the insert waited for
-        # it): answer its receipt. Without a client id nothing here is unique: re-raise.
-        existing = offline.find(register.id, client_id) if client_id is not None else None
-        if existing is None:
-            raise
-        return Sale(offline.original(existing, sent), created=False)
+    if client_id is None:  # nothing here is unique: no savepoint to recover from a clash
+        db.session.add(receipt)
+        db.session.flush()
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.add(receipt)
+                db.session.flush()
+        except IntegrityError:
+            # A replay racing this one committed the same client id first (the insert waited
+            # for it): answer its receipt.
+            existing = offline.find(register.id, client_id)
+            if existing is None:
+                raise
+            return Sale(offline.original(existing, sent), created=False)
     shift_totals.add_receipt(tenant_id, receipt)  # before stock: every POS writer's lock order
     posted = post_stock_moves(tenant_id, [
         {"product_id": line.product_id, "quantity": -line.quantity, "reason": "pos_sale",
