@@ -15,6 +15,15 @@ connection of its own in autocommit, so the counter rows are locked for that sta
 never for the request; the table is UNLOGGED, so the increment does not wait for the disk.
 The tenant's plan comes from a per-process cache (``TENANT_CACHE_TTL``).
 
+The decision before the view reads the shared counters only when it must: the increment
+returns each counter's new value, which the process keeps for the window (``_Estimates``: a
+lower bound, since counts only grow within a window). While every counter of a request is
+known and more than ``_margin(quota)`` below its quota, the request is decided on those
+values without a statement; a counter not yet seen by this process in this window, or one
+near its quota, is read. So near a quota every decision is exact, and far from it a process
+can only lag: each process may admit at most one request too many per counter and window
+(the one whose increment tells it the quota is used up).
+
 Over a quota: 429 before the view (nothing of the request runs), ``Retry-After`` (seconds to
 the end of the window) and the IETF draft's headers, on every counted answer::
 
@@ -30,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +60,10 @@ _PRUNE = text("DELETE FROM rate_limit_counters WHERE window_start < :before")
 _STATE = "tenantry_rate_limits"
 _ENGINE = "rate_limit_engine"
 _PLANS = "rate_limit_plans"
+_KNOWN = "rate_limit_estimates"
+# A counter is read, not estimated, within this many requests of its quota: a tenth of the
+# quota, at least 10 (so the small quotas of tests and of the anonymous limit are always exact).
+_MARGIN_SHARE, _MARGIN_MIN = 10, 10
 
 
 class RateLimited(DomainError):
@@ -115,6 +129,56 @@ _READ = text("SELECT key, hits FROM rate_limit_counters WHERE key IN :keys "
              "AND window_start = :window").bindparams(bindparam("keys", expanding=True))
 
 
+def _margin(quota: int) -> int:
+    return max(_MARGIN_MIN, quota // _MARGIN_SHARE)
+
+
+class _Estimates:
+    """This process's last known value of each counter of the current window."""
+
+    def __init__(self) -> None:
+        self._window: datetime | None = None
+        self._hits: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def known(self, window_start: datetime, keys: list[str]) -> dict[str, int] | None:
+        """The known values of all ``keys`` in this window, or None if one is not known."""
+        with self._lock:
+            if window_start != self._window:
+                return None
+            hits = {key: self._hits.get(key) for key in keys}
+        return None if None in hits.values() else hits
+
+    def learn(self, window_start: datetime, hits: dict[str, int]) -> None:
+        with self._lock:
+            if self._window is None or window_start > self._window:
+                self._window, self._hits = window_start, {}  # a new window: forget the old
+            if window_start == self._window:
+                for key, value in hits.items():
+                    self._hits[key] = max(value, self._hits.get(key, 0))
+
+
+def _estimates() -> _Estimates:
+    objects = app_state().plugin_objects
+    known = objects.get(_KNOWN)
+    if known is None:
+        known = objects.setdefault(_KNOWN, _Estimates())
+    return known
+
+
+def _current_hits(policies: list[Policy], window_start: datetime) -> dict[str, int]:
+    """Each policy's counter before this request: the known values while every one is far
+    enough from its quota, else one read of the shared counters (see the module docstring)."""
+    keys = [policy.key for policy in policies]
+    known = _estimates().known(window_start, keys)
+    if known is not None and all(policy.quota - known[policy.key] - 1 >= _margin(policy.quota)
+                                 for policy in policies):
+        return known
+    hits = dict(db.session.execute(_READ, {"keys": keys, "window": window_start}).all())
+    _estimates().learn(window_start, hits)
+    return hits
+
+
 @dataclass(frozen=True)
 class _Pending:
     """What this request counts once it is over (``count_request``)."""
@@ -132,17 +196,19 @@ def _increment(policies: list[Policy], window_start: datetime) -> None:
     params["window"] = window_start
     statement = text(f"""
         INSERT INTO rate_limit_counters AS c (key, window_start, hits) VALUES {rows}
-        ON CONFLICT (key, window_start) DO UPDATE SET hits = c.hits + 1""")  # noqa: S608
+        ON CONFLICT (key, window_start) DO UPDATE SET hits = c.hits + 1
+        RETURNING key, hits""")  # noqa: S608
     with _counter_engine().connect() as connection:
-        connection.execute(statement, params)
+        _estimates().learn(window_start, dict(connection.execute(statement, params).all()))
         if random.random() < _PRUNE_CHANCE:
             connection.execute(_PRUNE, {"before": window_start - timedelta(
                 seconds=current_app.config["RATE_LIMIT_WINDOW_SECONDS"])})
 
 
 def check_rate_limits() -> None:
-    """429 when a quota is used up (core.pipeline, before the view): one read of this
-    request's counters in its own transaction; the increment comes after (``count_request``)."""
+    """429 when a quota is used up (core.pipeline, before the view): decided on the counters'
+    known values, or on one read of them in the request's transaction when one is unknown or
+    near its quota; the increment comes after (``count_request``)."""
     config = current_app.config
     if not config["RATE_LIMIT_ENABLED"]:
         return
@@ -152,8 +218,7 @@ def check_rate_limits() -> None:
     window = config["RATE_LIMIT_WINDOW_SECONDS"]
     now = datetime.now(UTC)
     start = datetime.fromtimestamp(int(now.timestamp()) // window * window, UTC)
-    hits = dict(db.session.execute(_READ, {"keys": [policy.key for policy in policies],
-                                           "window": start}).all())
+    hits = _current_hits(policies, start)
     counted = [Counted(policy, hits.get(policy.key, 0) + 1) for policy in policies]
     reset = max(1, int((start + timedelta(seconds=window) - now).total_seconds() + 0.999))
     g.setdefault(_STATE, _Pending(counted, start, window, reset))

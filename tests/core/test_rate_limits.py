@@ -141,6 +141,60 @@ def test_workers_share_the_counters(make_tenant, limits, database):
             here.get(PRODUCTS).status_code] == [200, 200, 429]
 
 
+
+def _counter_reads(app, call) -> int:
+    """How many reads of the counters ``call()`` sent on the request's connection."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    reads = []
+
+    def seen(conn, cursor, statement, *_args):
+        if "FROM rate_limit_counters" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return len(reads)
+
+
+def test_far_from_its_quota_a_request_is_decided_without_reading_the_counters(
+        make_tenant, limits, app):
+    """The increment returns the counters' values; the next request of this process decides
+    on them while they are more than a tenth of the quota (at least 10) below it."""
+    tenant = make_tenant(modules=["catalog"])
+    limits(tenant=1000, api_key=100)
+    key = tenant.as_api_key("admin")
+    assert _counter_reads(app, lambda: key.get(PRODUCTS)) == 1  # not known yet: read
+    # The 2nd to the 90th request: at most 89 known, 10 or more below 100.
+    assert _counter_reads(app, lambda: _statuses(key, 89)) == 0
+    assert _counter_reads(app, lambda: _statuses(key, 10)) == 10  # 91..100: read
+    assert key.get(PRODUCTS).status_code == 429
+    assert key.get(PRODUCTS).headers["RateLimit"].startswith('"api_key";r=0;')
+
+
+def test_another_worker_can_lag_by_one_request_per_counter_and_window(
+        make_tenant, limits, database):
+    """The documented bound of deciding on known values: a process that last saw a counter far
+    below its quota admits one request after other processes used the quota up, learns the
+    count from that request's increment, and refuses from then on."""
+    tenant = make_tenant(modules=["catalog"])
+    limits(api_key=20)
+    key = tenant.api_key("admin")
+    quotas = {"tenant": 1000, "api_key": 20, "user": 100}
+    second = create_app(app_config(database, RATE_LIMIT_ENABLED=True, RATE_LIMITS=quotas,
+                                   RATE_LIMITS_FREE=quotas))
+    here = HostClient(tenant.client, tenant.host, api_key=key)
+    there = HostClient(second.test_client(), tenant.host, api_key=key)
+    assert _statuses(here, 5) == [200] * 5
+    assert _statuses(there, 16) == [200] * 15 + [429]  # near the quota: exact
+    assert _statuses(here, 2) == [200, 429]  # it knew 5 of 20: one too many, then exact
+
+
 def test_a_new_window_starts_a_new_count(make_tenant, limits, app):
     tenant = make_tenant(modules=["catalog"])
     limits(api_key=1)
