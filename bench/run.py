@@ -77,6 +77,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--compare", metavar="REF", help="also serve Tenantry as of this git "
                         "ref (e.g. the commit before an optimisation) on the same data, "
                         "measured interleaved with the current one: before/after in one run")
+    load_group.add_argument("--gthread", type=int, default=0, metavar="N",
+                            help="also serve Tenantry with gthread workers of N threads each "
+                                 "(server tenantry+gthreadN, compared with the deploy config)")
+    load_group.add_argument("--also-workers", type=int, default=0, metavar="N",
+                            help="also serve Tenantry with N sync workers (server "
+                                 "tenantry+syncN, compared with the deploy config)")
     parser.add_argument("--profile", metavar="SCENARIO",
                         help="profile one scenario in-process (pyinstrument) and stop")
     parser.add_argument("--profile-requests", type=int, default=500)
@@ -199,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
                                threads=args.wrk_threads, workers=args.workers,
                                products=spec.products, tenants=spec.tenants,
                                paced=not args.no_paced, pgbench=not args.no_baselines)
+        if args.gthread:
+            servers[f"tenantry+gthread{args.gthread}"] = (
+                TENANTRY, database, PROJECT_ROOT,
+                ("--worker-class", "gthread", "--threads", str(args.gthread)))
+        if args.also_workers:
+            servers[f"tenantry+sync{args.also_workers}"] = (
+                TENANTRY, database, PROJECT_ROOT, (), args.also_workers)
         with contextlib.ExitStack() as stack:
             if args.compare:
                 root = stack.enter_context(checkout(args.compare, workdir / "compare-checkout"))
@@ -266,12 +279,16 @@ class _servers:
     def __enter__(self) -> dict:
         started = {}
         try:
-            for name, (app, database, root) in self.servers.items():
+            for name, (app, database, root, *variant) in self.servers.items():
+                # A variant of the gunicorn set-up: (extra gunicorn arguments[, workers]).
+                extra_args = variant[0] if variant else ()
+                workers = variant[1] if len(variant) > 1 else self.workers
                 context = running(name, app, app_settings(database), self.workdir,
-                                  workers=self.workers, root=root)
+                                  workers=workers, root=root, extra_args=extra_args)
                 started[name] = context.__enter__()
                 self._contexts.append(context)
-                echo(f"started {name}: {started[name].url} ({self.workers} sync workers)")
+                kind = " ".join(extra_args) if extra_args else "sync"
+                echo(f"started {name}: {started[name].url} ({workers} workers, {kind})")
         except BaseException:
             self.__exit__(*sys.exc_info())
             raise

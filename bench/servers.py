@@ -121,8 +121,10 @@ def start_gunicorn(name: str, app: str, env: dict[str, str], workdir: Path, *, w
 
 @contextlib.contextmanager
 def running(name: str, app: str, env: dict[str, str], workdir: Path, *,
-            workers: int, root: Path = PROJECT_ROOT) -> Iterator[Server]:
-    server = start_gunicorn(name, app, env, workdir, workers=workers, root=root)
+            workers: int, root: Path = PROJECT_ROOT,
+            extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
+    server = start_gunicorn(name, app, env, workdir, workers=workers, root=root,
+                            extra_args=extra_args)
     try:
         yield server
     finally:

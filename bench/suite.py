@@ -67,7 +67,8 @@ class Suite:
             names.append("baseline")
         if scenario.baseline and "tenantry-no-rls" in self.servers:
             names.append("tenantry-no-rls")  # RLS cost is measured where targets ask for it
-        names += [name for name in self.servers if name.startswith("tenantry@")]
+        # Other commits (tenantry@REF) and other gunicorn set-ups (tenantry+gthreadN).
+        names += [name for name in self.servers if name.startswith(("tenantry@", "tenantry+"))]
         return names
 
     # -- single runs
@@ -233,6 +234,10 @@ class Suite:
                 value, detail = self._round_ratio(after, before)
                 ratios.append(Ratio(f"{key}: tenantry / {server} (after / before)", value, "",
                                     None, detail))
+            if server.startswith("tenantry+") and before.available and after is not None:
+                value, detail = self._round_ratio(before, after)
+                ratios.append(Ratio(f"{key}: {server} / tenantry (the deploy config)", value,
+                                    "", None, detail))
         return ratios
 
     def _print(self, scenarios, measurements, ratios, paced) -> None:
