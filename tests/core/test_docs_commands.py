@@ -1,9 +1,12 @@
 """Docs that cannot lie: every command README.md and docs/*.md show (fenced shell blocks and
-inline code spans starting with ``tenantry``, ``flask`` or ``python -m core``) exists with the
-options it uses, checked through the real command line in a subprocess (``<command> --help``
-exits 0 and lists every option). A bare ``flask <command>`` is checked as typed, with no
-FLASK_APP: the README once showed ``flask setup-db`` and ``flask migrate-all``, which answered
-"No such command" and "Could not locate a Flask application".
+inline code spans starting with ``tenantry``, ``flask``, ``python -m core``, or the benchmark's
+``python3 dev.py bench`` / ``python -m bench.run``, after any ``NAME=value`` settings) exists
+with the options it uses, checked through the real command line in a subprocess
+(``<command> --help`` exits 0 and lists every option; ``dev.py bench`` hands its arguments to
+``python -m bench.run``, whose help is checked without building tox's environment).
+A bare ``flask <command>`` is checked as typed, with no FLASK_APP: the README once showed
+``flask setup-db`` and ``flask migrate-all``, which answered "No such command" and "Could not
+locate a Flask application".
 
 Also: the ``tenantry db heads`` listing in docs/operations.md is today's real output.
 """
@@ -24,7 +27,10 @@ from tests.core.commandline import FLASK, PYTHON, TENANTRY, app_env, run, tenant
 
 DOC_FILES = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 SHELL_LANGUAGES = {"", "bash", "sh", "shell", "console", "text"}
-COMMAND_START = re.compile(r"^(tenantry|flask|python3? -m core(\.cli)?)(\s|$)")
+COMMAND_START = re.compile(r"^([A-Z][A-Z0-9_]*=\S*\s+)*"
+                           r"(tenantry|flask|python3? -m (core(\.cli)?|bench\.run)"
+                           r"|python3? dev\.py bench)(\s|$)")
+BENCH = "bench.run"
 FENCE = re.compile(r"^\s*```(\S*)\s*$")
 INLINE = re.compile(r"(?<!`)`([^`]+)`(?!`)")
 
@@ -104,7 +110,11 @@ class Invocation:
 def parse(text: str) -> Invocation:
     tokens = [token.strip("[]") for token in shlex.split(text, comments=True)]
     tokens = [token for token in tokens if token and token != "..."]
-    if tokens[0] == "tenantry":
+    while re.match(r"[A-Z][A-Z0-9_]*=", tokens[0]):  # settings for this one command
+        tokens = tokens[1:]
+    if tokens[1:3] == ["dev.py", "bench"]:  # tox's bench environment runs bench.run
+        entry, rest = [PYTHON, "-m", BENCH], tokens[3:]
+    elif tokens[0] == "tenantry":
         entry, rest = [TENANTRY], tokens[1:]
     elif tokens[0] == "flask":
         entry, rest = [FLASK], tokens[1:]
@@ -137,7 +147,10 @@ class HelpPages:
 
     def get(self, command: tuple[str, ...]):
         if command not in self.pages:
-            self.pages[command] = run(list(command), self.env, cwd=self.cwd)
+            # The benchmark is not installed with Tenantry: it runs from the checkout.
+            env = {**self.env, "PYTHONPATH": str(PROJECT_ROOT)} if BENCH in command \
+                else self.env
+            self.pages[command] = run(list(command), env, cwd=self.cwd)
         return self.pages[command]
 
     def problems(self, invocation: Invocation) -> list[str]:
@@ -176,8 +189,10 @@ def test_the_docs_show_commands_at_all():
     assert any(text.startswith("tenantry setup-db --admin-url") for text in texts)
     assert any(text.startswith("tenantry db revision --module") for text in texts)
     assert any(text.startswith("tenantry platform-admins") for text in texts)
+    assert any(text.startswith("python3 dev.py bench --cost") for text in texts)
     assert {command.where.split(":")[0] for command in COMMANDS} >= {"README.md",
-                                                                    "operations.md"}
+                                                                    "operations.md",
+                                                                    "benchmarks.md"}
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[f"{c.where} {c.text}" for c in COMMANDS])
@@ -191,6 +206,8 @@ def test_documented_command_exists_with_its_options(command, help_pages):
     ("tenantry db revision --module catalog --no-such-option", "no option --no-such-option"),
     ("tenantry db check --module catalog", "no option --module"),
     ("tenantry tenants create|remove SLUG", "exits"),  # `remove` is not a tenants command
+    ("python3 dev.py bench --no-such-flag", "no option --no-such-flag"),
+    ("RATE_LIMIT_ENABLED=false python -m bench.run --cost --colder", "no option --colder"),
 ])
 def test_the_checker_catches_what_does_not_exist(text, problem, help_pages):
     assert any(problem in found for found in help_pages.problems(parse(text))), text
