@@ -2,7 +2,9 @@
 
 Sync workers: requests are short and database-bound, and a sync worker holds one pooled
 connection at a time, which keeps PostgreSQL's connection count predictable (workers x
-DB_POOL_SIZE + DB_MAX_OVERFLOW). Scale out with more pods, not more threads.
+DB_POOL_SIZE + DB_MAX_OVERFLOW). Scale out with more pods, not more threads: on 2 cores gthread
+workers served 0.62-0.96x and 5 sync workers 0.76-1.11x of what CPUs + 1 sync workers served
+(docs/benchmarks.md, "Worker model").
 
 How many workers (docs/operations.md, "Workers, memory and metrics"): ``WEB_CONCURRENCY`` when
 set; otherwise CPUs + 1, where CPUs is the container's CPU quota (cgroup ``cpu.max``) or, without
