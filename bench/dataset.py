@@ -120,7 +120,8 @@ def _module_statements(modules: set[str], spec: DataSpec) -> list[tuple[str, dic
                                   sale_price, tax_rate, category_id, active)
             SELECT {TID}, {naming.SQL_PRODUCT_ID.format(p='p', t=T)},
                    'SKU-' || lpad(p::text, 6, '0'),
-                   '840' || lpad(({T} * 100000 + p)::text, 10, '0'),
+                   -- Unique per tenant, as the constraint is; 10 digits at any tenant count.
+                   '840' || lpad((({T} % 100000)::bigint * 100000 + p)::text, 10, '0'),
                    'Product ' || md5(p::text), 'A product of the benchmark catalogue, number '
                    || p, 'unit', (1 + (p * 37) % 500)::numeric(14, 2) + 0.99, 21.00,
                    {CATEGORY_ID.format(c=f"1 + p % {spec.categories}")}, true

@@ -5,7 +5,7 @@ product ids from its number alone, so that a load generator can pick "tenant 42,
 without asking the database. Tenant ``n`` (1-based) has:
 
 - id ``00000000-0000-4000-8000-<n as 12 hex digits>``
-- slug ``t<n, 5 digits>`` and host ``t00042.<ROOT_DOMAIN>``
+- slug ``t<n, 6 digits>`` and host ``t000042.<ROOT_DOMAIN>`` (up to 999,999 tenants)
 - products ``<k as 8 hex digits>-0000-4000-a000-<n as 12 hex digits>`` for k = 1..products
 
 The same formulas are written in SQL (``SQL_TENANT_ID``/``SQL_PRODUCT_ID``) and Lua
@@ -27,7 +27,7 @@ CASHIER_EMAIL = "cashier@bench.test"
 SQL_TENANT_ID = "('00000000-0000-4000-8000-' || lpad(to_hex({t}), 12, '0'))::uuid"
 SQL_PRODUCT_ID = ("(lpad(to_hex({p}), 8, '0') || '-0000-4000-a000-' || "
                   "lpad(to_hex({t}), 12, '0'))::uuid")
-SQL_SLUG = "'t' || lpad({t}::text, 5, '0')"
+SQL_SLUG = "'t' || lpad({t}::text, 6, '0')"
 
 
 def tenant_id(n: int) -> uuid.UUID:
@@ -39,7 +39,7 @@ def product_id(n: int, k: int) -> uuid.UUID:
 
 
 def slug(n: int) -> str:
-    return f"t{n:05d}"
+    return f"t{n:06d}"
 
 
 def host(n: int) -> str:

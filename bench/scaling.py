@@ -121,9 +121,11 @@ def _tenant_creation(database: BenchDatabase, echo: Echo, count: int = 1000,
             ordered = sorted(values)
             summary[kind] = {"count": len(values), "median_ms": statistics.median(values),
                              "p90_ms": ordered[int(len(ordered) * 0.9) - 1],
+                             "p95_ms": ordered[int(len(ordered) * 0.95) - 1],
                              "max_ms": ordered[-1]}
             echo(f"  create_tenant {kind}: {len(values)} in a row, median "
-                 f"{summary[kind]['median_ms']:.1f} ms, p90 {summary[kind]['p90_ms']:.1f} ms")
+                 f"{summary[kind]['median_ms']:.1f} ms, p90 {summary[kind]['p90_ms']:.1f} ms, "
+                 f"p95 {summary[kind]['p95_ms']:.1f} ms")
     return summary
 
 
@@ -198,5 +200,5 @@ def _print(results: dict, counts: tuple[int, ...], echo: Echo) -> None:
              f"{ratio:.2f} (target <= 1.2: {'met' if ratio <= 1.2 else 'MISSED'})")
     created = results["create_tenant"].get("without_owner")
     if created:
-        echo(f"create_tenant median {created['median_ms']:.1f} ms (target < 50 ms: "
-             f"{'met' if created['median_ms'] < 50 else 'MISSED'})")
+        echo(f"create_tenant p95 {created['p95_ms']:.1f} ms (target < 50 ms: "
+             f"{'met' if created['p95_ms'] < 50 else 'MISSED'})")
