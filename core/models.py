@@ -85,8 +85,8 @@ class Tenant(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), server_default="active")
     status_reason: Mapped[str | None] = mapped_column(Text)
     # Bumped by the database on any change to the tenant, its module toggles (migration
-    # c0a1f000000f) or what authentication reads of its users (c0a1f0000010): what every
-    # worker's cache is checked against (core/tenancy.py).
+    # c0a1f000000f) or what authentication reads of its users and API keys (c0a1f0000010):
+    # what every worker's cache is checked against (core/tenancy.py).
     state_version: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
 
 

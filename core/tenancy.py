@@ -6,11 +6,11 @@ label is reserved. Unknown or reserved -> 404, inactive -> 403, not ready (provi
 failed, migrations behind) -> 503 with the reason; all before any view runs.
 
 Caches that are long-lived and correct on every worker and node: a tenant's row, its module
-toggles and what authentication reads of its users are cached per process
+toggles and what authentication reads of its users and API keys are cached per process
 (TENANT_STATE_CACHE_SECONDS bounds how long an unused entry lives), and every request checks
 them against the tenant's ``state_version``, which the database bumps on any change to the
-tenant, its toggles (migration c0a1f000000f) or a user's role, activity, token version or
-e-mail (c0a1f0000010), and which the request reads in the very round trip that scopes its
+tenant, its toggles (migration c0a1f000000f) or a user's or API key's credentials
+(c0a1f0000010), and which the request reads in the very round trip that scopes its
 transaction to the tenant (core.rls).
 A change made through any worker is seen by the next request on every worker, at no extra
 statement when nothing changed.
@@ -103,6 +103,7 @@ class Tenancy:
         self.tenants = TTLCache(ttl)
         self.toggles = TTLCache(ttl)
         self.users = TTLCache(ttl)
+        self.api_keys = TTLCache(ttl)
 
     @staticmethod
     def _get(cache: TTLCache, key, load):
@@ -144,10 +145,25 @@ class Tenancy:
         change of a user's role, activity, token version or e-mail, and every deletion, bumps
         it (migration c0a1f0000010), so the next request on any worker reads the row again.
         Read afresh when that version is not known."""
+        return self._versioned(self.users, tenant_id, user_id, load)
+
+    def api_key_state(self, tenant_id: uuid.UUID, key_hash: bytes, load):
+        """The live API key of this tenant with this SHA-256 (``load()``; None is not cached:
+        a key created a moment ago must work at once), cached like ``user_state``: revoking
+        a key, changing its role, label or expiry, or deleting it bumps the version. The
+        caller still checks the cached expiry against the clock."""
+        return self._versioned(self.api_keys, tenant_id, key_hash, load, keep_none=False)
+
+    def _versioned(self, cache: TTLCache, tenant_id: uuid.UUID, key, load, *,
+                   keep_none: bool = True):
         version = scoped_state_version(tenant_id)
         if version is None:
             return load()
-        return self._get(self.users, (tenant_id, version, user_id), load)
+        entry = (tenant_id, version, key)
+        value = self._get(cache, entry, load)
+        if value is None and not keep_none:
+            cache.invalidate(entry)
+        return value
 
     def invalidate(self, tenant_id: uuid.UUID | None = None) -> None:
         """Forget a tenant (or all): called after changes made through this worker (other
@@ -157,6 +173,7 @@ class Tenancy:
         self.tenants.invalidate()
         self.toggles.invalidate()
         self.users.invalidate()
+        self.api_keys.invalidate()
 
 
 def tenancy() -> Tenancy:

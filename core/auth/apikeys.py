@@ -37,6 +37,10 @@ class ApiKeyMatch:
     role: str
     label: str
     last_used_at: datetime | None
+    expires_at: datetime | None = None  # read only where the match is cached (identity.py)
+
+    def live_at(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
 
 
 def hash_key(raw: str) -> bytes:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, request
 from sqlalchemy import select, update
 
 from core.app_state import app_state
-from core.auth.apikeys import find_live_key
+from core.auth.apikeys import ApiKeyMatch, find_live_key, hash_key, looks_like_key
 from core.auth.tokens import TokenError, TokenSigner
 from core.errors import Forbidden, Unauthorized
 from core.extensions import db
@@ -112,8 +112,28 @@ def _tenant_user(claims: dict) -> Identity:
     return Identity(USER, str(user_id), row.role, tenant_id, label=row.email)
 
 
+def _host_tenants_key(raw: str) -> ApiKeyMatch | None:
+    """The live key on a tenant host, cached per worker (``Tenancy.api_key_state``) when it
+    is the host tenant's; its expiry is read with it on a miss and checked on every hit."""
+    tenant_id = g.tenant.id
+
+    def load() -> ApiKeyMatch | None:
+        match = find_live_key(raw)
+        if match is None or match.tenant_id != tenant_id:
+            return None  # nothing cached: unknown, dead, or another tenant's (refused below)
+        expires_at = db.session.execute(
+            select(ApiKey.expires_at).where(ApiKey.id == match.key_id)).scalar_one()
+        return replace(match, expires_at=expires_at)
+
+    cached = tenancy().api_key_state(tenant_id, hash_key(raw), load) \
+        if looks_like_key(raw) else None
+    if cached is not None and cached.live_at(datetime.now(UTC)):
+        return cached
+    return find_live_key(raw)  # not cached, or expired since: the database decides
+
+
 def _from_api_key(raw: str) -> Identity:
-    match = find_live_key(raw)
+    match = _host_tenants_key(raw) if g.tenant is not None else find_live_key(raw)
     if match is None:
         raise Unauthorized("invalid API key")
     if g.tenant is None:
@@ -127,11 +147,26 @@ def _from_api_key(raw: str) -> Identity:
     elif g.tenant.id != match.tenant_id:
         raise Forbidden("API key belongs to another tenant")
     bind_tenant(match.tenant_id)
+    _note_use(match)
+    return Identity(API_KEY, str(match.key_id), match.role, match.tenant_id, label=match.label)
+
+
+# key id -> when this process last wrote its last_used_at: a cached match's own value is the
+# one from when it was cached, which would otherwise ask for a write on every request.
+_LAST_WRITTEN: dict[uuid.UUID, datetime] = {}
+
+
+def _note_use(match: ApiKeyMatch) -> None:
+    """Refresh the key's last_used_at, at most once per LAST_USED_GRANULARITY per process."""
     now = datetime.now(UTC)
-    if match.last_used_at is None or now - match.last_used_at > LAST_USED_GRANULARITY:
+    seen = max(filter(None, (match.last_used_at, _LAST_WRITTEN.get(match.key_id))),
+               default=None)
+    if seen is None or now - seen > LAST_USED_GRANULARITY:
         db.session.execute(update(ApiKey).where(ApiKey.id == match.key_id)
                            .values(last_used_at=now))
-    return Identity(API_KEY, str(match.key_id), match.role, match.tenant_id, label=match.label)
+        if len(_LAST_WRITTEN) >= 100_000:
+            _LAST_WRITTEN.clear()  # bounded; the worst case is one extra write per key
+        _LAST_WRITTEN[match.key_id] = now
 
 
 def authenticate_request() -> None:

@@ -86,3 +86,24 @@ def test_a_users_change_through_one_worker_is_seen_by_the_next_request_of_the_ot
     assert _each_worker(two_workers, list_users) == [200] * 10
     assert change({"active": False}) == 200
     assert _each_worker(two_workers, list_users) == [401] * 10
+
+
+def test_a_revoked_api_key_is_refused_by_the_next_request_of_the_other_worker(
+        two_workers, make_tenant):
+    """An API key on its tenant's host is cached too; revoking it through one worker is seen
+    by the very next request of the other."""
+    shop = make_tenant(modules=["catalog"])
+    owner = {"Authorization": f"Bearer {shop.token('owner')}"}
+    raw = shop.api_key("admin")
+
+    def products() -> int:
+        return http(two_workers + "/api/v1/catalog/products", host=shop.host,
+                    headers={"X-API-Key": raw})[0]
+
+    assert _each_worker(two_workers, products) == [200] * 10  # cached on both workers
+    status, body = http(two_workers + "/api/v1/api-keys", host=shop.host, headers=owner)
+    assert status == 200
+    [key] = json.loads(body)
+    assert http(two_workers + f"/api/v1/api-keys/{key['id']}/revoke", host=shop.host,
+                method="POST", headers=owner)[0] == 200  # through one of them
+    assert _each_worker(two_workers, products) == [401] * 10
