@@ -50,7 +50,11 @@ class Cluster:
 
             self._base_dir = base_dir or Path(tempfile.mkdtemp(prefix="tenantry-bench-pg-",
                                                                dir="/var/tmp"))
-            self.server = EmbeddedPostgres(self._base_dir, durable=True).start()
+            # The loader links every tenant's ledger chain in its one transaction, an
+            # advisory lock per tenant: 100,000 tenants overflow the default lock table
+            # (64 x max_connections). Requests never hold more than a few.
+            self.server = EmbeddedPostgres(self._base_dir, durable=True, settings={
+                "max_locks_per_transaction": "1024"}).start()
             admin_url = self.server.admin_url
         self.admin_url = admin_url
         # Passwords only matter on a server that checks them (the embedded one trusts its socket).
@@ -99,7 +103,7 @@ class Cluster:
     def settings(self) -> dict[str, str]:
         """The settings that decide write cost, for the report."""
         names = ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers",
-                 "max_connections")
+                 "max_connections", "max_locks_per_transaction")
         with connect_admin(self.admin_url) as connection:
             return {name: connection.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))
                                              ).fetchone()[0] for name in names}

@@ -27,7 +27,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -168,6 +168,8 @@ class EmbeddedPostgres:
     base_dir: Path
     durable: bool = True  # False for tests: fsync off
     use_system_binaries: bool = True
+    # More server settings (-c name=value), e.g. the benchmark's lock table for bulk loads.
+    settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     bindir: Path | None = None
 
@@ -282,6 +284,7 @@ class EmbeddedPostgres:
         if not self.durable:
             settings.update({"fsync": "off", "synchronous_commit": "off",
                              "full_page_writes": "off"})
+        settings.update(self.settings)
         args = [str(self.bindir / "postgres"), "-D", str(self.data_dir)]
         for key, value in settings.items():
             args += ["-c", f"{key}={value}"]
