@@ -16,16 +16,24 @@ machine, against Tenantry under gunicorn with the production password profile:
 Each repeat has three phases: the victim alone, under the bogus logins, and under the same
 flood of logins refused by validation (422, no hash: what any flood of cheap requests costs,
 the floor for the second). Configurations, one after the other on the same data: the defaults
-(sync workers), ``PASSWORD_HASH_WAIT_SECONDS=0``, and with ``--login-abuse-threads N``
-gunicorn's ``gthread`` workers (N threads each). The flood clients run on the same machine as
-the server (as wrk does for the other scenarios): their own CPU is part of what the victim
-feels.
+(sync workers, no login waits for a hashing slot), ``PASSWORD_HASH_WAIT_SECONDS=2`` (as many
+logins as slots wait), and with ``--login-abuse-threads N``
+gunicorn's ``gthread`` workers (N threads each).
+
+The flood clients run on the same two cores as the server; an attacker's clients do not. So
+each is a process of its own at the lowest CPU priority (``nice 19``): their CPU yields to
+the server's, and what the victim feels is what the server does under the flood, not the
+load generator (as threads of the victim's own process, the first cut, they also held its
+GIL, and the victim's latency included waiting for them). ``--login-flood-same-priority``
+runs them at normal priority: the harsher figure of clients sharing the server's cores.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
+import os
 import random
 import statistics
 import threading
@@ -44,16 +52,19 @@ Echo = Callable[[str], None]
 VICTIM_PATH = "/api/v1/catalog/products?page=1&page_size=20"
 
 
-def _connection(server: Server) -> http.client.HTTPConnection:
-    return http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]),
-                                      timeout=120)
+def _connection(port: int) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
 
-def _victim(server: Server, host: str, token: str, stop: threading.Event) -> list[float]:
+def _port(server: Server) -> int:
+    return int(server.url.rsplit(":", 1)[1])
+
+
+def _victim(server: Server, host: str, token: str, stop) -> list[float]:
     """Latencies (ms) of tenant 2's product list, one request after the other."""
     latencies = []
     headers = {"Host": host, "Authorization": f"Bearer {token}"}
-    connection = _connection(server)
+    connection = _connection(_port(server))
     try:
         while not stop.is_set():
             started = time.perf_counter()
@@ -75,10 +86,14 @@ def _login_body(rng: random.Random, bogus: bool) -> str:
     return json.dumps({"email": "no password here"})  # refused by validation: 422, no hash
 
 
-def _flood(server: Server, host: str, bogus: bool, stop: threading.Event, statuses: Counter,
-           lock: threading.Lock, seed: int) -> None:
+def _flood(port: int, host: str, bogus: bool, stop, answers, seed: int, nice: bool) -> None:
+    """One flood client (a process): logins as fast as answers come until ``stop``; puts
+    {status: count} on ``answers`` at the end."""
+    if nice:
+        os.nice(19)  # its CPU yields to the server's: as if it ran on another machine
     rng = random.Random(seed)
-    connection = _connection(server)
+    statuses: Counter = Counter()
+    connection = _connection(port)
     try:
         while not stop.is_set():
             address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
@@ -87,19 +102,21 @@ def _flood(server: Server, host: str, bogus: bool, stop: threading.Event, status
                                         "X-Forwarded-For": address})
             response = connection.getresponse()
             response.read()
-            with lock:
-                statuses[response.status] += 1
+            statuses[response.status] += 1
     finally:
         connection.close()
+        answers.put(dict(statuses))
 
 
 def _phase(server: Server, victim: tuple[str, str], flood_host: str, clients: int,
-           bogus: bool, seconds: float) -> tuple[list[float], Counter]:
-    stop, lock, statuses = threading.Event(), threading.Lock(), Counter()
-    flooders = [threading.Thread(target=_flood, args=(server, flood_host, bogus, stop, statuses,
-                                                       lock, seed)) for seed in range(clients)]
-    for thread in flooders:
-        thread.start()
+           bogus: bool, seconds: float, nice: bool = False) -> tuple[list[float], Counter]:
+    context = multiprocessing.get_context("fork")
+    stop, answers = context.Event(), context.Queue()
+    flooders = [context.Process(target=_flood, args=(_port(server), flood_host, bogus, stop,
+                                                     answers, seed, nice), daemon=True)
+                for seed in range(clients)]
+    for process in flooders:
+        process.start()
     latencies: list[float] = []
     victim_thread = threading.Thread(
         target=lambda: latencies.extend(_victim(server, *victim, stop)))
@@ -107,8 +124,11 @@ def _phase(server: Server, victim: tuple[str, str], flood_host: str, clients: in
     time.sleep(seconds)
     stop.set()
     victim_thread.join()
-    for thread in flooders:
-        thread.join()
+    statuses: Counter = Counter()
+    for _ in flooders:
+        statuses.update(answers.get(timeout=130))
+    for process in flooders:
+        process.join()
     return latencies, statuses
 
 
@@ -136,7 +156,8 @@ def _measure(server: Server, victim: tuple[str, str], flood_host: str, args,
     for repeat in range(args.repeats):
         for name, flooding, bogus in PHASES:
             measured, answered = _phase(server, victim, flood_host,
-                                        args.login_flood * flooding, bogus, args.duration)
+                                        args.login_flood * flooding, bogus, args.duration,
+                                        nice=not args.login_flood_same_priority)
             latencies[name] += measured
             statuses[name].update(answered)
         echo(f"  repeat {repeat + 1}: victim p50 " + ", ".join(
@@ -160,8 +181,9 @@ def run(cluster: Cluster, args, workdir: Path, echo: Echo) -> dict:
     flood_host, victim = hosts_tokens[0][0], (hosts_tokens[1][0], hosts_tokens[1][1])
     env = {**app_settings(database), "TRUSTED_PROXY_COUNT": "1",
            "LOGIN_CLIENT_MAX_FAILURES": "1000000"}
-    targets = [("defaults (sync workers)", {}, ()),
-               ("no waiting for a slot", {"PASSWORD_HASH_WAIT_SECONDS": "0"}, ())]
+    targets = [("defaults (sync workers, no login waits for a slot)", {}, ()),
+               ("one waiting place (PASSWORD_HASH_WAIT_SECONDS=2)",
+                {"PASSWORD_HASH_WAIT_SECONDS": "2"}, ())]
     if args.login_abuse_threads:
         targets.append((f"gthread x{args.login_abuse_threads}", {},
                         ("--worker-class", "gthread", "--threads",

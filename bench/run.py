@@ -104,6 +104,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="only the login-abuse run: another tenant's latency alone and "
                             "under a flood of bogus logins")
     abuse.add_argument("--login-flood", type=int, default=4, help="concurrent login clients")
+    abuse.add_argument("--login-flood-same-priority", action="store_true",
+                       help="flood clients at normal CPU priority (default: nice 19, as if "
+                            "they ran on another machine)")
     abuse.add_argument("--login-abuse-threads", type=int, default=0, metavar="N",
                        help="also measure gthread workers with N threads each")
     closing = parser.add_argument_group("shift close (bench/shift_close.py)")
