@@ -200,9 +200,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PASSWORD_HASH_SLOTS", integer_at_least(0), default=0,
             help="argon2 hashes running at once on this machine, all workers together "
                  "(0 = half the CPUs, at least 1; 16 under the test profile)"),
-    Setting("PASSWORD_HASH_WAIT_SECONDS", integer_at_least(0), default=2,
+    Setting("PASSWORD_HASH_WAIT_SECONDS", integer_at_least(0), default=0,
             help="longest wait for a hashing slot before a login answers 503; at most as many "
-                 "logins wait as there are slots, the others get 503 at once (0: none waits)"),
+                 "logins wait as there are slots, the others get 503 at once (0, the default: "
+                 "none waits, since a waiting sync worker serves nobody else)"),
     Setting("LOGIN_FREE_FAILURES", integer_at_least(1), default=5,
             help="failed logins of one account from one client address before each further "
                  "attempt waits (1 s, then doubling, at most 15 minutes)"),

@@ -10,12 +10,12 @@ does not reveal accounts) took both cores of a two-core server from every other 
    from sharing an open file's lock. A login takes its slot *before* its database work
    (``hashing_slot`` in core/auth/passwords.py), so one refused for want of a slot costs no
    query either.
-2. **A short queue**: when every slot is busy, as many requests as there are slots may wait
-   (``PASSWORD_HASH_WAIT_SECONDS``) for one -- two cashiers signing in at once both get in; any
-   further one gets 503 with ``Retry-After`` at once. A sync gunicorn worker waiting for a slot
-   is a worker no other tenant can use: with an unbounded queue, four flooding clients held all
-   three workers and another tenant's p50 went from 9 ms to 276 ms (docs/benchmarks.md, "Login
-   abuse"). Commands (no request) wait as long as it takes.
+2. **No queue by default**: when every slot is busy, a login gets 503 with ``Retry-After`` at
+   once. ``PASSWORD_HASH_WAIT_SECONDS`` lets as many requests as there are slots wait that long
+   for one, but a sync gunicorn worker waiting for a slot is a worker no other tenant can use:
+   with an unbounded queue, four flooding clients held all three workers and another tenant's
+   p50 went from 9 ms to 276 ms; with one waiting place it still doubled, against x1.15 with
+   none (docs/benchmarks.md, "Login abuse"). Commands (no request) wait as long as it takes.
 3. **Idle priority**: the hash runs in a thread scheduled ``SCHED_IDLE`` (Linux), so it gets
    the CPU only when no ordinary request wants it; argon2 releases the GIL while it works. The
    cheap ``test`` profile runs at normal priority: its hashes take a millisecond, and at idle

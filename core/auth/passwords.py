@@ -70,7 +70,7 @@ def _pool_and_wait():
     pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or default_slots(profile),
                     low_priority=profile == "standard")
     if has_request_context():
-        return pool, config.get("PASSWORD_HASH_WAIT_SECONDS", 2), True
+        return pool, config["PASSWORD_HASH_WAIT_SECONDS"], True
     return pool, COMMAND_WAIT_SECONDS, False
 
 
