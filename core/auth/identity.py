@@ -116,20 +116,24 @@ def _host_tenants_key(raw: str) -> ApiKeyMatch | None:
     """The live key on a tenant host, cached per worker (``Tenancy.api_key_state``) when it
     is the host tenant's; its expiry is read with it on a miss and checked on every hit."""
     tenant_id = g.tenant.id
+    looked_up: list[ApiKeyMatch | None] = []  # the database's answer, when asked here
 
     def load() -> ApiKeyMatch | None:
         match = find_live_key(raw)
+        looked_up.append(match)
         if match is None or match.tenant_id != tenant_id:
             return None  # nothing cached: unknown, dead, or another tenant's (refused below)
         expires_at = db.session.execute(
             select(ApiKey.expires_at).where(ApiKey.id == match.key_id)).scalar_one()
         return replace(match, expires_at=expires_at)
 
-    cached = tenancy().api_key_state(tenant_id, hash_key(raw), load) \
-        if looks_like_key(raw) else None
+    if not looks_like_key(raw):
+        return None
+    cached = tenancy().api_key_state(tenant_id, hash_key(raw), load)
     if cached is not None and cached.live_at(datetime.now(UTC)):
         return cached
-    return find_live_key(raw)  # not cached, or expired since: the database decides
+    # Not cached (the look-up's own answer), or cached and expired since: the database decides.
+    return looked_up[0] if looked_up else find_live_key(raw)
 
 
 def _from_api_key(raw: str) -> Identity:

@@ -58,7 +58,14 @@ def test_warm_requests_read_no_credential_rows_and_write_last_used_once(app, mak
     assert not [s for s in seen if s.startswith("UPDATE api_keys")]
 
 
-def test_another_tenants_key_is_refused_on_every_request(make_tenant):
+def test_another_tenants_or_an_unknown_key_is_looked_up_once_per_request(app, make_tenant):
+    """Never cached, and never looked up twice: what the cache's loader asked is the answer."""
     shop, other = make_tenant(modules=["catalog"]), make_tenant(modules=["catalog"])
     theirs = HostClient(shop.client, shop.host, api_key=other.api_key("admin"))
-    assert [theirs.get(PRODUCTS).status_code for _ in range(3)] == [403] * 3
+    unknown = HostClient(shop.client, shop.host, api_key="tnt_" + "x" * 43)
+    answers = []
+    seen = _statements(app, lambda: answers.extend(
+        [theirs.get(PRODUCTS).status_code for _ in range(3)]
+        + [unknown.get(PRODUCTS).status_code for _ in range(3)]))
+    assert answers == [403] * 3 + [401] * 3
+    assert len([s for s in seen if "tenantry_find_api_key" in s]) == 6
