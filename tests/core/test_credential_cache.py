@@ -8,29 +8,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
-
 from core.auth.apikey_services import create_key
 from core.extensions import db
 from core.testing.app import HostClient
+from tests.fixtures.statements import statements_sent
 
 PRODUCTS = "/api/v1/catalog/products"
-
-
-def _statements(app, call) -> list[str]:
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
 
 
 def test_a_cached_key_still_stops_at_its_expiry(app, make_tenant):
@@ -51,7 +34,7 @@ def test_warm_requests_read_no_credential_rows_and_write_last_used_once(app, mak
     key = shop.as_api_key("admin")
     owner = shop.as_role("owner")
     assert key.get(PRODUCTS).status_code == 200 and owner.get(PRODUCTS).status_code == 200
-    seen = _statements(app, lambda: [(key.get(PRODUCTS), owner.get(PRODUCTS))
+    seen = statements_sent(app, lambda: [(key.get(PRODUCTS), owner.get(PRODUCTS))
                                      for _ in range(5)])
     assert not [s for s in seen if "tenantry_find_api_key" in s or "FROM users" in s]
     # The first request wrote last_used_at; five more within the minute write nothing.
@@ -64,7 +47,7 @@ def test_another_tenants_or_an_unknown_key_is_looked_up_once_per_request(app, ma
     theirs = HostClient(shop.client, shop.host, api_key=other.api_key("admin"))
     unknown = HostClient(shop.client, shop.host, api_key="tnt_" + "x" * 43)
     answers = []
-    seen = _statements(app, lambda: answers.extend(
+    seen = statements_sent(app, lambda: answers.extend(
         [theirs.get(PRODUCTS).status_code for _ in range(3)]
         + [unknown.get(PRODUCTS).status_code for _ in range(3)]))
     assert answers == [403] * 3 + [401] * 3

@@ -15,6 +15,7 @@ from core.extensions import db
 from core.models import RateLimitCounter
 from core.testing.app import PLATFORM_HOST, HostClient, app_config
 from core.testing.tenants import PASSWORD
+from tests.fixtures.statements import statements_sent
 
 PRODUCTS = "/api/v1/catalog/products"
 
@@ -144,22 +145,7 @@ def test_workers_share_the_counters(make_tenant, limits, database):
 
 def _counter_reads(app, call) -> int:
     """How many reads of the counters ``call()`` sent on the request's connection."""
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-    reads = []
-
-    def seen(conn, cursor, statement, *_args):
-        if "FROM rate_limit_counters" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    return len(reads)
+    return len([s for s in statements_sent(app, call) if "FROM rate_limit_counters" in s])
 
 
 def test_far_from_its_quota_a_request_is_decided_without_reading_the_counters(

@@ -20,6 +20,7 @@ from core.testing.app import (
     HostClient,
     app_config,
 )
+from tests.fixtures.statements import statements_sent
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +49,11 @@ def cached(cached_app):
     return Clients
 
 
-def _statements(app, run) -> list[str]:
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    return seen
-
-
 def test_the_cache_really_caches(cached_app, make_tenant, cached):
     handle = make_tenant(modules=["users"])
     owner = cached.tenant(handle)
     assert owner.get("/api/v1/users").status_code == 200  # tenant and toggles now cached
-    sent = _statements(cached_app, lambda: owner.get("/api/v1/users"))
+    sent = statements_sent(cached_app, lambda: owner.get("/api/v1/users"))
     reads = [s for s in sent if ("FROM tenants" in s or "FROM tenant_modules" in s)
              and not s.startswith("SELECT state_version FROM tenants")]
     assert reads == []
