@@ -1,7 +1,8 @@
 """The request pipeline: what runs around every view, in order (docs/architecture.md, "The
 request path").
 
-``_start_request``: request id, login start line, no tenant bound; hostless views stop there;
+``_start_request``: request id, login start line, no tenant bound; a login POST that would find
+no password-hashing slot is refused (503) before anything else; hostless views stop there;
 then the schema check, host → tenant, credentials → identity, the tenant bound to the
 transaction, the rate limits (``core.rate_limits``), the blueprint's guard (``core.guards``),
 the view's credential check and the ``tenantry_request_authenticated`` hook.
@@ -23,6 +24,7 @@ from flask import Flask, Response, g, request
 
 from core.app_state import app_state
 from core.auth.identity import authenticate_request
+from core.auth.passwords import refuse_login_when_busy
 from core.blueprint import check_view_credentials, is_hostless, login_label, view_needs_schema
 from core.console import authenticate_console
 from core.errors import database_error_response, rollback_quietly
@@ -41,7 +43,8 @@ def _start_request():
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    log_login_start(login_label())
+    login = login_label()
+    log_login_start(login)
     g.tenant = None
     g.identity = None
     g.pop(_COMMIT_CALLBACKS, None)
@@ -50,6 +53,11 @@ def _start_request():
     # Start every request unscoped, whatever this thread's context held before (gunicorn's
     # sync workers reuse threads); teardown restores the value from before the request.
     g.tenant_token = bind_tenant(None)
+    if login is not None and request.method == "POST":
+        # A login flood is shed here, before the tenant, the scope or the rate-limit count:
+        # with every hashing slot busy the login could only get 503 later, after a few
+        # round trips (docs/benchmarks.md, "Login abuse").
+        refuse_login_when_busy()
     if is_hostless():
         if view_needs_schema():
             require_schema_ready()

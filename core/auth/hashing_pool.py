@@ -8,14 +8,16 @@ does not reveal accounts) took both cores of a two-core server from every other 
    worker processes. A slot is an exclusive ``flock`` on one of N files (the kernel releases it
    when a worker dies, so no slot leaks); inside one process a lock per slot keeps two threads
    from sharing an open file's lock. A login takes its slot *before* its database work
-   (``hashing_slot`` in core/auth/passwords.py), so one refused for want of a slot costs no
-   query either.
+   (``hashing_slot`` in core/auth/passwords.py), and the request pipeline refuses a login
+   POST that would find no slot before any other work (``refuse_if_busy``): a flood of
+   logins answered 503 costs no query, no tenant look-up, no rate-limit count.
 2. **No queue by default**: when every slot is busy, a login gets 503 with ``Retry-After`` at
    once. ``PASSWORD_HASH_WAIT_SECONDS`` lets as many requests as there are slots wait that long
    for one, but a sync gunicorn worker waiting for a slot is a worker no other tenant can use:
    with an unbounded queue, four flooding clients held all three workers and another tenant's
-   p50 went from 9 ms to 276 ms; with one waiting place it still doubled, against x1.15 with
-   none (docs/benchmarks.md, "Login abuse"). Commands (no request) wait as long as it takes.
+   p50 went from 9 ms to 276 ms; with one waiting place it still doubled; with none, and
+   the refusal before the pipeline, it rose 8-11 % (docs/benchmarks.md, "Login abuse").
+   Commands (no request) wait as long as it takes.
 3. **Idle priority**: the hash runs in a thread scheduled ``SCHED_IDLE`` (Linux), so it gets
    the CPU only when no ordinary request wants it; argon2 releases the GIL while it works. The
    cheap ``test`` profile runs at normal priority: its hashes take a millisecond, and at idle
@@ -124,6 +126,20 @@ class HashingPool:
         finally:
             if place is not None:
                 self._queue.give_back(place)
+
+    def refuse_if_busy(self, wait_seconds: float) -> None:
+        """503 at once when a login arriving now would be refused: every slot busy and (with
+        no waiting allowed, or every waiting place taken) nowhere to wait. A probe, not a
+        reservation: the login takes its slot later, and may still be refused then."""
+        index = self._slots.take()
+        if index is not None:
+            self._slots.give_back(index)
+            return
+        place = self._queue.take() if wait_seconds > 0 else None
+        if place is None:
+            raise HashingBusy("the server is busy checking passwords; retry shortly",
+                              headers={"Retry-After": "1"})
+        self._queue.give_back(place)
 
     @contextlib.contextmanager
     def slot(self, wait_seconds: float, queue_limited: bool = True) -> Iterator[None]:

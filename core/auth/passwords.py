@@ -86,6 +86,13 @@ def hashing_slot() -> Iterator[None]:
         yield
 
 
+def refuse_login_when_busy() -> None:
+    """503 before a login does any other work when it would find no hashing slot (the
+    request pipeline calls it first thing for a login POST; ``hashing_slot`` still decides)."""
+    pool, wait, _ = _pool_and_wait()
+    pool.refuse_if_busy(wait)
+
+
 def _in_pool(work):
     """``work()`` in the hashing pool when an app is configured, else here (scripts, tests of
     this module without an app)."""

@@ -119,29 +119,66 @@ def test_a_login_answers_503_when_no_slot_frees_up(app, tenant, tmp_path, monkey
     assert "busy" in response.json["message"]
 
 
-def test_a_login_refused_for_want_of_a_slot_has_not_queried_anything(
-        app, tenant, tmp_path, monkeypatch, slot_held_elsewhere):
-    """The slot is taken before the throttle's read and the user look-up: a flood refused
-    with 503 costs no query (and with PASSWORD_HASH_WAIT_SECONDS=0 no waiting worker)."""
-    from sqlalchemy import event
+def test_the_probe_refuses_only_when_a_login_would_find_nowhere_to_hash_or_wait(
+        tmp_path, slot_held_elsewhere):
+    pool = pool_for(1, low_priority=False, folder=str(tmp_path))
+    with pytest.raises(HashingBusy) as refused:
+        pool.refuse_if_busy(wait_seconds=0)
+    assert refused.value.headers == {"Retry-After": "1"}
+    pool.refuse_if_busy(wait_seconds=2)  # the waiting place is free: a login may wait
+    waiter = threading.Thread(target=lambda: pool.run(lambda: None, 30))
+    waiter.start()
+    time.sleep(0.3)  # the waiter holds the one waiting place now
+    with pytest.raises(HashingBusy):
+        pool.refuse_if_busy(wait_seconds=2)
+    slot_held_elsewhere.stdin.close()
+    slot_held_elsewhere.wait(timeout=10)
+    waiter.join(timeout=30)
+    pool.refuse_if_busy(wait_seconds=0)  # the probe took nothing: the slot is free again
+    assert pool.run(lambda: "hashed", wait_seconds=0) == "hashed"
 
-    from core.extensions import db
+
+LOGIN_POSTS = {
+    "api login": ("tenant", "/api/v1/auth/login", "json"),
+    "console login": ("tenant", "/login", "form"),
+    "platform api login": ("platform", "/api/v1/platform/auth/login", "json"),
+    "platform console login": ("platform", "/platform/login", "form"),
+}
+
+
+@pytest.mark.parametrize("route", LOGIN_POSTS)
+def test_a_login_refused_for_want_of_a_slot_has_not_queried_anything(
+        app, tenant, platform, route, tmp_path, monkeypatch, slot_held_elsewhere):
+    """The pipeline refuses a login POST that would find no slot before the host's tenant,
+    the scope, the rate-limit count or the throttle: a flood answered 503 costs no query
+    (and with PASSWORD_HASH_WAIT_SECONDS=0 no waiting worker)."""
+    from core.testing.console import ConsoleClient, form_token
+    from tests.fixtures.statements import statements_sent
 
     monkeypatch.setattr(hashing_pool, "slot_folder", lambda: str(tmp_path))
     monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOTS", 1)
     monkeypatch.setitem(app.config, "PASSWORD_HASH_WAIT_SECONDS", 0)
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = tenant.anonymous().post("/api/v1/auth/login", json={
-            "email": tenant.users["owner"], "password": "wrong-password"})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    host_kind, path, body = LOGIN_POSTS[route]
+    host = tenant.host if host_kind == "tenant" else platform.host
+    credentials = {"email": tenant.users["owner"], "password": "wrong-password"}
+    answers = []
+    if body == "json":
+        client = tenant.anonymous() if host_kind == "tenant" else platform
+        call = lambda: answers.append(client.post(path, json=credentials))  # noqa: E731
+    else:
+        console = ConsoleClient(app, host)
+        form = console.get(path)  # the form (and its CSRF token) still opens
+        assert form.status_code == 200
+        token = form_token(form.get_data(as_text=True))
+        call = lambda: answers.append(console.post(path, credentials, token=token))  # noqa: E731
+    statements = statements_sent(app, call)
+    response = answers[0]
     assert response.status_code == 503
-    assert not [s for s in statements if "login_throttle" in s or "FROM users" in s]
+    assert response.headers["Retry-After"] == "1"
+    assert "busy checking passwords" in response.get_data(as_text=True)
+    assert statements == []
+    slot_held_elsewhere.stdin.close()
+    slot_held_elsewhere.wait(timeout=10)
+    again = statements_sent(app, call)
+    assert answers[1].status_code in (200, 401), answers[1].get_data(as_text=True)[:300]
+    assert any("FROM users" in s or "FROM platform_users" in s for s in again)
