@@ -241,12 +241,17 @@ def _transactional(provider: Any) -> bool:
     return bool(getattr(provider, "transactional", False))
 
 
+_UNREAD: Any = object()
+
+
 def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
-              document_id: uuid.UUID, payload: dict[str, Any]) -> FiscalRecord | None:
+              document_id: uuid.UUID, payload: dict[str, Any],
+              settings: PosSettings | None = _UNREAD) -> FiscalRecord | None:
     """Write the document's outbox record in its transaction (none when the tenant's fiscal
     mode is off); an outside provider hears of it after the commit, a transactional one (the
-    mock) at once, in a savepoint."""
-    row = settings_row(tenant_id)  # one read for the mode and the provider
+    mock) at once, in a savepoint. ``settings``: the tenant's row as the caller read it (None:
+    it has none), saving the read (sales and refunds get it with their till, shifts.py)."""
+    row = settings_row(tenant_id) if settings is _UNREAD else settings
     mode = row.fiscal_mode if row is not None else DEFAULT_MODE
     if mode == "off":
         return None

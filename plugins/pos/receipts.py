@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from core.sdk import Conflict, Unprocessable, app_state, db, get_or_404, where_given
-from plugins.pos import fiscal, offline, registers, shift_totals, shifts
+from core.sdk import Unprocessable, app_state, db, get_or_404, where_given
+from plugins.pos import fiscal, offline, shift_totals, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Payment, Receipt, ReceiptLine
 from plugins.pos.stock_moves import balances_below_zero, post_stock_moves
@@ -125,16 +125,16 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
     With the till's ``client_receipt_id``, a sale already recorded under it is answered as it
     is (offline.py): the constraint on (tenant, register, client id) decides, also under races.
     """
-    register = registers.get_register(register_id)
     client_id = data.get("client_receipt_id")
     sent = offline.fingerprint(data) if client_id is not None else None
-    if client_id is not None and (existing := offline.find(register.id, client_id)):
+    # A replay is answered even after its shift closed (an unknown register finds nothing).
+    if client_id is not None and (existing := offline.find(register_id, client_id)):
         return Sale(offline.original(existing, sent), created=False)
     now = datetime.now(UTC)
     occurred_at = offline.occurred_at(data, now)
-    shift = shifts.open_shift_of(register.id, lock="share")
-    if shift is None:
-        raise Conflict("the register has no open shift; open one before selling")
+    till = shifts.open_till(register_id, "the register has no open shift; open one before "
+                                         "selling")
+    register, shift = till.register, till.shift
     receipt_id = uuid.uuid4()
     lines, document = _receipt_lines(tenant_id, receipt_id, data["lines"], data.get("discount"))
     paid, change = _change(document.total, data["payments"])
@@ -175,5 +175,5 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
     app_state().registry.hook.tenantry_sales_sale_completed(
         tenant_id=tenant_id, sale=sale_payload(receipt), actor=actor)
     fiscal.show_on(receipt, fiscal.fiscalize(tenant_id, register, "receipt", receipt.id,
-                                              _fiscal_receipt(receipt)))
+                                              _fiscal_receipt(receipt), till.settings))
     return Sale(receipt, created=True, stock_below_zero=balances_below_zero(tenant_id, posted))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 
 from core.sdk import Conflict, db, emit_webhook_event, get_or_404
-from plugins.pos import fiscal, receipts, registers, shift_totals, shifts
+from plugins.pos import fiscal, receipts, shift_totals, shifts
 from plugins.pos.fiscal import money_text
 from plugins.pos.models import Refund, RefundLine
 from plugins.pos.stock_moves import post_stock_moves
@@ -38,10 +38,9 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
                   actor: str) -> Refund:
     """Give back goods and money against a receipt, in its register's open shift."""
     receipt = receipts.get_receipt(receipt_id)
-    register = registers.get_register(receipt.register_id)
-    shift = shifts.open_shift_of(register.id, lock="share")
-    if shift is None:
-        raise Conflict("the receipt's register has no open shift; open one to refund")
+    till = shifts.open_till(receipt.register_id, "the receipt's register has no open shift; "
+                                                 "open one to refund")
+    register, shift = till.register, till.shift
     # Refunds of one receipt are counted one at a time. An advisory lock, because receipts
     # are append-only: the app role may not lock their rows (that needs UPDATE).
     db.session.execute(_LOCK, {"key": f"pos.refunds:{receipt.id}"})
@@ -76,7 +75,8 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
         "total": money_text(refund.total), "created_at": refund.created_at.isoformat(),
         "lines": [{"receipt_line_id": str(line.receipt_line_id),
                    "product_id": str(line.product_id), "quantity": str(line.quantity),
-                   "amount": money_text(line.amount)} for line in refund.lines]})
+                   "amount": money_text(line.amount)} for line in refund.lines]},
+        till.settings)
     fiscal.show_on(refund, record)
     emit_webhook_event(tenant_id, "pos.receipt.refunded", {
         "id": refund.id, "receipt_id": receipt.id, "register_id": register.id,

@@ -11,17 +11,18 @@ relies on the partial unique index (one open shift per register).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.sdk import Conflict, db, get_or_404, where_given
 from plugins.pos import fiscal, registers, shift_totals
 from plugins.pos.fiscal import money_text
-from plugins.pos.models import CashMovement, Shift
+from plugins.pos.models import CashMovement, PosSettings, Register, Shift
 
 ZERO = Decimal("0")
 
@@ -40,6 +41,33 @@ def open_shift_of(register_id: uuid.UUID, lock: str | None = None) -> Shift | No
     if lock == "share":
         statement = statement.with_for_update(read=True)
     return db.session.execute(statement).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Till:
+    """What a sale or a refund at a register needs first: the register, its open shift and
+    the tenant's POS settings (None: the defaults; ``fiscal.fiscalize`` takes them)."""
+
+    register: Register
+    shift: Shift
+    settings: PosSettings | None
+
+
+def open_till(register_id: uuid.UUID, no_shift: str) -> Till:
+    """The register with its open shift (read ``FOR SHARE``: the shift cannot close while the
+    document is written) and the POS settings, in one statement; 404 for no such register,
+    409 with ``no_shift`` when it has no open shift."""
+    row = db.session.execute(
+        select(Register, Shift, PosSettings)
+        .join(Shift, and_(Shift.tenant_id == Register.tenant_id,
+                          Shift.register_id == Register.id, Shift.status == "open"))
+        .outerjoin(PosSettings, PosSettings.tenant_id == Register.tenant_id)
+        .where(Register.id == register_id)
+        .with_for_update(read=True, of=Shift)).one_or_none()
+    if row is None:
+        registers.get_register(register_id)  # 404 when there is no such register
+        raise Conflict(no_shift)
+    return Till(*row)
 
 
 def open_shift(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str, Any],
