@@ -2,8 +2,9 @@
 closing read one row (plus one per tax rate) whatever the number of receipts.
 
 Each receipt, refund and cash movement adds itself to its shift's ``pos_shift_totals`` row (one
-UPDATE of increments) and a receipt to ``pos_shift_tax_totals`` (one multi-row upsert, rates in
-order), in the transaction that writes it: a document and its totals are kept or lost together.
+UPDATE of increments) and a receipt to ``pos_shift_tax_totals`` (a multi-row upsert, rates in
+order, in the same statement as the UPDATE, which it follows), in the transaction that writes
+it: a document and its totals are kept or lost together.
 The UPDATE's row lock orders the writers of one shift, which a register has one of at a time;
 it is taken before any stock row, as every POS writer does, so writers never deadlock. Closing
 (``freeze``) sets ``closed``; from then on a trigger refuses any change of those rows.
@@ -19,8 +20,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Numeric, column, func, literal, select, true, update, values
+from sqlalchemy.dialects.postgresql import UUID, insert
 
 from core.sdk import db
 from plugins.pos.models import (
@@ -45,34 +46,55 @@ def start(tenant_id: uuid.UUID, shift_id: uuid.UUID) -> None:
     db.session.add(ShiftTotals(tenant_id=tenant_id, shift_id=shift_id))
 
 
+def _increment(shift_id: uuid.UUID, **increments: Any):
+    return (update(ShiftTotals).where(ShiftTotals.shift_id == shift_id)
+            .values({name: getattr(ShiftTotals, name) + value
+                     for name, value in increments.items()}))
+
+
+def _no_totals_row(shift_id: uuid.UUID) -> RuntimeError:
+    # Every shift gets its row when it opens (or from the migration).
+    return RuntimeError(f"shift {shift_id} has no totals row")
+
+
 def _add(shift_id: uuid.UUID, **increments: Any) -> None:
-    result = db.session.execute(
-        update(ShiftTotals).where(ShiftTotals.shift_id == shift_id)
-        .values({name: getattr(ShiftTotals, name) + value for name, value in increments.items()})
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # every shift gets its row when it opens (or from the migration)
-        raise RuntimeError(f"shift {shift_id} has no totals row")
+    result = db.session.execute(_increment(shift_id, **increments)
+                                .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise _no_totals_row(shift_id)
 
 
 def add_receipt(tenant_id: uuid.UUID, receipt: Receipt) -> None:
+    """The receipt's increments and its tax rates' upsert in one statement: the UPDATE in a
+    ``WITH`` (it runs first and takes the shift's row lock), the upsert of the rates it
+    returned a row for — none when the shift has no totals row, which is refused."""
     paid = defaultdict(Decimal)
     for payment in receipt.payments:
         paid[payment.method] += payment.amount
-    _add(receipt.shift_id, receipts=1, sales_subtotal=receipt.subtotal,
-         sales_discount_total=receipt.discount_total, sales_tax_total=receipt.tax_total,
-         sales_total=receipt.total, sales_change=receipt.change, paid_cash=paid["cash"],
-         paid_card=paid["card"])
+    totals = _increment(
+        receipt.shift_id, receipts=1, sales_subtotal=receipt.subtotal,
+        sales_discount_total=receipt.discount_total, sales_tax_total=receipt.tax_total,
+        sales_total=receipt.total, sales_change=receipt.change, paid_cash=paid["cash"],
+        paid_card=paid["card"]).where(ShiftTotals.tenant_id == tenant_id) \
+        .returning(ShiftTotals.shift_id).cte("totals")
     rates: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for line in receipt.lines:
         rates[line.tax_rate][0] += line.total - line.tax
         rates[line.tax_rate][1] += line.tax
-    statement = insert(ShiftTaxTotal).values([
-        {"tenant_id": tenant_id, "shift_id": receipt.shift_id, "tax_rate": rate, "net": net,
-         "tax": tax} for rate, (net, tax) in sorted(rates.items())])
-    db.session.execute(statement.on_conflict_do_update(
+    given = values(column("tax_rate", Numeric), column("net", Numeric), column("tax", Numeric),
+                   name="rates").data([(rate, net, tax) for rate, (net, tax) in rates.items()])
+    statement = insert(ShiftTaxTotal).from_select(
+        ["tenant_id", "shift_id", "tax_rate", "net", "tax"],
+        select(literal(tenant_id, UUID(as_uuid=True)), totals.c.shift_id, given.c.tax_rate,
+               given.c.net, given.c.tax)
+        .select_from(totals.join(given, true())).order_by(given.c.tax_rate))
+    upserted = db.session.execute(statement.on_conflict_do_update(
         index_elements=["tenant_id", "shift_id", "tax_rate"],
         set_={"net": ShiftTaxTotal.net + statement.excluded.net,
-              "tax": ShiftTaxTotal.tax + statement.excluded.tax}))
+              "tax": ShiftTaxTotal.tax + statement.excluded.tax})
+        .returning(ShiftTaxTotal.tax_rate)).all()
+    if not upserted:
+        raise _no_totals_row(receipt.shift_id)
 
 
 def add_refund(refund: Refund) -> None:
