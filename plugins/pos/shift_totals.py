@@ -20,8 +20,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, column, func, literal, select, true, update, values
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy import func, select, text, update
 
 from core.sdk import db
 from plugins.pos.models import (
@@ -64,35 +63,50 @@ def _add(shift_id: uuid.UUID, **increments: Any) -> None:
         raise _no_totals_row(shift_id)
 
 
+# Fixed text, whatever the number of tax rates (they come as arrays): compiled once, not per
+# sale as a statement built from the rates would be.
+_ADD_RECEIPT = text("""
+    WITH totals AS (
+        UPDATE pos_shift_totals SET
+            receipts = receipts + 1,
+            sales_subtotal = sales_subtotal + :sales_subtotal,
+            sales_discount_total = sales_discount_total + :sales_discount_total,
+            sales_tax_total = sales_tax_total + :sales_tax_total,
+            sales_total = sales_total + :sales_total,
+            sales_change = sales_change + :sales_change,
+            paid_cash = paid_cash + :paid_cash,
+            paid_card = paid_card + :paid_card
+        WHERE tenant_id = :tenant_id AND shift_id = :shift_id
+        RETURNING shift_id)
+    INSERT INTO pos_shift_tax_totals AS t (tenant_id, shift_id, tax_rate, net, tax)
+    SELECT :tenant_id, totals.shift_id, r.tax_rate, r.net, r.tax
+    FROM totals, unnest(CAST(:rates AS numeric[]), CAST(:nets AS numeric[]),
+                        CAST(:taxes AS numeric[])) AS r (tax_rate, net, tax)
+    ORDER BY r.tax_rate
+    ON CONFLICT (tenant_id, shift_id, tax_rate)
+        DO UPDATE SET net = t.net + excluded.net, tax = t.tax + excluded.tax
+    RETURNING t.tax_rate
+""")
+
+
 def add_receipt(tenant_id: uuid.UUID, receipt: Receipt) -> None:
     """The receipt's increments and its tax rates' upsert in one statement: the UPDATE in a
-    ``WITH`` (it runs first and takes the shift's row lock), the upsert of the rates it
-    returned a row for — none when the shift has no totals row, which is refused."""
+    ``WITH`` (it runs first and takes the shift's row lock), the upsert of the rates for the
+    row it returned — none when the shift has no totals row, which is refused."""
     paid = defaultdict(Decimal)
     for payment in receipt.payments:
         paid[payment.method] += payment.amount
-    totals = _increment(
-        receipt.shift_id, receipts=1, sales_subtotal=receipt.subtotal,
-        sales_discount_total=receipt.discount_total, sales_tax_total=receipt.tax_total,
-        sales_total=receipt.total, sales_change=receipt.change, paid_cash=paid["cash"],
-        paid_card=paid["card"]).where(ShiftTotals.tenant_id == tenant_id) \
-        .returning(ShiftTotals.shift_id).cte("totals")
     rates: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for line in receipt.lines:
         rates[line.tax_rate][0] += line.total - line.tax
         rates[line.tax_rate][1] += line.tax
-    given = values(column("tax_rate", Numeric), column("net", Numeric), column("tax", Numeric),
-                   name="rates").data([(rate, net, tax) for rate, (net, tax) in rates.items()])
-    statement = insert(ShiftTaxTotal).from_select(
-        ["tenant_id", "shift_id", "tax_rate", "net", "tax"],
-        select(literal(tenant_id, UUID(as_uuid=True)), totals.c.shift_id, given.c.tax_rate,
-               given.c.net, given.c.tax)
-        .select_from(totals.join(given, true())).order_by(given.c.tax_rate))
-    upserted = db.session.execute(statement.on_conflict_do_update(
-        index_elements=["tenant_id", "shift_id", "tax_rate"],
-        set_={"net": ShiftTaxTotal.net + statement.excluded.net,
-              "tax": ShiftTaxTotal.tax + statement.excluded.tax})
-        .returning(ShiftTaxTotal.tax_rate)).all()
+    upserted = db.session.execute(_ADD_RECEIPT, {
+        "tenant_id": tenant_id, "shift_id": receipt.shift_id,
+        "sales_subtotal": receipt.subtotal, "sales_discount_total": receipt.discount_total,
+        "sales_tax_total": receipt.tax_total, "sales_total": receipt.total,
+        "sales_change": receipt.change, "paid_cash": paid["cash"], "paid_card": paid["card"],
+        "rates": list(rates), "nets": [net for net, _ in rates.values()],
+        "taxes": [tax for _, tax in rates.values()]}).all()
     if not upserted:
         raise _no_totals_row(receipt.shift_id)
 
