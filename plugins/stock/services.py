@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from core.sdk import (
@@ -217,6 +217,23 @@ def lock_products(tenant_id: uuid.UUID,
     return {row.product_id: row for row in rows}
 
 
+# One upsert for every (product, location) of a posting, the changes as arrays: fixed text,
+# compiled once, where a multi-row VALUES would be a new statement for each number of rows.
+# Without negative stock, the WHERE leaves a row that would go below zero as it was.
+_CHANGE_BALANCES = """
+    INSERT INTO stock_balances AS b (tenant_id, product_id, location_id, quantity, updated_at)
+    SELECT :tenant_id, c.product_id, c.location_id, c.delta, now()
+    FROM unnest(CAST(:products AS uuid[]), CAST(:locations AS uuid[]),
+                CAST(:deltas AS numeric[])) AS c (product_id, location_id, delta)
+    ON CONFLICT (tenant_id, product_id, location_id)
+        DO UPDATE SET quantity = b.quantity + excluded.quantity, updated_at = now()
+        {refusal}
+    RETURNING product_id, location_id, quantity"""
+_BALANCES_ANY_SIGN = text(_CHANGE_BALANCES.format(refusal=""))
+_BALANCES_NOT_BELOW_ZERO = text(_CHANGE_BALANCES.format(
+    refusal="WHERE b.quantity + excluded.quantity >= 0"))
+
+
 def _change_balances(tenant_id: uuid.UUID, deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal],
                      allow_negative: bool) -> list[dict[str, str]]:
     """Add each delta to its (product, location) balance in one upsert; the ones refused.
@@ -228,18 +245,13 @@ def _change_balances(tenant_id: uuid.UUID, deltas: dict[tuple[uuid.UUID, uuid.UU
     changes = sorted((key, delta) for key, delta in deltas.items() if delta != 0)
     if not changes:
         return []
-    statement = insert(StockBalance).values([
-        {"tenant_id": tenant_id, "product_id": product_id, "location_id": location_id,
-         "quantity": delta} for (product_id, location_id), delta in changes])
-    statement = statement.on_conflict_do_update(
-        index_elements=[StockBalance.tenant_id, StockBalance.product_id,
-                        StockBalance.location_id],
-        set_={"quantity": StockBalance.quantity + statement.excluded.quantity,
-              "updated_at": func.now()},
-        where=None if allow_negative else StockBalance.quantity + statement.excluded.quantity >= 0,
-    ).returning(StockBalance.product_id, StockBalance.location_id, StockBalance.quantity)
+    statement = _BALANCES_ANY_SIGN if allow_negative else _BALANCES_NOT_BELOW_ZERO
     after = {(row.product_id, row.location_id): row.quantity
-             for row in db.session.execute(statement)}
+             for row in db.session.execute(statement, {
+                 "tenant_id": tenant_id,
+                 "products": [product_id for (product_id, _), _ in changes],
+                 "locations": [location_id for (_, location_id), _ in changes],
+                 "deltas": [delta for _, delta in changes]})}
     return [{"product_id": str(product_id), "location_id": str(location_id),
              "change": str(delta)}
             for (product_id, location_id), delta in changes
