@@ -20,6 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -219,14 +220,16 @@ def lock_products(tenant_id: uuid.UUID,
 
 # One upsert for every (product, location) of a posting, the changes as arrays: fixed text,
 # compiled once, where a multi-row VALUES would be a new statement for each number of rows.
-# Without negative stock, the WHERE leaves a row that would go below zero as it was.
+# Without negative stock, the WHERE leaves a row that would go below zero as it was. The time
+# is bound from Python: a distributed PostgreSQL refuses now() in DO UPDATE SET.
 _CHANGE_BALANCES = """
     INSERT INTO stock_balances AS b (tenant_id, product_id, location_id, quantity, updated_at)
-    SELECT :tenant_id, c.product_id, c.location_id, c.delta, now()
+    SELECT :tenant_id, c.product_id, c.location_id, c.delta, CAST(:now AS timestamptz)
     FROM unnest(CAST(:products AS uuid[]), CAST(:locations AS uuid[]),
                 CAST(:deltas AS numeric[])) AS c (product_id, location_id, delta)
     ON CONFLICT (tenant_id, product_id, location_id)
-        DO UPDATE SET quantity = b.quantity + excluded.quantity, updated_at = now()
+        DO UPDATE SET quantity = b.quantity + excluded.quantity,
+                      updated_at = excluded.updated_at
         {refusal}
     RETURNING product_id, location_id, quantity"""
 _BALANCES_ANY_SIGN = text(_CHANGE_BALANCES.format(refusal=""))
@@ -248,7 +251,7 @@ def _change_balances(tenant_id: uuid.UUID, deltas: dict[tuple[uuid.UUID, uuid.UU
     statement = _BALANCES_ANY_SIGN if allow_negative else _BALANCES_NOT_BELOW_ZERO
     after = {(row.product_id, row.location_id): row.quantity
              for row in db.session.execute(statement, {
-                 "tenant_id": tenant_id,
+                 "tenant_id": tenant_id, "now": datetime.now(UTC),
                  "products": [product_id for (product_id, _), _ in changes],
                  "locations": [location_id for (_, location_id), _ in changes],
                  "deltas": [delta for _, delta in changes]})}
