@@ -217,7 +217,7 @@ SETTINGS: tuple[Setting, ...] = (
             help="reverse proxies in front of the app whose X-Forwarded-For is trusted for "
                  "the client address (0 = the TCP peer is the client)"),
     # Request rate limits (core/rate_limits.py, docs/security.md "Rate limits").
-    Setting("RATE_LIMIT_ENABLED", flag, default="true",
+    Setting("RATE_LIMIT_ENABLED", flag, default=True,
             help="count requests per tenant, API key, user and client address; 429 over quota"),
     Setting("RATE_LIMIT_WINDOW_SECONDS", integer_at_least(1), default=60,
             help="length of the fixed window the quotas count in"),
@@ -227,6 +227,10 @@ SETTINGS: tuple[Setting, ...] = (
             help="requests per window for tenants on billing's free plan"),
     Setting("RATE_LIMIT_ANONYMOUS", integer_at_least(0), default=600,
             help="requests without credentials per client address and window (0: no limit)"),
+    # Responses (core/fast_dump.py).
+    Setting("FAST_DUMP_CHECK", flag, default=False,
+            help="also dump every planned response with marshmallow and fail when they differ "
+                 "(on in the test kit)"),
     Setting("LOG_LEVEL", _log_level, default="INFO"),
     Setting("LOG_FORMAT", _choice("text", "json"), default="text"),
     Setting("APP_HOST", plain_text, default="127.0.0.1"),

@@ -192,6 +192,8 @@ def _refused_in_production(setting: Setting, value: str, tmp_path: Path) -> bool
 
 
 def _render(value: object) -> str:
+    if isinstance(value, bool):  # as a person writes it in the environment
+        return "true" if value else "false"
     if isinstance(value, tuple | list):
         return ",".join(str(item) for item in value)
     return str(value)
