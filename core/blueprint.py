@@ -27,6 +27,7 @@ from flask_smorest.utils import resolve_schema_instance
 
 from core.errors import Forbidden, Unauthorized
 from core.fast_dump import compile_dump
+from core.pagination import PaginationParser, pagination_metadata
 
 TENANT_SECURITY = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 PLATFORM_SECURITY = [{"platformBearer": []}]
@@ -157,6 +158,12 @@ def with_auth_check(view: Callable, check: Callable[[], None]) -> Callable:
 
 class Blueprint(SmorestBlueprint):
     """flask-smorest Blueprint with Tenantry's auth decorators."""
+
+    PAGINATION_ARGUMENTS_PARSER = PaginationParser()
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        return pagination_metadata(page, page_size, item_count)
 
     def response(self, status_code, schema=None, **kwargs):
         """flask-smorest's, with the schema's ``dump`` planned once (core/fast_dump.py): the
