@@ -236,10 +236,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("APP_HOST", plain_text, default="127.0.0.1"),
     Setting("APP_PORT", integer_at_least(1), default=8000),
     Setting("TENANT_CACHE_TTL", integer_at_least(0), default=5,
-            help="seconds a worker may serve a cached migration state or rate-limit plan"),
+            help="seconds a worker may serve a cached migration state"),
     Setting("TENANT_STATE_CACHE_SECONDS", integer_at_least(0), default=300,
-            help="seconds an unused tenant or toggle entry stays in a worker's cache; each "
-                 "request checks its entry against the database's state_version"),
+            help="seconds an unused tenant, toggle, credential or plan entry stays in a "
+                 "worker's cache; each request checks its entry against the database's "
+                 "state_version"),
     Setting("DISABLED_PLUGINS", _csv, default=()),
     Setting("MAX_CONTENT_LENGTH", integer_at_least(1024), default=1024 * 1024),
     Setting("REPORT_STATEMENT_TIMEOUT_MS", integer_at_least(1), default=10000),

@@ -116,9 +116,10 @@ def tenantry_request_authenticated(tenant_id, identity, endpoint, method):
 @hookspec(firstresult=True)
 def tenantry_rate_limit_plan(tenant_id):
     """The tenant's plan for request quotas (core/rate_limits.py): ``"free"`` selects
-    ``RATE_LIMITS_FREE``; anything else, or no answer, ``RATE_LIMITS``. Called at most once per
-    tenant and ``TENANT_CACHE_TTL`` in each process, in the request's transaction, tenant
-    bound. Billing answers it.
+    ``RATE_LIMITS_FREE``; anything else, or no answer, ``RATE_LIMITS``. Called in the request's
+    transaction, tenant bound, and cached per process under the tenant's ``state_version``: an
+    implementation whose answer changes bumps ``tenants.state_version`` in the same transaction
+    (billing: triggers on ``billing_accounts``, migration bi0a00000003). Billing answers it.
     """
 
 

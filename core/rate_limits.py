@@ -13,7 +13,8 @@ Fixed windows of ``RATE_LIMIT_WINDOW_SECONDS``. All the request's counters move 
 statement** (a multi-row upsert in key order, so two requests never deadlock) on a pooled
 connection of its own in autocommit, so the counter rows are locked for that statement only,
 never for the request; the table is UNLOGGED, so the increment does not wait for the disk.
-The tenant's plan comes from a per-process cache (``TENANT_CACHE_TTL``).
+The tenant's plan comes from a per-process cache checked against the tenant's
+``state_version`` (``Tenancy.rate_limit_plan``: billing bumps the version when a plan changes).
 
 The decision before the view reads the shared counters only when it must: the increment
 returns each counter's new value, which the process keeps for the window (``_Estimates``: a
@@ -48,18 +49,17 @@ from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.app_state import app_state
-from core.cache import TTLCache
 from core.client_address import client_address
 from core.engine import engine_options
 from core.errors import DomainError
 from core.extensions import db
+from core.tenancy import tenancy
 
 log = logging.getLogger("tenantry.rate_limits")
 _PRUNE_CHANCE = 0.001  # one request in a thousand removes the counters of past windows
 _PRUNE = text("DELETE FROM rate_limit_counters WHERE window_start < :before")
 _STATE = "tenantry_rate_limits"
 _ENGINE = "rate_limit_engine"
-_PLANS = "rate_limit_plans"
 _KNOWN = "rate_limit_estimates"
 # A counter is read, not estimated, within this many requests of its quota: a tenth of the
 # quota, at least 10 (so the small quotas of tests and of the anonymous limit are always exact).
@@ -88,12 +88,8 @@ def _digest(kind: str, value: str) -> str:
 
 
 def _plan(tenant_id) -> str | None:
-    cache = app_state().plugin_objects.get(_PLANS)
-    if cache is None:
-        cache = app_state().plugin_objects[_PLANS] = TTLCache(
-            current_app.config["TENANT_CACHE_TTL"])
-    return cache.get_or_load(tenant_id, lambda: app_state().registry.hook
-                             .tenantry_rate_limit_plan(tenant_id=tenant_id))
+    return tenancy().rate_limit_plan(tenant_id, lambda: app_state().registry.hook
+                                     .tenantry_rate_limit_plan(tenant_id=tenant_id))
 
 
 def _policies() -> list[Policy]:

@@ -104,6 +104,7 @@ class Tenancy:
         self.toggles = TTLCache(ttl)
         self.users = TTLCache(ttl)
         self.api_keys = TTLCache(ttl)
+        self.plans = TTLCache(ttl)
 
     @staticmethod
     def _get(cache: TTLCache, key, load):
@@ -154,6 +155,12 @@ class Tenancy:
         caller still checks the cached expiry against the clock."""
         return self._versioned(self.api_keys, tenant_id, key_hash, load, keep_none=False)
 
+    def rate_limit_plan(self, tenant_id: uuid.UUID, load):
+        """The tenant's rate-limit plan (``load()``: the ``tenantry_rate_limit_plan`` hook),
+        cached like ``user_state``: the plugin answering it bumps the version when the answer
+        changes (billing: migration bi0a00000003's triggers on ``billing_accounts``)."""
+        return self._versioned(self.plans, tenant_id, "plan", load)
+
     def _versioned(self, cache: TTLCache, tenant_id: uuid.UUID, key, load, *,
                    keep_none: bool = True):
         version = scoped_state_version(tenant_id)
@@ -174,6 +181,7 @@ class Tenancy:
         self.toggles.invalidate()
         self.users.invalidate()
         self.api_keys.invalidate()
+        self.plans.invalidate()
 
 
 def tenancy() -> Tenancy:

@@ -129,6 +129,24 @@ def test_the_free_plan_gets_the_free_quota(make_tenant, limits, platform_admin):
     assert _statuses(paid, 6) == [200] * 5 + [429]
 
 
+def test_a_plan_changed_anywhere_applies_to_the_next_request(make_tenant, limits, app,
+                                                              admin_connection):
+    """The plan is cached under the tenant's state_version: a warm request does not read
+    ``billing_accounts``, and a plan changed behind this worker's back (SQL as the superuser,
+    as another node's request would) is seen at once — billing's triggers bump the version."""
+    tenant = make_tenant(modules=["catalog", "billing"])
+    limits(api_key=50, free={"tenant": 100, "api_key": 20, "user": 100})
+    key = tenant.as_api_key("admin")
+    assert '"api_key";q=20;w=60' in key.get(PRODUCTS).headers["RateLimit-Policy"]
+    warm = statements_sent(app, lambda: key.get(PRODUCTS))
+    assert not [s for s in warm if "billing_accounts" in s]
+    admin_connection.execute("UPDATE billing_accounts SET plan = 'paid' WHERE tenant_id = %s",
+                             (tenant.id,))
+    assert '"api_key";q=50;w=60' in key.get(PRODUCTS).headers["RateLimit-Policy"]
+    admin_connection.execute("DELETE FROM billing_accounts WHERE tenant_id = %s", (tenant.id,))
+    assert '"api_key";q=20;w=60' in key.get(PRODUCTS).headers["RateLimit-Policy"]  # default
+
+
 def test_workers_share_the_counters(make_tenant, limits, database):
     """A second app on the same database (another worker, another node) sees the same count."""
     tenant = make_tenant(modules=["catalog"])
