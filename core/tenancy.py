@@ -105,6 +105,7 @@ class Tenancy:
         self.users = TTLCache(ttl)
         self.api_keys = TTLCache(ttl)
         self.plans = TTLCache(ttl)
+        self.webhooks = TTLCache(ttl)
 
     @staticmethod
     def _get(cache: TTLCache, key, load):
@@ -161,6 +162,15 @@ class Tenancy:
         changes (billing: migration bi0a00000003's triggers on ``billing_accounts``)."""
         return self._versioned(self.plans, tenant_id, "plan", load)
 
+    def webhook_endpoints_enabled(self, tenant_id: uuid.UUID, load) -> bool:
+        """Whether the tenant has an enabled webhook endpoint (``load()``), cached like
+        ``user_state``: adding, removing, enabling or pausing one bumps the version (migration
+        c0a1f0000011). True, without asking, when the version is not known (commands): the
+        caller then queues, and the queueing statement finds the endpoints itself."""
+        if scoped_state_version(tenant_id) is None:
+            return True
+        return self._versioned(self.webhooks, tenant_id, "webhooks", load)
+
     def _versioned(self, cache: TTLCache, tenant_id: uuid.UUID, key, load, *,
                    keep_none: bool = True):
         version = scoped_state_version(tenant_id)
@@ -182,6 +192,7 @@ class Tenancy:
         self.users.invalidate()
         self.api_keys.invalidate()
         self.plans.invalidate()
+        self.webhooks.invalidate()
 
 
 def tenancy() -> Tenancy:

@@ -27,6 +27,7 @@ from core.app_state import app_state
 from core.extensions import db
 from core.plugins import PluginError
 from core.rls import tenant_context
+from core.tenancy import tenancy
 
 # One statement: a delivery for each enabled endpoint of the tenant subscribed to the type (an
 # empty list subscribes to every type), or for the one endpoint named (a ping). The message
@@ -41,6 +42,9 @@ _QUEUE = text("""
        AND CASE WHEN CAST(:endpoint_id AS uuid) IS NULL
                 THEN e.event_types = '{}' OR CAST(:type AS varchar) = ANY (e.event_types)
                 ELSE e.id = CAST(:endpoint_id AS uuid) END""")
+
+_ANY_ENABLED = text("SELECT EXISTS (SELECT FROM webhook_endpoints "
+                    "WHERE tenant_id = :tenant_id AND enabled)")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,11 @@ def emit_event(tenant_id: uuid.UUID, event_type: str, data: dict[str, Any], *,
         raise ValueError(f"webhook event {event_type!r} is not declared (core.webhooks.events; "
                          "plugins: the tenantry_webhook_events hook)")
     with tenant_context(tenant_id):
+        # Most tenants have no endpoint: then no statement at all (known per state_version).
+        if endpoint_id is None and not tenancy().webhook_endpoints_enabled(
+                tenant_id, lambda: db.session.execute(_ANY_ENABLED, {
+                    "tenant_id": tenant_id}).scalar()):
+            return 0
         result = db.session.execute(_QUEUE, {
             "tenant_id": tenant_id, "type": event_type, "body": message_body(event_type, data),
             "endpoint_id": endpoint_id})

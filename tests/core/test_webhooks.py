@@ -116,6 +116,28 @@ def test_subscriptions_filter_by_event_type_and_paused_endpoints_get_nothing_new
                      query_string={"endpoint_id": paused["id"]}).json == []
 
 
+def test_a_tenant_without_endpoints_sends_no_webhook_statement_until_one_exists(
+        app, clinic, receiver, loopback_allowed, admin_connection):
+    """Whether a tenant has an enabled endpoint is known per state_version: without one an
+    event costs no statement; an endpoint added, paused or enabled — here behind this worker's
+    back, as another node would — applies to the very next event (the triggers of migration
+    c0a1f0000011 bump the version)."""
+    from tests.fixtures.statements import statements_sent
+
+    owner = clinic.as_role("owner")
+    _open_case(owner)  # the first event of the tenant: the answer (none) is now cached
+    sent = statements_sent(app, lambda: _open_case(owner))
+    assert not [s for s in sent if "webhook_" in s]
+    endpoint = _subscribe(owner, receiver.url, enabled=False)
+    _open_case(owner, "While paused")  # none enabled: known again, and cached
+    admin_connection.execute("UPDATE webhook_endpoints SET enabled = true WHERE id = %s",
+                             (endpoint["id"],))
+    _open_case(owner, "Enabled behind the worker's back")
+    _deliver(app, clinic.id)
+    assert [json.loads(item.body)["data"]["title"] for item in receiver.received] == [
+        "Enabled behind the worker's back"]
+
+
 def test_an_action_that_fails_queues_nothing(app, clinic, receiver, loopback_allowed):
     owner = clinic.as_role("owner")
     _subscribe(owner, receiver.url)
