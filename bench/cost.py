@@ -3,8 +3,9 @@
 Throughput on a shared 2-core machine swings by tens of percent from one minute to the next;
 what one request costs the app process (CPU seconds) and how many statements it sends do not.
 ``python -m bench.run --cost`` measures both for every scenario through the Flask test client
-(no HTTP server, no load generator), and with ``--compare REF`` does the same for the Tenantry
-of that commit in a subprocess on the same database: the before/after of an optimisation.
+(no HTTP server, no load generator), and with ``--compare REF`` measures the working tree and
+the Tenantry of that commit each twice, in subprocesses on the same database, in the order
+A B B A: the before/after of an optimisation, with neither side favoured by going first.
 
 Statements are counted at SQLAlchemy's cursor (``before_cursor_execute``); psycopg's implicit
 BEGIN and the pool's pre-ping are round trips too, but the same before and after.
@@ -71,6 +72,13 @@ def measure(database: BenchDatabase, workdir: Path, keys: list[str], *, requests
                         "wall_ms": (time.perf_counter() - wall) / requests * 1000,
                         "statements": statements[0] / requests}
     return results
+
+
+def average(runs: list[dict[str, dict]]) -> dict[str, dict]:
+    """The mean of each figure of each scenario over several ``measure_at`` results."""
+    return {key: {figure: sum(run[key][figure] for run in runs) / len(runs)
+                  for figure in runs[0][key]}
+            for key in runs[0]}
 
 
 def measure_at(root: Path, database: BenchDatabase, workdir: Path, keys: list[str], *,
