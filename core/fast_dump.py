@@ -13,6 +13,10 @@ an overridden ``get_attribute`` keeps its own ``dump``; a field whose ``serializ
 or whose attribute is a dotted path is serialised by its own ``serialize``; objects with
 ``__getitem__`` (dicts, rows) are read by marshmallow's own ``get_value``.
 
+It reads marshmallow 4's internals (``Schema._hooks`` by tag, ``dump_fields``,
+``Field._CHECK_ATTRIBUTE``, ``utils._get_value_for_key``), which is why pyproject.toml asks for
+marshmallow 4.
+
 ``FAST_DUMP_CHECK`` (on in the test configuration) makes every planned dump also run
 marshmallow's and raise when the two differ: the whole test suite checks the equivalence on
 every response it reads.
