@@ -167,15 +167,16 @@ class Tenancy:
         ``user_state``: adding, removing, enabling or pausing one bumps the version (migration
         c0a1f0000011). True, without asking, when the version is not known (commands): the
         caller then queues, and the queueing statement finds the endpoints itself."""
-        if scoped_state_version(tenant_id) is None:
-            return True
-        return self._versioned(self.webhooks, tenant_id, "webhooks", load)
+        return self._versioned(self.webhooks, tenant_id, "webhooks", load,
+                               unknown=lambda: True)
 
     def _versioned(self, cache: TTLCache, tenant_id: uuid.UUID, key, load, *,
-                   keep_none: bool = True):
+                   keep_none: bool = True, unknown=None):
+        """``load()`` cached under the request's confirmed state_version; with no version
+        known, ``unknown()`` if given, else ``load()`` uncached."""
         version = scoped_state_version(tenant_id)
         if version is None:
-            return load()
+            return (unknown or load)()
         entry = (tenant_id, version, key)
         value = self._get(cache, entry, load)
         if value is None and not keep_none:

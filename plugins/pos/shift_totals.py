@@ -45,20 +45,16 @@ def start(tenant_id: uuid.UUID, shift_id: uuid.UUID) -> None:
     db.session.add(ShiftTotals(tenant_id=tenant_id, shift_id=shift_id))
 
 
-def _increment(shift_id: uuid.UUID, **increments: Any):
-    return (update(ShiftTotals).where(ShiftTotals.shift_id == shift_id)
-            .values({name: getattr(ShiftTotals, name) + value
-                     for name, value in increments.items()}))
-
-
 def _no_totals_row(shift_id: uuid.UUID) -> RuntimeError:
     # Every shift gets its row when it opens (or from the migration).
     return RuntimeError(f"shift {shift_id} has no totals row")
 
 
 def _add(shift_id: uuid.UUID, **increments: Any) -> None:
-    result = db.session.execute(_increment(shift_id, **increments)
-                                .execution_options(synchronize_session=False))
+    result = db.session.execute(
+        update(ShiftTotals).where(ShiftTotals.shift_id == shift_id)
+        .values({name: getattr(ShiftTotals, name) + value for name, value in increments.items()})
+        .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise _no_totals_row(shift_id)
 

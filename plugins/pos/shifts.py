@@ -36,11 +36,11 @@ def get_shift(shift_id: uuid.UUID, lock: str | None = None) -> Shift:
     return get_or_404(Shift, shift_id, "shift", lock)
 
 
-def open_shift_of(register_id: uuid.UUID, lock: str | None = None) -> Shift | None:
-    statement = select(Shift).where(Shift.register_id == register_id, Shift.status == "open")
-    if lock == "share":
-        statement = statement.with_for_update(read=True)
-    return db.session.execute(statement).scalar_one_or_none()
+def open_shift_of(register_id: uuid.UUID) -> Shift | None:
+    """The register's open shift, unlocked (pages, checks); a sale or a refund reads it locked
+    with its register: ``open_till``."""
+    return db.session.execute(select(Shift).where(
+        Shift.register_id == register_id, Shift.status == "open")).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ same transaction: on a new account, a deleted one, and an update that really cha
 Before, each worker kept a plan for TENANT_CACHE_TTL (5 s) and read it again after that, which
 with many tenants meant a read of ``billing_accounts`` on most requests.
 
-The function runs as the caller (the app role may bump ``state_version``: a column grant of core
-migration c0a1f000000f).
+The triggers call core's ``tenantry_tenant_toggles_changed()`` (migration c0a1f000000f), which
+bumps the version of the changed row's tenant and runs as the caller (the app role may bump
+``state_version``: a column grant of the same migration).
 """
 
 from alembic import op
@@ -22,30 +23,20 @@ from alembic import op
 revision = "bi0a00000003"
 down_revision = "bi0a00000002"
 branch_labels = None
-depends_on = None
+depends_on = ("c0a1f000000f",)
 
 
 def upgrade():
-    op.execute("""
-        CREATE FUNCTION billing_plan_changed() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE tenants SET state_version = state_version + 1
-            WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END;
-            RETURN NULL;
-        END
-        $$""")
     op.execute("CREATE TRIGGER billing_accounts_plan_added_or_removed "
                "AFTER INSERT OR DELETE ON billing_accounts "
-               "FOR EACH ROW EXECUTE FUNCTION billing_plan_changed()")
+               "FOR EACH ROW EXECUTE FUNCTION tenantry_tenant_toggles_changed()")
     op.execute("CREATE TRIGGER billing_accounts_plan_changed "
                "AFTER UPDATE OF plan ON billing_accounts FOR EACH ROW "
                "WHEN (OLD.plan IS DISTINCT FROM NEW.plan) "
-               "EXECUTE FUNCTION billing_plan_changed()")
+               "EXECUTE FUNCTION tenantry_tenant_toggles_changed()")
 
 
 def downgrade():
     op.execute("DROP TRIGGER IF EXISTS billing_accounts_plan_changed ON billing_accounts")
     op.execute("DROP TRIGGER IF EXISTS billing_accounts_plan_added_or_removed "
                "ON billing_accounts")
-    op.execute("DROP FUNCTION IF EXISTS billing_plan_changed()")
