@@ -100,6 +100,14 @@ def plain_text(value: Any) -> str:
     return str(value)
 
 
+def absolute_folder(value: Any) -> str:
+    """A folder's absolute path, or empty for the setting's default."""
+    text = str(value).strip()
+    if text and not os.path.isabs(text):
+        raise ValueError("must be an absolute path")
+    return text
+
+
 def flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -200,6 +208,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PASSWORD_HASH_SLOTS", integer_at_least(0), default=0,
             help="argon2 hashes running at once on this machine, all workers together "
                  "(0 = half the CPUs, at least 1; 16 under the test profile)"),
+    Setting("PASSWORD_HASH_SLOT_DIR", absolute_folder, default="",
+            help="folder of the hashing slots' lock files; the processes that share it share "
+                 "the slots (empty: <temp>/tenantry-hash-slots-<uid>, the whole machine)"),
     Setting("PASSWORD_HASH_WAIT_SECONDS", integer_at_least(0), default=0,
             help="longest wait for a hashing slot before a login answers 503; at most as many "
                  "logins wait as there are slots, the others get 503 at once (0, the default: "

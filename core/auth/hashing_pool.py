@@ -4,10 +4,11 @@ An argon2id hash of the standard profile costs about 0.1-0.5 s of CPU and 64 MiB
 four concurrent logins with unknown e-mails (each still verifies against a dummy hash, so timing
 does not reveal accounts) took both cores of a two-core server from every other tenant. Here:
 
-1. **Bounded**: at most ``PASSWORD_HASH_SLOTS`` hashes run at once on this machine, across all
-   worker processes. A slot is an exclusive ``flock`` on one of N files (the kernel releases it
-   when a worker dies, so no slot leaks); inside one process a lock per slot keeps two threads
-   from sharing an open file's lock. A login takes its slot *before* its database work
+1. **Bounded**: at most ``PASSWORD_HASH_SLOTS`` hashes run at once across all worker processes
+   that share ``PASSWORD_HASH_SLOT_DIR`` (by default the whole machine). A slot is an exclusive
+   ``flock`` on one of N files there (the kernel releases it when a worker dies, so no slot
+   leaks); inside one process a lock per slot keeps two threads from sharing an open file's
+   lock. A login takes its slot *before* its database work
    (``hashing_slot`` in core/auth/passwords.py), and the request pipeline refuses a login
    POST that would find no slot before any other work (``refuse_if_busy``): a flood of
    logins answered 503 costs no query, no tenant look-up, no rate-limit count.
@@ -47,8 +48,9 @@ class HashingBusy(DomainError):
     status = 503
 
 
-def slot_folder() -> str:
-    """Where the slot files live: one folder per machine and user, so all workers share it."""
+def default_slot_folder() -> str:
+    """Where the slot files live unless PASSWORD_HASH_SLOT_DIR says otherwise: one folder per
+    machine and user, so all workers (and all deployments of the user) share the slots."""
     return os.path.join(tempfile.gettempdir(), f"tenantry-hash-slots-{os.getuid()}")
 
 
@@ -170,7 +172,7 @@ _pools_lock = threading.Lock()
 
 def pool_for(slots: int, low_priority: bool, folder: str | None = None) -> HashingPool:
     """This process's pool (a forked worker builds its own: threads do not survive a fork)."""
-    folder = folder or slot_folder()
+    folder = folder or default_slot_folder()
     key = (os.getpid(), slots, low_priority, folder)
     with _pools_lock:
         pool = _pools.get(key)

@@ -68,7 +68,8 @@ def _pool_and_wait():
     request, which holds a worker; not in a command)."""
     config, profile = current_app.config, _profile()
     pool = pool_for(config.get("PASSWORD_HASH_SLOTS") or default_slots(profile),
-                    low_priority=profile == "standard")
+                    low_priority=profile == "standard",
+                    folder=config.get("PASSWORD_HASH_SLOT_DIR") or None)
     if has_request_context():
         return pool, config["PASSWORD_HASH_WAIT_SECONDS"], True
     return pool, COMMAND_WAIT_SECONDS, False

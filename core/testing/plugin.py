@@ -1,6 +1,11 @@
 """The pytest plugin ``tenantry`` (entry point ``pytest11``): registers the test kit's fixtures
 (core/testing/__init__.py lists them) in every test suite of an environment where Tenantry is
-installed. Nothing runs until a test asks for a fixture."""
+installed. Nothing runs until a test asks for a fixture, except one setting: each test process
+gets its own password-hashing slots (``PASSWORD_HASH_SLOT_DIR``, inherited by the servers tests
+start), so parallel test workers' logins never take each other's slots and answer 503."""
+
+import os
+import tempfile
 
 from core.testing.app import app, app_context, client, platform, platform_admin, tenantry_settings
 from core.testing.browser import browser, open_page, serve
@@ -16,5 +21,7 @@ __all__ = [
 
 
 def pytest_configure(config):
+    # Every test process (each xdist worker too, which would inherit the controller's).
+    os.environ["PASSWORD_HASH_SLOT_DIR"] = tempfile.mkdtemp(prefix="tenantry-hash-slots-")
     config.addinivalue_line(
         "markers", "browser: drives headless Chromium through Playwright (core/testing/browser.py)")

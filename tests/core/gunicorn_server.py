@@ -70,6 +70,7 @@ def gunicorn(database, tmp_path: Path, workers: int = 2, **settings: str):
     port = free_port()
     env = {
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+        "PASSWORD_HASH_SLOT_DIR": os.environ["PASSWORD_HASH_SLOT_DIR"],  # the test kit's
         "TENANTRY_ENV": "test", "TENANTRY_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": database.app_url, "MIGRATION_DATABASE_URL": database.owner_url,
         "JWT_SECRET": JWT_SECRET, "ROOT_DOMAIN": ROOT_DOMAIN,

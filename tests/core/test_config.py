@@ -94,6 +94,15 @@ def test_the_cheap_password_profile_is_refused_in_production(tmp_path):
                       instance_path=tmp_path)
 
 
+def test_the_hashing_slot_folder_must_be_absolute(tmp_path):
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_SLOT_DIR: must be an absolute path"):
+        load_settings(environ={**VALID_PRODUCTION, "PASSWORD_HASH_SLOT_DIR": "slots"},
+                      instance_path=tmp_path)
+    chosen = load_settings(environ={**VALID_PRODUCTION, "PASSWORD_HASH_SLOT_DIR": str(tmp_path)},
+                           instance_path=tmp_path)
+    assert chosen["PASSWORD_HASH_SLOT_DIR"] == str(tmp_path)
+
+
 def test_unknown_mode_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="TENANTRY_ENV"):
         load_settings(environ={"TENANTRY_ENV": "staging"}, instance_path=tmp_path)

@@ -107,9 +107,19 @@ def test_a_command_waits_without_a_place_in_the_queue(tmp_path, slot_held_elsewh
     assert sorted(done) == ["command", "first"]
 
 
+def test_each_test_process_hashes_in_its_own_slot_folder(app):
+    """The test kit's own setting: servers a test starts inherit it, so logins of parallel test
+    workers never take each other's slots (a production server's one slot on a two-core CI
+    machine was taken by other workers' hashes, and its login answered 503)."""
+    folder = os.environ["PASSWORD_HASH_SLOT_DIR"]
+    assert app.config["PASSWORD_HASH_SLOT_DIR"] == folder
+    assert folder != hashing_pool.default_slot_folder()
+    assert os.path.basename(folder).startswith("tenantry-hash-slots-")
+
+
 def test_a_login_answers_503_when_no_slot_frees_up(app, tenant, tmp_path, monkeypatch,
                                                     slot_held_elsewhere):
-    monkeypatch.setattr(hashing_pool, "slot_folder", lambda: str(tmp_path))
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOT_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOTS", 1)
     monkeypatch.setitem(app.config, "PASSWORD_HASH_WAIT_SECONDS", 1)
     response = tenant.anonymous().post("/api/v1/auth/login", json={
@@ -155,7 +165,7 @@ def test_a_login_refused_for_want_of_a_slot_has_not_queried_anything(
     from core.testing.console import ConsoleClient, form_token
     from tests.fixtures.statements import statements_sent
 
-    monkeypatch.setattr(hashing_pool, "slot_folder", lambda: str(tmp_path))
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOT_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "PASSWORD_HASH_SLOTS", 1)
     monkeypatch.setitem(app.config, "PASSWORD_HASH_WAIT_SECONDS", 0)
     host_kind, path, body = LOGIN_POSTS[route]
