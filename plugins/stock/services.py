@@ -2,8 +2,8 @@
 and read models. Explicit arguments, flush never commit, ``core.errors`` for refusals.
 
 Concurrency (why ``post_moves`` is shaped as it is): a posting first creates the missing
-``stock_costs`` rows of the products it touches and then locks all of them, each step one
-statement in product-id order; then it changes every ``stock_balances`` row it touches with one
+``stock_costs`` rows of the products it touches and locks the others, in one statement in
+product-id order; then it changes every ``stock_balances`` row it touches with one
 atomic upsert (``quantity = quantity + delta``, refused per row where that goes below zero).
 Two postings therefore queue on their first shared product instead of deadlocking (a row one
 of them is creating makes the other wait before it locks anything), no update is lost, a
@@ -11,7 +11,7 @@ balance cannot be driven below zero by two takers that each saw enough stock, an
 rows need no order of their own: only the holder of a product's cost lock changes them.
 
 Set-based: a posting sends the same handful of statements whatever its number of lines
-(locations, create costs, lock costs, balances, then one flush of the costs and the moves).
+(locations, create-or-lock costs, balances, then one flush of the costs and the moves).
 """
 
 from __future__ import annotations
@@ -200,21 +200,25 @@ def lock_products(tenant_id: uuid.UUID,
                   product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, StockCost]:
     """Lock the cost rows of these products, creating the missing ones: {product id: row}.
 
-    Two statements whatever the number of products, both in product-id order (see the module
-    docstring for why that cannot deadlock). Ids that are not this tenant's products get no row
-    and are absent from the answer: the products are read under RLS.
+    One statement whatever the number of products, in product-id order (see the module
+    docstring for why that cannot deadlock): an upsert whose ``DO UPDATE`` changes nothing
+    but locks the row it finds, as ``FOR UPDATE`` would (waiting for its holder, then taking
+    the row as that one left it), and whose ``RETURNING`` answers created and found rows alike.
+    Ids that are not this tenant's products get no row and are absent from the answer: the
+    products are read under RLS.
     """
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    db.session.execute(insert(StockCost).from_select(
-        ["tenant_id", "product_id"],
-        select(Product.tenant_id, Product.id)
-        .where(Product.tenant_id == tenant_id, Product.id.in_(ids)).order_by(Product.id),
-    ).on_conflict_do_nothing())
     rows = db.session.execute(
-        select(StockCost).where(StockCost.product_id.in_(ids)).order_by(StockCost.product_id)
-        .with_for_update().execution_options(populate_existing=True)).scalars()
+        insert(StockCost).from_select(
+            ["tenant_id", "product_id"],
+            select(Product.tenant_id, Product.id)
+            .where(Product.tenant_id == tenant_id, Product.id.in_(ids)).order_by(Product.id))
+        .on_conflict_do_update(index_elements=[StockCost.tenant_id, StockCost.product_id],
+                               set_={"quantity": StockCost.__table__.c.quantity})
+        .returning(StockCost),
+        execution_options={"populate_existing": True}).scalars()
     return {row.product_id: row for row in rows}
 
 
