@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import exists, func, or_, select, text, tuple_
+from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -243,23 +243,27 @@ def _transactional(provider: Any) -> bool:
 
 _UNREAD: Any = object()
 
-# Whether ``_send`` could have anything to take before a new record of ``register_id``: a
-# pending record that is due or of that register. A superset of ``_sendable``'s answer (it
-# skips the earliest-per-register rule), so a "no" is always right and a rare "yes" only takes
-# the careful path; fixed text, built once, where the sale's fast path asks it every time.
-_ANY_SENDABLE = text("""
-    SELECT EXISTS (SELECT FROM pos_fiscal_records
-                   WHERE tenant_id = :tenant_id AND status = 'pending'
-                     AND (next_attempt_at <= now() OR register_id = :register_id))""")
+def backlog(tenant_id: Any, register_id: Any):
+    """Whether ``_send`` could have anything to take before a new record of ``register_id``
+    (values, or columns of an enclosing query: sales and refunds ask it with their till,
+    shifts.open_till): a pending record that is due or of that register. A superset of
+    ``_sendable``'s answer (it skips the earliest-per-register rule), so a "no" is always right
+    and a rare "yes" only takes the careful path."""
+    return exists().where(FiscalRecord.tenant_id == tenant_id, FiscalRecord.status == "pending",
+                          or_(FiscalRecord.next_attempt_at <= func.now(),
+                              FiscalRecord.register_id == register_id))
 
 
 def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
               document_id: uuid.UUID, payload: dict[str, Any],
-              settings: PosSettings | None = _UNREAD) -> FiscalRecord | None:
+              settings: PosSettings | None = _UNREAD,
+              waiting: bool = _UNREAD) -> FiscalRecord | None:
     """Write the document's outbox record in its transaction (none when the tenant's fiscal
     mode is off); an outside provider hears of it after the commit, a transactional one (the
-    mock) at once, in a savepoint. ``settings``: the tenant's row as the caller read it (None:
-    it has none), saving the read (sales and refunds get it with their till, shifts.py)."""
+    mock) at once, in a savepoint. ``settings`` (the tenant's row, None: it has none) and
+    ``waiting`` (``backlog``'s answer) as the caller read them save their reads: sales and
+    refunds get both with their till (shifts.open_till), in the same transaction a moment
+    earlier."""
     row = settings_row(tenant_id) if settings is _UNREAD else settings
     mode = row.fiscal_mode if row is not None else DEFAULT_MODE
     if mode == "off":
@@ -275,8 +279,8 @@ def fiscalize(tenant_id: uuid.UUID, register: Register, document_type: str,
         db.session.add(record)
         db.session.flush()
         schedule_delivery(tenant_id, register.id)
-    elif db.session.execute(_ANY_SENDABLE, {"tenant_id": tenant_id,
-                                            "register_id": register.id}).scalar():
+    elif (db.session.execute(select(backlog(tenant_id, register.id))).scalar()
+          if waiting is _UNREAD else waiting):
         # Older records go first (devices number in order): each in a savepoint (_attempt),
         # in this transaction, so the device's journal and the documents are kept together.
         db.session.add(record)

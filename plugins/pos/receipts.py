@@ -175,5 +175,6 @@ def create_receipt(tenant_id: uuid.UUID, register_id: uuid.UUID, data: dict[str,
     app_state().registry.hook.tenantry_sales_sale_completed(
         tenant_id=tenant_id, sale=sale_payload(receipt), actor=actor)
     fiscal.show_on(receipt, fiscal.fiscalize(tenant_id, register, "receipt", receipt.id,
-                                              _fiscal_receipt(receipt), till.settings))
+                                              _fiscal_receipt(receipt), till.settings,
+                                              till.fiscal_waiting))
     return Sale(receipt, created=True, stock_below_zero=balances_below_zero(tenant_id, posted))

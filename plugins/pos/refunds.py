@@ -76,7 +76,7 @@ def create_refund(tenant_id: uuid.UUID, receipt_id: uuid.UUID, data: dict[str, A
         "lines": [{"receipt_line_id": str(line.receipt_line_id),
                    "product_id": str(line.product_id), "quantity": str(line.quantity),
                    "amount": money_text(line.amount)} for line in refund.lines]},
-        till.settings)
+        till.settings, till.fiscal_waiting)
     fiscal.show_on(refund, record)
     emit_webhook_event(tenant_id, "pos.receipt.refunded", {
         "id": refund.id, "receipt_id": receipt.id, "register_id": register.id,

@@ -45,20 +45,22 @@ def open_shift_of(register_id: uuid.UUID) -> Shift | None:
 
 @dataclass(frozen=True)
 class Till:
-    """What a sale or a refund at a register needs first: the register, its open shift and
-    the tenant's POS settings (None: the defaults; ``fiscal.fiscalize`` takes them)."""
+    """What a sale or a refund at a register needs first: the register, its open shift, the
+    tenant's POS settings (None: the defaults) and whether fiscal records wait that may have to
+    go first (``fiscal.backlog``); ``fiscal.fiscalize`` takes the last two."""
 
     register: Register
     shift: Shift
     settings: PosSettings | None
+    fiscal_waiting: bool
 
 
 def open_till(register_id: uuid.UUID, no_shift: str) -> Till:
     """The register with its open shift (read ``FOR SHARE``: the shift cannot close while the
-    document is written) and the POS settings, in one statement; 404 for no such register,
-    409 with ``no_shift`` when it has no open shift."""
+    document is written), the POS settings and the fiscal backlog, in one statement; 404 for
+    no such register, 409 with ``no_shift`` when it has no open shift."""
     row = db.session.execute(
-        select(Register, Shift, PosSettings)
+        select(Register, Shift, PosSettings, fiscal.backlog(Register.tenant_id, Register.id))
         .join(Shift, and_(Shift.tenant_id == Register.tenant_id,
                           Shift.register_id == Register.id, Shift.status == "open"))
         .outerjoin(PosSettings, PosSettings.tenant_id == Register.tenant_id)
