@@ -11,7 +11,7 @@ balance cannot be driven below zero by two takers that each saw enough stock, an
 rows need no order of their own: only the holder of a product's cost lock changes them.
 
 Set-based: a posting sends the same handful of statements whatever its number of lines
-(locations, create-or-lock costs, balances, then one flush of the costs and the moves).
+(locations, create-or-lock costs, balances, then one statement for the costs and the moves).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.sdk import (
     Conflict,
@@ -287,6 +289,56 @@ def _value_move(cost: StockCost, quantity: Decimal, unit_cost: Decimal | None) -
     return moved_at
 
 
+# A posting's new costs and its moves in one statement (a flush sends the costs' UPDATEs and
+# the moves' INSERT): fixed text, compiled once, the rows as arrays.
+_WRITE_COSTS_AND_MOVES = text("""
+    WITH costs AS (
+        UPDATE stock_costs AS c
+           SET quantity = n.quantity, average_cost = n.average_cost,
+               updated_at = CAST(:now AS timestamptz)
+          FROM unnest(CAST(:cost_products AS uuid[]), CAST(:cost_quantities AS numeric[]),
+                      CAST(:cost_averages AS numeric[])) AS n (product_id, quantity, average_cost)
+         WHERE c.tenant_id = :tenant_id AND c.product_id = n.product_id)
+    INSERT INTO stock_moves (tenant_id, id, product_id, location_id, quantity, unit_cost, reason,
+                             reference_type, reference_id, note, actor, created_at)
+    SELECT :tenant_id, m.id, m.product_id, m.location_id, m.quantity, m.unit_cost, m.reason,
+           m.reference_type, m.reference_id, m.note, :actor, CAST(:now AS timestamptz)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:products AS uuid[]), CAST(:locations AS uuid[]),
+                CAST(:quantities AS numeric[]), CAST(:unit_costs AS numeric[]),
+                CAST(:reasons AS text[]), CAST(:reference_types AS text[]),
+                CAST(:reference_ids AS uuid[]), CAST(:notes AS text[]))
+         AS m (id, product_id, location_id, quantity, unit_cost, reason, reference_type,
+               reference_id, note)""")
+_COST_VALUES = ("quantity", "average_cost", "updated_at")
+
+
+def _write(tenant_id: uuid.UUID, costs: list[StockCost], rows: list[StockMove],
+           actor: str, now: datetime) -> None:
+    """Write the changed costs and the new moves, then leave the session as a flush would:
+    the costs hold their new values with nothing pending, the moves are persistent. Without
+    autoflush: it would send the costs' changes first, as UPDATEs of their own."""
+    with db.session.no_autoflush:
+        db.session.execute(_WRITE_COSTS_AND_MOVES, {
+            "tenant_id": tenant_id, "actor": actor, "now": now,
+            "cost_products": [cost.product_id for cost in costs],
+            "cost_quantities": [cost.quantity for cost in costs],
+            "cost_averages": [cost.average_cost for cost in costs],
+            "ids": [row.id for row in rows], "products": [row.product_id for row in rows],
+            "locations": [row.location_id for row in rows],
+            "quantities": [row.quantity for row in rows],
+            "unit_costs": [row.unit_cost for row in rows], "reasons": [row.reason for row in rows],
+            "reference_types": [row.reference_type for row in rows],
+            "reference_ids": [row.reference_id for row in rows],
+            "notes": [row.note for row in rows]})
+    for cost in costs:
+        cost.updated_at = now
+        for name in _COST_VALUES:
+            set_committed_value(cost, name, getattr(cost, name))
+    for row in rows:
+        make_transient_to_detached(row)
+    db.session.add_all(rows)
+
+
 def post_moves(tenant_id: uuid.UUID, moves: list[MoveRequest], actor: str, *,
                allow_negative: bool) -> list[StockMove]:
     """Post moves all or nothing (a savepoint), with balances and costs; see module docstring."""
@@ -304,15 +356,16 @@ def post_moves(tenant_id: uuid.UUID, moves: list[MoveRequest], actor: str, *,
         if short:
             raise Conflict("not enough stock: the move would take a balance below zero",
                            {"insufficient": short})
+        now = datetime.now(UTC)
         rows = [StockMove(
             tenant_id=tenant_id, id=uuid.uuid4(), product_id=move.product_id,
             location_id=location_id, quantity=move.quantity, reason=move.reason,
             unit_cost=_value_move(costs[move.product_id], move.quantity, move.unit_cost),
             reference_type=move.reference_type, reference_id=move.reference_id,
-            note=move.note or "", actor=actor)
+            note=move.note or "", actor=actor, created_at=now)
             for move, location_id in zip(moves, locations, strict=True)]
-        db.session.add_all(rows)
-        db.session.flush()
+        _write(tenant_id, [costs[product_id] for product_id in dict.fromkeys(product_ids)],
+               rows, actor, now)
     return rows
 
 

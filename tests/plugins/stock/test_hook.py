@@ -14,6 +14,7 @@ from core.extensions import db
 from core.rls import tenant_context
 from core.tenancy import module_state
 from tests.fixtures.products import make_product, on_hand, receive_stock
+from tests.fixtures.statements import statements_sent
 
 
 @pytest.fixture
@@ -91,3 +92,29 @@ def test_a_refusal_leaves_the_callers_own_work_in_place(hook, shop):
                 {"product_id": product["id"], "quantity": "-9", "reason": "sale"}])
         db.session.commit()
     assert on_hand(shop.admin, product["id"]) == 5
+
+
+def test_postings_in_one_transaction_see_each_other_and_leave_nothing_pending(app, hook, shop):
+    """A posting writes its costs and moves in one statement, then leaves the session as a
+    flush would: the next posting of the transaction values its moves at the new average, and
+    no change is left for a flush (the savepoint's release, the commit) to send again."""
+    product = make_product(shop.admin)
+    receive_stock(shop.admin, product["id"], 5, "2.50")
+    posted = []
+
+    def post(quantity: str, **extra) -> None:
+        posted.extend(hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="test", moves=[
+            {"product_id": product["id"], "quantity": quantity, **extra}]))
+
+    with tenant_context(shop.id):
+        sent = statements_sent(app, lambda: (
+            post("5", reason="receipt", unit_cost="3.50"), post("-2", reason="sale"),
+            db.session.flush()))
+        db.session.commit()
+    assert posted[1]["unit_cost"] == Decimal("3.0000")
+    writes = [s.split(" (")[0] for s in sent if s.startswith(("INSERT", "UPDATE", "WITH"))]
+    assert writes == ["INSERT INTO stock_costs", "INSERT INTO stock_balances AS b",
+                      "WITH costs AS"] * 2, sent
+    assert on_hand(shop.admin, product["id"]) == 8
+    stock = shop.admin.get(f"/api/v1/stock/products/{product['id']}").json
+    assert Decimal(stock["average_cost"]) == Decimal("3.0000"), stock
