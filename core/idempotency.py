@@ -113,6 +113,15 @@ def _replay(status: int, body, headers: dict | None) -> Response:
     return response
 
 
+_INSERT_RECORD = insert(IdempotencyRecord.__table__)
+# Built once (the request path of every idempotent call); the answer's columns replace an
+# expired row's.
+_STORE = _INSERT_RECORD.on_conflict_do_update(
+    index_elements=["tenant_id", "caller", "key", "endpoint"],
+    set_={name: _INSERT_RECORD.excluded[name] for name in (
+        "request_hash", "response_status", "response_body", "response_headers", "created_at")})
+
+
 def _store(scope: dict, request_hash: str, response: Response) -> None:
     """Write the answer in the request's transaction. A row of the key still present is an
     expired one (the look-up ignored it, and nobody else can write the key while this
@@ -125,9 +134,7 @@ def _store(scope: dict, request_hash: str, response: Response) -> None:
                              if h in response.headers},
         # From Python, not now(): Citus refuses non-immutable functions in DO UPDATE SET.
         "created_at": datetime.now(UTC)}
-    statement = insert(IdempotencyRecord).values(**scope, **values)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["tenant_id", "caller", "key", "endpoint"], set_=values))
+    db.session.execute(_STORE, {**scope, **values})
 
 
 def run_once(key: str | None, answer: Callable[[], Response], *, wait: bool = False,

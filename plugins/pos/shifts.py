@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from core.sdk import Conflict, db, get_or_404, where_given
@@ -55,17 +55,20 @@ class Till:
     fiscal_waiting: bool
 
 
+# Built once: a sale's first statement, the same for every sale but its register.
+_TILL = (select(Register, Shift, PosSettings, fiscal.backlog(Register.tenant_id, Register.id))
+         .join(Shift, and_(Shift.tenant_id == Register.tenant_id,
+                           Shift.register_id == Register.id, Shift.status == "open"))
+         .outerjoin(PosSettings, PosSettings.tenant_id == Register.tenant_id)
+         .where(Register.id == bindparam("register_id"))
+         .with_for_update(read=True, of=Shift))
+
+
 def open_till(register_id: uuid.UUID, no_shift: str) -> Till:
     """The register with its open shift (read ``FOR SHARE``: the shift cannot close while the
     document is written), the POS settings and the fiscal backlog, in one statement; 404 for
     no such register, 409 with ``no_shift`` when it has no open shift."""
-    row = db.session.execute(
-        select(Register, Shift, PosSettings, fiscal.backlog(Register.tenant_id, Register.id))
-        .join(Shift, and_(Shift.tenant_id == Register.tenant_id,
-                          Shift.register_id == Register.id, Shift.status == "open"))
-        .outerjoin(PosSettings, PosSettings.tenant_id == Register.tenant_id)
-        .where(Register.id == register_id)
-        .with_for_update(read=True, of=Shift)).one_or_none()
+    row = db.session.execute(_TILL, {"register_id": register_id}).one_or_none()
     if row is None:
         registers.get_register(register_id)  # 404 when there is no such register
         raise Conflict(no_shift)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.sdk import Unprocessable, db
 from plugins.catalog.api import Product
@@ -39,6 +39,9 @@ __all__ = ["DiscountSchema", "LineInput", "NetSalesTables", "PricedDocument", "S
            "TopProductsSchema", "discount_from", "lines_to_give_back", "lines_to_sell", "price"]
 
 
+_PRODUCTS = select(Product).where(Product.id.in_(bindparam("ids", expanding=True)))  # built once
+
+
 def lines_to_sell(lines: Sequence[Mapping[str, Any]], *, document: str,
                   ) -> list[dict[str, Any]]:
     """The column values of each requested line of a document to sell, in request order.
@@ -52,7 +55,7 @@ def lines_to_sell(lines: Sequence[Mapping[str, Any]], *, document: str,
     """
     ids = {line["product_id"] for line in lines}
     found = {p.id: p for p in db.session.execute(
-        select(Product).where(Product.id.in_(ids))).scalars()} if ids else {}
+        _PRODUCTS, {"ids": list(ids)}).scalars()} if ids else {}
     errors = {}
     for index, line in enumerate(lines):
         product = found.get(line["product_id"])

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -155,11 +155,23 @@ def ensure_default_location(tenant_id: uuid.UUID) -> Location:
 # --------------------------------------------------------------------------- posting
 
 
+# Built once, like every statement a posting sends: a posting is on the path of each sale.
+_LOCATIONS = select(Location).where(Location.id.in_(bindparam("ids", expanding=True)))
+_LOCK_COSTS = insert(StockCost).from_select(
+    ["tenant_id", "product_id"],
+    select(Product.tenant_id, Product.id)
+    .where(Product.tenant_id == bindparam("tenant_id"),
+           Product.id.in_(bindparam("ids", expanding=True))).order_by(Product.id))
+_LOCK_COSTS = _LOCK_COSTS.on_conflict_do_update(
+    index_elements=[StockCost.tenant_id, StockCost.product_id],
+    set_={"quantity": StockCost.__table__.c.quantity}).returning(StockCost)
+
+
 def _resolve_locations(moves: list[MoveRequest]) -> list[uuid.UUID]:
     """The location of each move (the default one where none is named); 422 per index."""
     named = {m.location_id for m in moves if m.location_id is not None}
     found = {row.id: row for row in db.session.execute(
-        select(Location).where(Location.id.in_(named))).scalars()} if named else {}
+        _LOCATIONS, {"ids": list(named)}).scalars()} if named else {}
     default = None
     if any(m.location_id is None for m in moves):
         default = default_location()
@@ -212,15 +224,10 @@ def lock_products(tenant_id: uuid.UUID,
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    rows = db.session.execute(
-        insert(StockCost).from_select(
-            ["tenant_id", "product_id"],
-            select(Product.tenant_id, Product.id)
-            .where(Product.tenant_id == tenant_id, Product.id.in_(ids)).order_by(Product.id))
-        .on_conflict_do_update(index_elements=[StockCost.tenant_id, StockCost.product_id],
-                               set_={"quantity": StockCost.__table__.c.quantity})
-        .returning(StockCost),
-        execution_options={"populate_existing": True}).scalars()
+    # "orm": the parameters are the statement's own, not rows of a bulk INSERT.
+    rows = db.session.execute(_LOCK_COSTS, {"tenant_id": tenant_id, "ids": ids},
+                              execution_options={"populate_existing": True,
+                                                 "dml_strategy": "orm"}).scalars()
     return {row.product_id: row for row in rows}
 
 
