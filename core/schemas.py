@@ -79,9 +79,14 @@ class FixedDecimal(fields.Decimal):
         return number
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None:
-            value = decimal.Decimal(value).quantize(self.step)
-        return super()._serialize(value, attr, obj, **kwargs)
+        if value is None:
+            return None
+        number = decimal.Decimal(value).quantize(self.step)
+        if self.places is not None or self.allow_nan:
+            return super()._serialize(number, attr, obj, **kwargs)
+        # What marshmallow would answer (Decimal(str(number)) is number; no places, no NaN
+        # handling to apply), without its detour: every amount of every page passes here.
+        return format(number, "f") if self.as_string else number
 
     def bounds(self) -> tuple[tuple[decimal.Decimal, bool], tuple[decimal.Decimal, bool]]:
         """``((lowest, inclusive), (highest, inclusive))`` this field accepts: the column's
