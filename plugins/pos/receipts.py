@@ -125,8 +125,8 @@ _INSERT_RECEIPT = text("""
     payments AS (
         INSERT INTO pos_payments (tenant_id, id, receipt_id, line_no, method, amount)
         SELECT :tenant_id, p.id, :id, p.line_no, p.method, p.amount
-        FROM unnest(CAST(:payment_ids AS uuid[]), CAST(:payment_line_nos AS integer[]),
-                    CAST(:payment_methods AS text[]), CAST(:payment_amounts AS numeric[]))
+        FROM unnest(CAST(:payment_id AS uuid[]), CAST(:payment_line_no AS integer[]),
+                    CAST(:payment_method AS text[]), CAST(:payment_amount AS numeric[]))
              AS p (id, line_no, method, amount))
     INSERT INTO pos_receipt_lines (tenant_id, id, receipt_id, line_no, product_id, description,
                                    quantity, unit_price, tax_rate, gross, line_discount,
@@ -134,19 +134,25 @@ _INSERT_RECEIPT = text("""
     SELECT :tenant_id, l.id, :id, l.line_no, l.product_id, l.description, l.quantity,
            l.unit_price, l.tax_rate, l.gross, l.line_discount, l.order_discount, l.tax, l.total,
            l.discount_kind, l.discount_value
-    FROM unnest(CAST(:line_ids AS uuid[]), CAST(:line_nos AS integer[]),
-                CAST(:product_ids AS uuid[]), CAST(:descriptions AS text[]),
-                CAST(:quantities AS numeric[]), CAST(:unit_prices AS numeric[]),
-                CAST(:tax_rates AS numeric[]), CAST(:grosses AS numeric[]),
-                CAST(:line_discounts AS numeric[]), CAST(:order_discounts AS numeric[]),
-                CAST(:taxes AS numeric[]), CAST(:totals AS numeric[]),
-                CAST(:discount_kinds AS text[]), CAST(:discount_values AS numeric[]))
+    FROM unnest(CAST(:line_id AS uuid[]), CAST(:line_line_no AS integer[]),
+                CAST(:line_product_id AS uuid[]), CAST(:line_description AS text[]),
+                CAST(:line_quantity AS numeric[]), CAST(:line_unit_price AS numeric[]),
+                CAST(:line_tax_rate AS numeric[]), CAST(:line_gross AS numeric[]),
+                CAST(:line_line_discount AS numeric[]), CAST(:line_order_discount AS numeric[]),
+                CAST(:line_tax AS numeric[]), CAST(:line_total AS numeric[]),
+                CAST(:line_discount_kind AS text[]), CAST(:line_discount_value AS numeric[]))
          AS l (id, line_no, product_id, description, quantity, unit_price, tax_rate, gross,
                line_discount, order_discount, tax, total, discount_kind, discount_value)""")
+# The parameters: the receipt's columns by name; each child column as an array named
+# "<payment|line>_<column>".
 _RECEIPT_COLUMNS = ("tenant_id", "id", "register_id", "shift_id", "subtotal", "discount_total",
                     "tax_total", "total", "paid", "change", "created_by", "created_at",
                     "occurred_at", "client_receipt_id", "client_fingerprint", "discount_kind",
                     "discount_value")
+_PAYMENT_COLUMNS = ("id", "line_no", "method", "amount")
+_LINE_COLUMNS = ("id", "line_no", "product_id", "description", "quantity", "unit_price",
+                 "tax_rate", "gross", "line_discount", "order_discount", "tax", "total",
+                 "discount_kind", "discount_value")
 
 
 def _insert(receipt: Receipt) -> None:
@@ -156,21 +162,10 @@ def _insert(receipt: Receipt) -> None:
     lines, payments = receipt.lines, receipt.payments
     db.session.execute(_INSERT_RECEIPT, {
         **{column: getattr(receipt, column) for column in _RECEIPT_COLUMNS},
-        "payment_ids": [p.id for p in payments], "payment_line_nos": [p.line_no for p in payments],
-        "payment_methods": [p.method for p in payments],
-        "payment_amounts": [p.amount for p in payments],
-        "line_ids": [line.id for line in lines], "line_nos": [line.line_no for line in lines],
-        "product_ids": [line.product_id for line in lines],
-        "descriptions": [line.description for line in lines],
-        "quantities": [line.quantity for line in lines],
-        "unit_prices": [line.unit_price for line in lines],
-        "tax_rates": [line.tax_rate for line in lines],
-        "grosses": [line.gross for line in lines],
-        "line_discounts": [line.line_discount for line in lines],
-        "order_discounts": [line.order_discount for line in lines],
-        "taxes": [line.tax for line in lines], "totals": [line.total for line in lines],
-        "discount_kinds": [line.discount_kind for line in lines],
-        "discount_values": [line.discount_value for line in lines]})
+        **{f"payment_{column}": [getattr(p, column) for p in payments]
+           for column in _PAYMENT_COLUMNS},
+        **{f"line_{column}": [getattr(line, column) for line in lines]
+           for column in _LINE_COLUMNS}})
     written = [receipt, *lines, *payments]
     for row in written:
         make_transient_to_detached(row)

@@ -303,19 +303,25 @@ _WRITE_COSTS_AND_MOVES = text("""
         UPDATE stock_costs AS c
            SET quantity = n.quantity, average_cost = n.average_cost,
                updated_at = CAST(:now AS timestamptz)
-          FROM unnest(CAST(:cost_products AS uuid[]), CAST(:cost_quantities AS numeric[]),
-                      CAST(:cost_averages AS numeric[])) AS n (product_id, quantity, average_cost)
+          FROM unnest(CAST(:cost_product_id AS uuid[]), CAST(:cost_quantity AS numeric[]),
+                      CAST(:cost_average_cost AS numeric[]))
+               AS n (product_id, quantity, average_cost)
          WHERE c.tenant_id = :tenant_id AND c.product_id = n.product_id)
     INSERT INTO stock_moves (tenant_id, id, product_id, location_id, quantity, unit_cost, reason,
                              reference_type, reference_id, note, actor, created_at)
     SELECT :tenant_id, m.id, m.product_id, m.location_id, m.quantity, m.unit_cost, m.reason,
            m.reference_type, m.reference_id, m.note, :actor, CAST(:now AS timestamptz)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:products AS uuid[]), CAST(:locations AS uuid[]),
-                CAST(:quantities AS numeric[]), CAST(:unit_costs AS numeric[]),
-                CAST(:reasons AS text[]), CAST(:reference_types AS text[]),
-                CAST(:reference_ids AS uuid[]), CAST(:notes AS text[]))
+    FROM unnest(CAST(:move_id AS uuid[]), CAST(:move_product_id AS uuid[]),
+                CAST(:move_location_id AS uuid[]), CAST(:move_quantity AS numeric[]),
+                CAST(:move_unit_cost AS numeric[]), CAST(:move_reason AS text[]),
+                CAST(:move_reference_type AS text[]), CAST(:move_reference_id AS uuid[]),
+                CAST(:move_note AS text[]))
          AS m (id, product_id, location_id, quantity, unit_cost, reason, reference_type,
                reference_id, note)""")
+# Each column as an array named "<cost|move>_<column>".
+_COST_COLUMNS = ("product_id", "quantity", "average_cost")
+_MOVE_COLUMNS = ("id", "product_id", "location_id", "quantity", "unit_cost", "reason",
+                 "reference_type", "reference_id", "note")
 _COST_VALUES = ("quantity", "average_cost", "updated_at")
 
 
@@ -327,16 +333,10 @@ def _write(tenant_id: uuid.UUID, costs: list[StockCost], rows: list[StockMove],
     with db.session.no_autoflush:
         db.session.execute(_WRITE_COSTS_AND_MOVES, {
             "tenant_id": tenant_id, "actor": actor, "now": now,
-            "cost_products": [cost.product_id for cost in costs],
-            "cost_quantities": [cost.quantity for cost in costs],
-            "cost_averages": [cost.average_cost for cost in costs],
-            "ids": [row.id for row in rows], "products": [row.product_id for row in rows],
-            "locations": [row.location_id for row in rows],
-            "quantities": [row.quantity for row in rows],
-            "unit_costs": [row.unit_cost for row in rows], "reasons": [row.reason for row in rows],
-            "reference_types": [row.reference_type for row in rows],
-            "reference_ids": [row.reference_id for row in rows],
-            "notes": [row.note for row in rows]})
+            **{f"cost_{column}": [getattr(cost, column) for cost in costs]
+               for column in _COST_COLUMNS},
+            **{f"move_{column}": [getattr(row, column) for row in rows]
+               for column in _MOVE_COLUMNS}})
     for cost in costs:
         cost.updated_at = now
         for name in _COST_VALUES:
