@@ -4,7 +4,7 @@ and read models. Explicit arguments, flush never commit, ``core.errors`` for ref
 Concurrency (why ``post_moves`` is shaped as it is): a posting first creates the missing
 ``stock_costs`` rows of the products it touches and locks the others, in one statement in
 product-id order; then it changes every ``stock_balances`` row it touches with one
-atomic upsert (``quantity = quantity + delta``, refused per row where that goes below zero).
+atomic upsert (``quantity = quantity + delta``; nothing at all when one would go below zero).
 Two postings therefore queue on their first shared product instead of deadlocking (a row one
 of them is creating makes the other wait before it locks anything), no update is lost, a
 balance cannot be driven below zero by two takers that each saw enough stock, and the balance
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, text, update
+from sqlalchemy import Select, bindparam, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -164,7 +164,8 @@ _LOCK_COSTS = insert(StockCost).from_select(
            Product.id.in_(bindparam("ids", expanding=True))).order_by(Product.id))
 _LOCK_COSTS = _LOCK_COSTS.on_conflict_do_update(
     index_elements=[StockCost.tenant_id, StockCost.product_id],
-    set_={"quantity": StockCost.__table__.c.quantity}).returning(StockCost)
+    set_={"quantity": StockCost.__table__.c.quantity}).returning(
+        StockCost, literal_column("xmax = 0").label("created"))  # inserted, not found
 
 
 def _resolve_locations(moves: list[MoveRequest]) -> list[uuid.UUID]:
@@ -221,58 +222,92 @@ def lock_products(tenant_id: uuid.UUID,
     Ids that are not this tenant's products get no row and are absent from the answer: the
     products are read under RLS.
     """
+    return _lock_costs(tenant_id, product_ids)[0]
+
+
+def _lock_costs(tenant_id: uuid.UUID, product_ids: Iterable[uuid.UUID],
+                ) -> tuple[dict[uuid.UUID, StockCost], list[StockCost]]:
+    """``lock_products``, and the rows it created (a refused posting removes them again)."""
     ids = sorted(set(product_ids))
     if not ids:
-        return {}
+        return {}, []
     # "orm": the parameters are the statement's own, not rows of a bulk INSERT.
     rows = db.session.execute(_LOCK_COSTS, {"tenant_id": tenant_id, "ids": ids},
                               execution_options={"populate_existing": True,
-                                                 "dml_strategy": "orm"}).scalars()
-    return {row.product_id: row for row in rows}
+                                                 "dml_strategy": "orm"}).all()
+    return {row.StockCost.product_id: row.StockCost for row in rows}, [
+        row.StockCost for row in rows if row.created]
+
+
+def _remove_created(tenant_id: uuid.UUID, created: list[StockCost]) -> None:
+    """Undo ``_lock_costs``' inserts for a posting that is refused: what a savepoint's
+    rollback would do, on the refusal path only (see ``post_moves``)."""
+    if not created:
+        return
+    db.session.execute(_REMOVE_COSTS, {"tenant_id": tenant_id,
+                                       "ids": [cost.product_id for cost in created]})
+    for cost in created:
+        db.session.expunge(cost)
+
+
+_REMOVE_COSTS = text("DELETE FROM stock_costs WHERE tenant_id = :tenant_id "
+                     "AND product_id = ANY(CAST(:ids AS uuid[]))")
 
 
 # One upsert for every (product, location) of a posting, the changes as arrays: fixed text,
 # compiled once, where a multi-row VALUES would be a new statement for each number of rows.
-# Without negative stock, the WHERE leaves a row that would go below zero as it was. The time
-# is bound from Python: a distributed PostgreSQL refuses now() in DO UPDATE SET.
-_CHANGE_BALANCES = """
+# The time is bound from Python: a distributed PostgreSQL refuses now() in DO UPDATE SET.
+_UPSERT_BALANCES = """
     INSERT INTO stock_balances AS b (tenant_id, product_id, location_id, quantity, updated_at)
     SELECT :tenant_id, c.product_id, c.location_id, c.delta, CAST(:now AS timestamptz)
-    FROM unnest(CAST(:products AS uuid[]), CAST(:locations AS uuid[]),
-                CAST(:deltas AS numeric[])) AS c (product_id, location_id, delta)
+    FROM {source}
     ON CONFLICT (tenant_id, product_id, location_id)
         DO UPDATE SET quantity = b.quantity + excluded.quantity,
-                      updated_at = excluded.updated_at
-        {refusal}
-    RETURNING product_id, location_id, quantity"""
-_BALANCES_ANY_SIGN = text(_CHANGE_BALANCES.format(refusal=""))
-_BALANCES_NOT_BELOW_ZERO = text(_CHANGE_BALANCES.format(
-    refusal="WHERE b.quantity + excluded.quantity >= 0"))
+                      updated_at = excluded.updated_at"""
+_CHANGES = """unnest(CAST(:products AS uuid[]), CAST(:locations AS uuid[]),
+                CAST(:deltas AS numeric[])) AS c (product_id, location_id, delta)"""
+_BALANCES_ANY_SIGN = text(_UPSERT_BALANCES.format(source=_CHANGES))
+# Without negative stock: all or nothing. The changes that would take a balance (existing or
+# new) below zero are read first, in the same statement, and when there is one the upsert
+# writes no row at all. The posting holds its products' cost locks, which every writer of
+# these balances takes first, so the balances read cannot move before the upsert runs.
+# (Composed of this module's constants only.)
+_BALANCES_NOT_BELOW_ZERO = text(f"""
+    WITH changes AS (SELECT * FROM {_CHANGES}),
+    refused AS (
+        SELECT c.product_id, c.location_id FROM changes AS c
+        LEFT JOIN stock_balances AS held
+               ON held.tenant_id = :tenant_id AND held.product_id = c.product_id
+              AND held.location_id = c.location_id
+        WHERE coalesce(held.quantity, 0) + c.delta < 0),
+    written AS ({_UPSERT_BALANCES.format(source="changes AS c WHERE NOT EXISTS (SELECT FROM refused)")}
+        RETURNING 1)
+    SELECT product_id, location_id FROM refused""")  # noqa: S608
 
 
 def _change_balances(tenant_id: uuid.UUID, deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal],
                      allow_negative: bool) -> list[dict[str, str]]:
     """Add each delta to its (product, location) balance in one upsert; the ones refused.
 
-    Refused, unless negative stock is allowed: a change that would take an existing balance
-    below zero (the upsert's WHERE leaves the row as it was and returns nothing for it) and a
-    new balance that would start below zero (the caller's savepoint undoes that row).
+    Refused, unless negative stock is allowed: a change that would take a balance below zero,
+    existing or new; then no balance changes at all.
     """
     changes = sorted((key, delta) for key, delta in deltas.items() if delta != 0)
     if not changes:
         return []
-    statement = _BALANCES_ANY_SIGN if allow_negative else _BALANCES_NOT_BELOW_ZERO
-    after = {(row.product_id, row.location_id): row.quantity
-             for row in db.session.execute(statement, {
-                 "tenant_id": tenant_id, "now": datetime.now(UTC),
-                 "products": [product_id for (product_id, _), _ in changes],
-                 "locations": [location_id for (_, location_id), _ in changes],
-                 "deltas": [delta for _, delta in changes]})}
+    result = db.session.execute(
+        _BALANCES_ANY_SIGN if allow_negative else _BALANCES_NOT_BELOW_ZERO, {
+            "tenant_id": tenant_id, "now": datetime.now(UTC),
+            "products": [product_id for (product_id, _), _ in changes],
+            "locations": [location_id for (_, location_id), _ in changes],
+            "deltas": [delta for _, delta in changes]})
+    if allow_negative:
+        return []
+    refused = set(map(tuple, result.all()))
     return [{"product_id": str(product_id), "location_id": str(location_id),
              "change": str(delta)}
             for (product_id, location_id), delta in changes
-            if (product_id, location_id) not in after
-            or (not allow_negative and after[(product_id, location_id)] < 0)]
+            if (product_id, location_id) in refused]
 
 
 def _value_move(cost: StockCost, quantity: Decimal, unit_cost: Decimal | None) -> Decimal:
@@ -348,31 +383,40 @@ def _write(tenant_id: uuid.UUID, costs: list[StockCost], rows: list[StockMove],
 
 def post_moves(tenant_id: uuid.UUID, moves: list[MoveRequest], actor: str, *,
                allow_negative: bool) -> list[StockMove]:
-    """Post moves all or nothing (a savepoint), with balances and costs; see module docstring."""
+    """Post moves all or nothing, with balances and costs; see module docstring.
+
+    No savepoint (two round trips and SQLAlchemy's nested transaction on every sale): what
+    can refuse a posting is decided before it writes, except the cost rows its lock creates,
+    which a refusal deletes again (``_remove_created``). A database error leaves the caller's
+    transaction failed, as any statement's error does.
+    """
     if not moves:
         raise Unprocessable("no stock moves given", {"moves": ["at least one move"]})
-    with db.session.begin_nested():
-        locations = _resolve_locations(moves)
-        product_ids = [m.product_id for m in moves]
-        costs = lock_products(tenant_id, product_ids)
+    locations = _resolve_locations(moves)
+    product_ids = [m.product_id for m in moves]
+    costs, created = _lock_costs(tenant_id, product_ids)
+    deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal] = defaultdict(Decimal)
+    for move, location_id in zip(moves, locations, strict=True):
+        deltas[(move.product_id, location_id)] += move.quantity
+    try:
         _refuse_unknown(product_ids, costs, "moves")
-        deltas: dict[tuple[uuid.UUID, uuid.UUID], Decimal] = defaultdict(Decimal)
-        for move, location_id in zip(moves, locations, strict=True):
-            deltas[(move.product_id, location_id)] += move.quantity
         short = _change_balances(tenant_id, deltas, allow_negative)
         if short:
             raise Conflict("not enough stock: the move would take a balance below zero",
                            {"insufficient": short})
-        now = datetime.now(UTC)
-        rows = [StockMove(
-            tenant_id=tenant_id, id=uuid.uuid4(), product_id=move.product_id,
-            location_id=location_id, quantity=move.quantity, reason=move.reason,
-            unit_cost=_value_move(costs[move.product_id], move.quantity, move.unit_cost),
-            reference_type=move.reference_type, reference_id=move.reference_id,
-            note=move.note or "", actor=actor, created_at=now)
-            for move, location_id in zip(moves, locations, strict=True)]
-        _write(tenant_id, [costs[product_id] for product_id in dict.fromkeys(product_ids)],
-               rows, actor, now)
+    except (Conflict, Unprocessable):
+        _remove_created(tenant_id, created)
+        raise
+    now = datetime.now(UTC)
+    rows = [StockMove(
+        tenant_id=tenant_id, id=uuid.uuid4(), product_id=move.product_id,
+        location_id=location_id, quantity=move.quantity, reason=move.reason,
+        unit_cost=_value_move(costs[move.product_id], move.quantity, move.unit_cost),
+        reference_type=move.reference_type, reference_id=move.reference_id,
+        note=move.note or "", actor=actor, created_at=now)
+        for move, location_id in zip(moves, locations, strict=True)]
+    _write(tenant_id, [costs[product_id] for product_id in dict.fromkeys(product_ids)],
+           rows, actor, now)
     return rows
 
 

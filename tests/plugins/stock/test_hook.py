@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from core.app_state import app_state
 from core.errors import Conflict, Unprocessable
@@ -81,7 +82,7 @@ def test_refusals_raise_domain_errors_and_write_nothing(hook, shop, other_shop):
 
 
 def test_a_refusal_leaves_the_callers_own_work_in_place(hook, shop):
-    """The posting runs in a savepoint: a caller that handles the refusal keeps its work."""
+    """A caller that handles the refusal keeps its work, and commits nothing of the posting."""
     product = make_product(shop.admin)
     receive_stock(shop.admin, product["id"], 1)
     with tenant_context(shop.id):
@@ -92,6 +93,45 @@ def test_a_refusal_leaves_the_callers_own_work_in_place(hook, shop):
                 {"product_id": product["id"], "quantity": "-9", "reason": "sale"}])
         db.session.commit()
     assert on_hand(shop.admin, product["id"]) == 5
+
+
+def _stock_rows(shop, product_ids: list[str]) -> dict[str, list]:
+    """The product's rows in each table a posting writes (as the tenant: RLS applies)."""
+    with tenant_context(shop.id):
+        rows = {table: db.session.execute(text(
+            f"SELECT * FROM {table} WHERE tenant_id = :tenant "  # noqa: S608
+            "AND product_id = ANY(CAST(:ids AS uuid[])) "
+            "ORDER BY 1, 2, 3"), {"tenant": shop.id, "ids": product_ids}).all()
+            for table in ("stock_costs", "stock_balances", "stock_moves")}
+        db.session.rollback()
+    return rows
+
+
+@pytest.mark.parametrize("refusal", ["short", "unknown"])
+def test_a_refused_posting_of_several_products_writes_nothing(hook, shop, other_shop, refusal):
+    """All or nothing without a savepoint: one product short (or not the tenant's) and no
+    balance moves, no move is written, and the cost row the posting had to create for a
+    product that never moved is removed again, though the caller commits afterwards."""
+    stocked, fresh = make_product(shop.admin), make_product(shop.admin)
+    receive_stock(shop.admin, stocked["id"], 3)
+    before = _stock_rows(shop, [stocked["id"], fresh["id"]])
+    assert before["stock_costs"] and not _stock_rows(shop, [fresh["id"]])["stock_costs"]
+    last = ({"product_id": stocked["id"], "quantity": "-4", "reason": "sale"}
+            if refusal == "short" else
+            {"product_id": make_product(other_shop.admin)["id"], "quantity": "-1",
+             "reason": "sale"})
+    with tenant_context(shop.id):
+        with pytest.raises(Conflict if refusal == "short" else Unprocessable) as raised:
+            hook.tenantry_stock_post_moves(tenant_id=shop.id, actor="test", moves=[
+                {"product_id": fresh["id"], "quantity": "2", "reason": "return"},
+                {"product_id": stocked["id"], "quantity": "-1", "reason": "sale"}, last])
+        db.session.commit()
+    if refusal == "short":
+        assert [entry["product_id"] for entry in raised.value.errors["insufficient"]] == [
+            stocked["id"]]
+    else:
+        assert list(raised.value.errors["moves"]) == ["2"]
+    assert _stock_rows(shop, [stocked["id"], fresh["id"]]) == before
 
 
 def test_postings_in_one_transaction_see_each_other_and_leave_nothing_pending(app, hook, shop):
@@ -113,8 +153,8 @@ def test_postings_in_one_transaction_see_each_other_and_leave_nothing_pending(ap
         db.session.commit()
     assert posted[1]["unit_cost"] == Decimal("3.0000")
     writes = [s.split(" (")[0] for s in sent if s.startswith(("INSERT", "UPDATE", "WITH"))]
-    assert writes == ["INSERT INTO stock_costs", "INSERT INTO stock_balances AS b",
-                      "WITH costs AS"] * 2, sent
+    assert writes == ["INSERT INTO stock_costs", "WITH changes AS", "WITH costs AS"] * 2, sent
+    assert not [s for s in sent if "SAVEPOINT" in s], sent  # all or nothing without one
     assert on_hand(shop.admin, product["id"]) == 8
     stock = shop.admin.get(f"/api/v1/stock/products/{product['id']}").json
     assert Decimal(stock["average_cost"]) == Decimal("3.0000"), stock
