@@ -86,6 +86,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="SCENARIO",
                         help="profile one scenario in-process (pyinstrument) and stop")
     parser.add_argument("--profile-requests", type=int, default=500)
+    parser.add_argument("--cost-rounds", type=int, default=25, metavar="N",
+                        help="with --cost --compare: rounds of turns between the two sides")
     parser.add_argument("--cost", action="store_true",
                         help="measure CPU time and SQL statements per request in-process "
                              "(with --compare: also at that ref) and stop")
@@ -239,36 +241,33 @@ def _cost(database, workdir: Path, keys: list[str], modules: set[str], args,
     keys = [k for k in keys if all(m in modules for m in SCENARIOS[k].module.split("+"))]
     requests = args.profile_requests
     echo(f"cost per request, in-process, {requests} requests per scenario")
+    spread = {}
     if args.compare:
-        # Both sides in fresh subprocesses of the same shape, in the order A B B A, averaged:
-        # measured in the process that had loaded the data set the working tree ran up to ~5 %
-        # slower than an identical ref, and whichever side runs second ran up to ~10 % slower.
         with checkout(args.compare, workdir / "compare-checkout") as root:
-            runs: dict[str, list[dict]] = {"current": [], args.compare: []}
-            for side in ("current", args.compare, args.compare, "current"):
-                runs[side].append(cost.measure_at(
-                    PROJECT_ROOT if side == "current" else root, database, workdir, keys,
-                    requests=requests, products=products))
-        measured = {side: cost.average(results) for side, results in runs.items()}
+            measured, spread = cost.compare(
+                {"current": PROJECT_ROOT, args.compare: root}, database, workdir, keys,
+                requests=requests, rounds=args.cost_rounds, products=products)
     else:
         measured = {"current": cost.measure(database, workdir, keys, requests=requests,
-                                            products=products)}
+                                            rounds=args.cost_rounds, products=products)}
     rows = []
     for key in keys:
         now = measured["current"][key]
-        row = [SCENARIOS[key].label, f"{now['cpu_ms']:.2f}", f"{now['statements']:.1f}"]
+        row = [SCENARIOS[key].label, f"{now['cpu_ms']:.2f}", f"{now['cpu_ms_fast']:.2f}",
+               f"{now['statements']:.1f}"]
         if args.compare:
             then = measured[args.compare][key]
-            row += [f"{then['cpu_ms']:.2f}", f"{then['statements']:.1f}",
-                    f"{now['cpu_ms'] / then['cpu_ms']:.3f}"]
+            ratio = spread[key]
+            row += [f"{then['cpu_ms_fast']:.2f}", f"{then['statements']:.1f}",
+                    f"{ratio['median']:.3f} ({ratio['low']:.2f}-{ratio['high']:.2f})"]
         rows.append(row)
-    headers = ["scenario", "CPU ms/request", "statements/request"]
+    headers = ["scenario", "CPU ms/request", "at the fast level", "statements/request"]
     if args.compare:
-        headers += [f"CPU ms at {args.compare}", f"statements at {args.compare}",
-                    "CPU now / then"]
+        headers += [f"at {args.compare}, fast level", f"statements at {args.compare}",
+                    "work now / then: median of rounds (spread)"]
     for line in report.generic_table(headers, rows):
         echo(line)
-    return measured
+    return {"measured": measured, "ratios": spread} if args.compare else measured
 
 
 def _finish(results: dict, workdir: Path) -> int:
