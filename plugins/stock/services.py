@@ -272,6 +272,7 @@ _BALANCES_ANY_SIGN = text(_UPSERT_BALANCES.format(source=_CHANGES))
 # writes no row at all. The posting holds its products' cost locks, which every writer of
 # these balances takes first, so the balances read cannot move before the upsert runs.
 # (Composed of this module's constants only.)
+_UNLESS_REFUSED = "changes AS c WHERE NOT EXISTS (SELECT FROM refused)"
 _BALANCES_NOT_BELOW_ZERO = text(f"""
     WITH changes AS (SELECT * FROM {_CHANGES}),
     refused AS (
@@ -280,7 +281,7 @@ _BALANCES_NOT_BELOW_ZERO = text(f"""
                ON held.tenant_id = :tenant_id AND held.product_id = c.product_id
               AND held.location_id = c.location_id
         WHERE coalesce(held.quantity, 0) + c.delta < 0),
-    written AS ({_UPSERT_BALANCES.format(source="changes AS c WHERE NOT EXISTS (SELECT FROM refused)")}
+    written AS ({_UPSERT_BALANCES.format(source=_UNLESS_REFUSED)}
         RETURNING 1)
     SELECT product_id, location_id FROM refused""")  # noqa: S608
 

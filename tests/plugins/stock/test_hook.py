@@ -99,7 +99,7 @@ def _stock_rows(shop, product_ids: list[str]) -> dict[str, list]:
     """The product's rows in each table a posting writes (as the tenant: RLS applies)."""
     with tenant_context(shop.id):
         rows = {table: db.session.execute(text(
-            f"SELECT * FROM {table} WHERE tenant_id = :tenant "  # noqa: S608
+            f"SELECT * FROM {table} WHERE tenant_id = :tenant "
             "AND product_id = ANY(CAST(:ids AS uuid[])) "
             "ORDER BY 1, 2, 3"), {"tenant": shop.id, "ids": product_ids}).all()
             for table in ("stock_costs", "stock_balances", "stock_moves")}
