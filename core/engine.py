@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.app_state import app_state
 from core.extensions import db
+from core.pool_check import install_checkout_check
 from core.pooler import install_pooler_detector
 from core.rls import install_rls_listener
 from core.role_check import install_role_check
@@ -41,13 +42,14 @@ def engine_options(config) -> dict:
     """SQLAlchemy engine options from the settings (docs/operations.md, "Database connections").
 
     A bounded pool per worker (DB_POOL_SIZE + DB_MAX_OVERFLOW) whose waiters give up after
-    DB_POOL_TIMEOUT seconds, pre-ping so a connection that died with a server restart is
-    replaced instead of failing a request. Behind pgbouncer in transaction mode
-    (DATABASE_POOLER=transaction) psycopg must never prepare statements: it prepares after 5
-    uses on one connection, and the next transaction may run on another server connection.
+    DB_POOL_TIMEOUT seconds. No pre-ping: a connection that died with a server restart is
+    replaced at checkout by ``core.pool_check``, without a round trip. Behind pgbouncer in
+    transaction mode (DATABASE_POOLER=transaction) psycopg must never prepare statements: it
+    prepares after 5 uses on one connection, and the next transaction may run on another
+    server connection.
     """
     options = {
-        "pool_pre_ping": True,
+        "pool_pre_ping": False,
         "pool_size": config["DB_POOL_SIZE"],
         "max_overflow": config["DB_MAX_OVERFLOW"],
         "pool_timeout": config["DB_POOL_TIMEOUT"],
@@ -85,6 +87,7 @@ def connect_database(app: Flask) -> None:
     with app.app_context():
         app_state(app).role_check = install_role_check(db.engine)
         install_disconnect_detection(db.engine)
+        install_checkout_check(db.engine)
     install_pooler_detector(app)  # warns about an undeclared transaction pooler
     check_database_when_serving(app)  # last: every connect listener is in place
 
@@ -94,15 +97,15 @@ def _is_protocol_confusion(exc: BaseException | None) -> bool:
 
     Seen through pgbouncer while PostgreSQL restarts: the first statement on a client
     connection whose server connection died raises ``InternalError: received 2 results from
-    command 'BEGIN'``. SQLAlchemy does not take it for a disconnect, so pre-ping would hand the
-    broken connection to the request (a 500) instead of replacing it.
+    command 'BEGIN'``. SQLAlchemy does not take it for a disconnect, so the pool would hand
+    the broken connection to the next request (a 500) instead of replacing it.
     """
     return isinstance(exc, psycopg.InternalError) and getattr(exc, "sqlstate", None) is None
 
 
 def _mark_protocol_confusion_as_disconnect(context) -> None:
     if _is_protocol_confusion(context.original_exception):
-        context.is_disconnect = True  # the pool invalidates it; pre-ping then reconnects
+        context.is_disconnect = True  # the pool invalidates it and opens another
 
 
 def install_disconnect_detection(engine: Engine) -> None:

@@ -98,7 +98,7 @@ POOL_TIMEOUTS = Counter(
     "tenantry_db_pool_timeouts", "Checkouts that gave up after DB_POOL_TIMEOUT (answered 503)")
 POOL_CHECKOUT_SECONDS = Histogram(
     "tenantry_db_pool_checkout_seconds",
-    "Time to obtain a usable connection: waiting for one, opening one, the pre-ping",
+    "Time to obtain a usable connection: waiting for one, opening one, the liveness check",
     buckets=(0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0))
 
 

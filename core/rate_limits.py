@@ -53,6 +53,7 @@ from core.client_address import client_address
 from core.engine import engine_options
 from core.errors import DomainError
 from core.extensions import db
+from core.pool_check import install_checkout_check
 from core.tenancy import tenancy
 
 log = logging.getLogger("tenantry.rate_limits")
@@ -110,14 +111,15 @@ def _policies() -> list[Policy]:
 
 def _counter_engine() -> Engine:
     """This app's small autocommit pool for the counters (per process: created on first use,
-    after the fork). No pre-ping: a counter on a connection that died fails open (below)
-    instead of paying a round trip on every request."""
+    after the fork). Dead connections are replaced at checkout (``core.pool_check``); a
+    counter on a connection that dies after that fails open (below)."""
     objects = app_state().plugin_objects
     engine = objects.get(_ENGINE)
     if engine is None:
-        options = {**engine_options(current_app.config), "pool_pre_ping": False,
+        options = {**engine_options(current_app.config),
                    "pool_size": 1, "max_overflow": 2, "isolation_level": "AUTOCOMMIT"}
         engine = objects[_ENGINE] = create_engine(db.engine.url, **options)
+        install_checkout_check(engine)
     return engine
 
 

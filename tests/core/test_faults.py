@@ -1,8 +1,8 @@
 """Faults map to clean answers (issue 11, item 3): a backend terminated between requests or
 during one, a pool with no free connection, and failures after the view's work — never a 500.
 
-- A pooled connection whose backend died is replaced before the next request uses it (pre-ping):
-  the request after a termination succeeds.
+- A pooled connection whose backend died is replaced before the next request uses it (the
+  pool's checkout check, core/pool_check.py): the request after a termination succeeds.
 - A request whose backend dies under it, or that waits longer than DB_POOL_TIMEOUT for a
   connection, answers 503 with Retry-After.
 - Nothing answers success for work that was not committed: the request commits once, in the
@@ -355,3 +355,22 @@ def test_counting_that_fails_before_the_commit_answers_503_and_keeps_nothing(
     assert refused.status_code == 409, refused.get_data(as_text=True)
     assert "locked" in refused.json["message"]
     assert _case_count(database, clinic.id) == before
+
+
+# --------------------------------------------------------------------------- the checkout check
+
+
+def test_the_checkout_check_tells_a_dead_connection_from_an_idle_one(database, admin_connection):
+    """``core.pool_check.looks_dead``: an idle connection is alive (nothing to read), one whose
+    backend was terminated is dead once the server's farewell arrives, and a closed one is
+    dead — all without sending anything."""
+    from core.pool_check import looks_dead
+
+    with psycopg.connect(database.app_url.replace("+psycopg", "", 1)) as connection:
+        pid = connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+        connection.rollback()
+        assert not looks_dead(connection)
+        admin_connection.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        wait_for(lambda: looks_dead(connection))
+        assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert looks_dead(connection)  # closed by the with block

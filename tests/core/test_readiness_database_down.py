@@ -146,8 +146,8 @@ def test_the_same_app_recovers_when_the_database_comes_back(own_postgres, tmp_pa
     _assert_unavailable(booted_down.test_client().get("/readyz", headers=PLATFORM))
 
     own_postgres.start()
-    # Recovery within 5 s; pre-ping replaces the dead pooled connections before a request
-    # uses them, so the first request after the restart already succeeds.
+    # Recovery within 5 s; the pool's checkout check (core.pool_check) replaces the dead
+    # connections before a request uses them, so the first request after the restart succeeds.
     seen = _statuses_until(login, 200, timeout=5)
     assert seen == [200], f"requests after the database was back: {seen}"
     assert client.get("/readyz", headers=PLATFORM).status_code == 200
