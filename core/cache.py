@@ -25,12 +25,21 @@ class TTLCache:
         if entry is not None and entry[0] > now:
             return entry[1]
         value = load()
+        self.put(key, value)
+        return value
+
+    def holds(self, key: Hashable) -> bool:
+        """Whether ``key`` has a live entry."""
+        entry = self._entries.get(key)
+        return entry is not None and entry[0] > time.monotonic()
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` (read by the caller some other way) as ``get_or_load`` would."""
         if self.ttl > 0:
             with self._lock:
                 if len(self._entries) >= self.max_entries:
                     self._entries.clear()  # crude but bounded; entries reload on demand
-                self._entries[key] = (now + self.ttl, value)
-        return value
+                self._entries[key] = (time.monotonic() + self.ttl, value)
 
     def invalidate(self, key: Hashable | None = None) -> None:
         with self._lock:

@@ -71,12 +71,17 @@ class TimestampMixin:
 # --------------------------------------------------------------------------- platform-wide
 
 
+# A tenant's slug, its host label: the table's check, the lifecycle's validation, and what
+# core.tenancy relies on to write a slug into SQL text.
+TENANT_SLUG_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
 class Tenant(TimestampMixin, db.Model):
     __tablename__ = "tenants"
     __table_args__ = (
         CheckConstraint("status IN ('provisioning', 'active', 'inactive', 'failed')",
                         name="status"),
-        CheckConstraint("slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'", name="slug"),
+        CheckConstraint(f"slug ~ '{TENANT_SLUG_PATTERN}'", name="slug"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)

@@ -33,7 +33,12 @@ from core.guards import guard_blueprint
 from core.rate_limits import add_rate_limit_headers, check_rate_limits, count_request
 from core.request_log import log_login_start, log_request_end
 from core.rls import bind_tenant, unbind_tenant
-from core.tenancy import confirm_request_tenant, require_schema_ready, resolve_request_tenant
+from core.tenancy import (
+    confirm_request_tenant,
+    require_schema_ready,
+    resolve_request_tenant,
+    tenancy,
+)
 
 log = logging.getLogger("tenantry.pipeline")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -88,7 +93,7 @@ def _start_request():
 def _bind_and_confirm():
     """Bind ``g.tenant`` (if any) to the transaction and confirm its cached state; returns it."""
     if g.tenant is not None:
-        bind_tenant(g.tenant.id)
+        tenancy().bind(g.tenant)  # uncached toggles ride in the message that scopes it
         confirm_request_tenant()  # the cached tenant and toggles against its state_version
     return g.tenant
 

@@ -68,12 +68,30 @@ def _send(connection: Connection, statement: str):
 
 
 def _scope(session: Session, connection: Connection, tenant_id: uuid.UUID | None,
-           limits: dict[str, str] | None) -> None:
-    """Scope the transaction; in a request, also note the tenant's state_version."""
+           limits: dict[str, str] | None, read: str | None = None) -> list[tuple] | None:
+    """Scope the transaction; in a request, also note the tenant's state_version. ``read``
+    (see ``begin_with_read``) rides in the same message: its rows are returned."""
     with_version = tenant_id is not None and has_request_context()
-    result = _send(connection, scope_statement(tenant_id, limits, with_version=with_version))
-    if with_version:
-        session.info[_VERSION] = (tenant_id, result.scalar())
+    statement = scope_statement(tenant_id, limits, with_version=with_version)
+    if read is None:
+        result = _send(connection, statement)
+        if with_version:
+            session.info[_VERSION] = (tenant_id, result.scalar())
+        return None
+    # The message's first statement must return rows (SQLAlchemy closes a cursor whose first
+    # result has none): the version read, else the read itself, goes first.
+    result = _send(connection, f"{statement}; {read}" if with_version else f"{read}; {statement}")
+    cursor = result.cursor
+    try:
+        first = cursor.fetchall()
+        if not with_version:
+            return first
+        session.info[_VERSION] = (tenant_id, first[0][0] if first else None)
+        while cursor.nextset():
+            pass  # psycopg stays on the last result: the read's
+        return cursor.fetchall()
+    finally:
+        result.close()
 
 
 def current_tenant_id() -> uuid.UUID | None:
@@ -95,11 +113,15 @@ def _setting(tenant_id: uuid.UUID | None) -> str:
     return str(tenant_id) if tenant_id else ""
 
 
-def _apply_in_session(session: Session, tenant_id: uuid.UUID | None) -> None:
-    """Switch the open transaction to ``tenant_id`` unless it is already scoped to it."""
-    if session.info.get(_APPLIED) != _setting(tenant_id):
-        _scope(session, session.connection(), tenant_id, None)
-        session.info[_APPLIED] = _setting(tenant_id)
+def _apply_in_session(session: Session, tenant_id: uuid.UUID | None,
+                      read: str | None = None) -> list[tuple] | None:
+    """Switch the open transaction to ``tenant_id`` unless it is already scoped to it; the
+    rows of ``read`` when the switch sent it."""
+    if session.info.get(_APPLIED) == _setting(tenant_id):
+        return None
+    rows = _scope(session, session.connection(), tenant_id, None, read)
+    session.info[_APPLIED] = _setting(tenant_id)
+    return rows
 
 
 def _request_limits() -> dict[str, str] | None:
@@ -119,8 +141,33 @@ def _after_begin(session: Session, transaction, connection: Connection) -> None:
             return  # the savepoint already runs under this setting
         _send(connection, scope_statement(_current_tenant.get()))
     else:
-        _scope(session, connection, _current_tenant.get(), _request_limits())
+        read = session.info.pop(_OPENING_READ, None)
+        rows = _scope(session, connection, _current_tenant.get(), _request_limits(), read)
+        if read is not None:
+            session.info[_OPENING_ROWS] = rows
     session.info[_APPLIED] = value
+
+
+# A read to send in the message that begins the next transaction, and its rows (Session.info
+# keys; ``begin_with_read``).
+_OPENING_READ = "tenantry_opening_read"
+_OPENING_ROWS = "tenantry_opening_rows"
+
+
+def begin_with_read(read: str) -> list[tuple]:
+    """Begin the session's transaction (none may be open) with ``read`` in the message that
+    scopes it: one round trip where there would be two. ``read`` is one SELECT without
+    parameters (the message uses the simple query protocol): every value in it must be
+    rendered from a type or a pattern that cannot carry SQL. Returns its rows (tuples)."""
+    session = db.session()
+    if session.in_transaction():
+        raise RuntimeError("begin_with_read needs a session without an open transaction")
+    session.info[_OPENING_READ] = read
+    try:
+        session.connection()
+    finally:
+        session.info.pop(_OPENING_READ, None)
+    return session.info.pop(_OPENING_ROWS)
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
@@ -159,11 +206,17 @@ def bind_tenant(tenant_id: uuid.UUID | None):
 
     A transaction already open (e.g. the one that looked the tenant up) is switched too.
     """
+    return bind_tenant_with_read(tenant_id, None)[0]
+
+
+def bind_tenant_with_read(tenant_id: uuid.UUID | None, read: str | None):
+    """``bind_tenant``, and when that switches the open transaction to the tenant, ``read``
+    (one SELECT, rules of ``begin_with_read``) runs in the same message, after the scope:
+    (token, its rows or None when nothing was sent)."""
     token = _current_tenant.set(tenant_id)
     session = db.session()
-    if session.in_transaction():
-        _apply_in_session(session, tenant_id)
-    return token
+    rows = _apply_in_session(session, tenant_id, read) if session.in_transaction() else None
+    return token, rows
 
 
 def unbind_tenant(token) -> None:

@@ -19,6 +19,7 @@ statement when nothing changed.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +31,13 @@ from core.app_state import app_state
 from core.cache import TTLCache
 from core.errors import Forbidden, NotFound, ServiceUnavailable
 from core.extensions import db
-from core.models import Tenant, TenantModule
-from core.rls import scoped_state_version
+from core.models import TENANT_SLUG_PATTERN, Tenant, TenantModule
+from core.rls import (
+    begin_with_read,
+    bind_tenant,
+    bind_tenant_with_read,
+    scoped_state_version,
+)
 
 log = logging.getLogger("tenantry.tenancy")
 
@@ -89,8 +95,23 @@ _TENANT_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.st
 def _tenant_info(row) -> TenantInfo | None:
     if row is None:
         return None
-    return TenantInfo(row.id, row.slug, row.name, row.status, row.status_reason,
-                      row.state_version)
+    return TenantInfo(*row)  # _TENANT_COLUMNS' order
+
+
+def _module_states(rows) -> dict[str, ModuleState]:
+    return {key: ModuleState(enabled, dict(features or {})) for key, enabled, features in rows}
+
+
+# A cache miss in a request costs no round trip of its own: the tenant's row is read in the
+# message that begins the request's transaction, its toggles in the one that scopes it to the
+# tenant (core.rls ``begin_with_read``, ``bind_tenant_with_read``). Those messages use the
+# simple query protocol, without parameters: the slug is one that matched the tenants' slug
+# rule (letters, digits, hyphens), the id a re-rendered ``uuid.UUID``.
+_SLUG = re.compile(TENANT_SLUG_PATTERN)
+_READ_BY_SLUG = ("SELECT id, slug, name, status, status_reason, state_version FROM tenants "
+                 "WHERE slug = '{slug}'")
+_READ_TOGGLES = ("SELECT module_key, enabled, features FROM tenant_modules "
+                 "WHERE tenant_id = '{tenant_id}'")
 
 
 _CHANGED = "tenancy_changed_in_request"
@@ -117,8 +138,31 @@ class Tenancy:
         return cache.get_or_load(key, load)
 
     def by_slug(self, slug: str) -> TenantInfo | None:
-        return self._get(self.tenants, ("slug", slug), lambda: _tenant_info(
-            db.session.execute(select(*_TENANT_COLUMNS).where(Tenant.slug == slug)).first()))
+        return self._get(self.tenants, ("slug", slug), lambda: _tenant_info(self._read_slug(slug)))
+
+    @staticmethod
+    def _read_slug(slug: str):
+        if not _SLUG.match(slug):
+            return None  # no tenant can have it (the tenants.slug check)
+        if has_request_context() and not db.session().in_transaction():
+            rows = begin_with_read(_READ_BY_SLUG.format(slug=slug))  # the request's first message
+            return rows[0] if rows else None
+        return db.session.execute(select(*_TENANT_COLUMNS).where(Tenant.slug == slug)).first()
+
+    def bind(self, tenant: TenantInfo):
+        """Bind the request's transaction to ``tenant`` (core.rls ``bind_tenant``); when its
+        toggles are not cached under its version, they are read in the message that scopes
+        the transaction. Returns the context token."""
+        if self.toggles.holds((tenant.id, tenant.version)):
+            return bind_tenant(tenant.id)
+        read = _READ_TOGGLES.format(tenant_id=uuid.UUID(str(tenant.id)))
+        token, rows = bind_tenant_with_read(tenant.id, read)
+        if rows is None and not db.session().in_transaction():
+            rows = begin_with_read(read)  # the transaction begins scoped, the toggles with it
+        version = scoped_state_version(tenant.id)
+        if rows is not None and version is not None:
+            self.toggles.put((tenant.id, version), _module_states(rows))
+        return token
 
     def by_id(self, tenant_id: uuid.UUID) -> TenantInfo | None:
         return self._get(self.tenants, ("id", tenant_id), lambda: _tenant_info(
@@ -130,11 +174,9 @@ class Tenancy:
         that is not known (commands, another tenant)."""
 
         def load() -> dict[str, ModuleState]:
-            rows = db.session.execute(
+            return _module_states(db.session.execute(
                 select(TenantModule.module_key, TenantModule.enabled, TenantModule.features)
-                .where(TenantModule.tenant_id == tenant_id))
-            return {key: ModuleState(enabled, dict(features or {}))
-                    for key, enabled, features in rows}
+                .where(TenantModule.tenant_id == tenant_id)))
 
         current = g.get("tenant") if has_request_context() else None
         if current is None or current.id != tenant_id:

@@ -19,11 +19,11 @@ from core.app_state import app_state
 from core.auth.passwords import hash_password
 from core.errors import Conflict, NotFound, Unprocessable
 from core.extensions import db
-from core.models import Template, Tenant, TenantErasureRequest, User
+from core.models import TENANT_SLUG_PATTERN, Template, Tenant, TenantErasureRequest, User
 from core.modules import apply_modules, installed_versions, registry
 from core.rls import tenant_context
 
-SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SLUG = re.compile(TENANT_SLUG_PATTERN)
 
 
 def slugify(name: str) -> str:

@@ -25,7 +25,10 @@ from tests.fixtures.statements import statements_sent
 
 @pytest.fixture(scope="module")
 def cached_app(database):
-    application = create_app(app_config(database, TENANT_STATE_CACHE_SECONDS=300))
+    # The schema's readiness cached too, as in production: a request that checks it has
+    # begun its transaction before it looks up the tenant.
+    application = create_app(app_config(database, TENANT_STATE_CACHE_SECONDS=300,
+                                        TENANT_CACHE_TTL=300))
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -121,3 +124,85 @@ def test_entries_expire_after_the_ttl():
     assert cache.get_or_load("k", lambda: loads.append(1) or "third") == "third"
     assert len(loads) == 2
     assert TTLCache(0).get_or_load("k", lambda: "x") == "x"  # TTL 0: never cached
+
+
+def _forget_everything(application) -> None:
+    from core.app_state import app_state
+
+    app_state(application).tenancy.invalidate()
+
+
+def test_a_cold_request_reads_tenant_and_toggles_in_the_messages_that_scope_it(
+        cached_app, make_tenant, cached):
+    """On a cache miss the tenant's row rides in the message that begins the transaction
+    (unscoped, with the time limits) and its toggles in the one that scopes it to the tenant:
+    no statement of their own (issue 15, the 100,000-tenant curve)."""
+    handle = make_tenant(modules=["users"])
+    owner = cached.tenant(handle)
+    assert owner.get("/api/v1/users").status_code == 200
+    _forget_everything(cached_app)
+    sent = statements_sent(cached_app, lambda: owner.get("/api/v1/users"))
+    opening, scoping = sent[0], sent[1]
+    assert opening.startswith(f"SELECT id, slug, name, status, status_reason, state_version "
+                              f"FROM tenants WHERE slug = '{handle.slug}'"), sent
+    assert "SET LOCAL app.tenant_id = ''" in opening and "statement_timeout" in opening
+    assert scoping.startswith(f"SELECT state_version FROM tenants WHERE id = '{handle.id}'")
+    assert f"SET LOCAL app.tenant_id = '{handle.id}'" in scoping
+    assert scoping.endswith(f"FROM tenant_modules WHERE tenant_id = '{handle.id}'"), scoping
+    assert not [s for s in sent[2:] if "FROM tenants" in s or "FROM tenant_modules" in s], sent
+    # What the messages read is what the caches now hold: the next request reads neither.
+    warm = statements_sent(cached_app, lambda: owner.get("/api/v1/users"))
+    assert not [s for s in warm if "FROM tenant_modules" in s or "WHERE slug" in s], warm
+
+
+def test_a_cold_request_answers_as_a_warm_one(cached_app, make_tenant, cached, tenant):
+    """The toggles read with the scope decide as the ones read on their own: a module the
+    tenant has not enabled is refused on a cold request too; an inactive tenant is refused
+    and its transaction was never scoped to it."""
+    handle = make_tenant(modules=["users"])
+    owner = cached.tenant(handle)
+    _forget_everything(cached_app)
+    assert owner.get("/api/v1/users").status_code == 200
+    _forget_everything(cached_app)
+    refused = owner.get("/api/v1/catalog/products")
+    assert refused.status_code == 403, refused.json
+    other = cached.tenant(tenant)
+    assert cached.platform.post(
+        f"/api/v1/platform/tenants/{tenant.id}/deactivate").status_code == 200
+    _forget_everything(cached_app)
+    answers = []
+    sent = statements_sent(cached_app, lambda: answers.append(other.get("/api/v1/auth/me")))
+    assert answers[0].status_code == 403 and "inactive" in answers[0].json["message"]
+    assert not [s for s in sent if f"SET LOCAL app.tenant_id = '{tenant.id}'" in s], sent
+    assert cached.platform.post(
+        f"/api/v1/platform/tenants/{tenant.id}/activate").status_code == 200
+
+
+@pytest.mark.parametrize("label", ["no-such-shop", "semi;colon", "quo'te", "-dash", "under_score"])
+def test_a_host_no_tenant_can_have_answers_404(cached, label, cached_app):
+    """A label outside the slug rule is never written into SQL: 404 without a statement."""
+    from core.testing.app import ROOT_DOMAIN
+
+    client = HostClient(cached_app.test_client(), f"{label}.{ROOT_DOMAIN}")
+    sent = []
+    response = None
+
+    def call():
+        nonlocal response
+        response = client.get("/api/v1/auth/me")
+
+    sent = statements_sent(cached_app, call)
+    assert response.status_code == 404, response.json
+    if label != "no-such-shop":
+        assert not [s for s in sent if "tenants" in s], sent
+
+
+def test_put_and_holds_follow_the_ttl():
+    cache = TTLCache(0.05)
+    cache.put("k", "v")
+    assert cache.holds("k") and cache.get_or_load("k", lambda: "other") == "v"
+    time.sleep(0.1)
+    assert not cache.holds("k")
+    off = TTLCache(0)
+    off.put("k", "v")
+    assert not off.holds("k")
