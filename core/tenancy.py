@@ -152,8 +152,9 @@ class Tenancy:
     def bind(self, tenant: TenantInfo):
         """Bind the request's transaction to ``tenant`` (core.rls ``bind_tenant``); when its
         toggles are not cached under its version, they are read in the message that scopes
-        the transaction. Returns the context token."""
-        if self.toggles.holds((tenant.id, tenant.version)):
+        the transaction. Returns the context token. (With the cache off, TTL 0, nothing
+        would keep them: they are read where they are used.)"""
+        if self.toggles.ttl <= 0 or self.toggles.holds((tenant.id, tenant.version)):
             return bind_tenant(tenant.id)
         read = _READ_TOGGLES.format(tenant_id=uuid.UUID(str(tenant.id)))
         token, rows = bind_tenant_with_read(tenant.id, read)

@@ -206,3 +206,22 @@ def test_put_and_holds_follow_the_ttl():
     off = TTLCache(0)
     off.put("k", "v")
     assert not off.holds("k")
+
+
+def test_with_the_cache_off_the_scope_message_reads_no_toggles(database, make_tenant):
+    """TENANT_STATE_CACHE_SECONDS=0 keeps nothing: toggles read with the scope would be read
+    again where they are used, so the scope message does not carry them."""
+    application = create_app(app_config(database, TENANT_STATE_CACHE_SECONDS=0,
+                                        TENANT_CACHE_TTL=300))
+    try:
+        handle = make_tenant(modules=["users"])
+        owner = HostClient(application.test_client(), handle.host, token=handle.token("owner"))
+        assert owner.get("/api/v1/users").status_code == 200
+        answers = []
+        sent = statements_sent(application, lambda: answers.append(owner.get("/api/v1/users")))
+        assert answers[0].status_code == 200
+        scoping = [s for s in sent if f"SET LOCAL app.tenant_id = '{handle.id}'" in s]
+        assert scoping and not [s for s in scoping if "tenant_modules" in s], sent
+    finally:
+        with application.app_context():
+            db.engine.dispose()
