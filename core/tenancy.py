@@ -107,11 +107,14 @@ def _module_states(rows) -> dict[str, ModuleState]:
 # tenant (core.rls ``begin_with_read``, ``bind_tenant_with_read``). Those messages use the
 # simple query protocol, without parameters: the slug is one that matched the tenants' slug
 # rule (letters, digits, hyphens), the id a re-rendered ``uuid.UUID``.
+# The texts name the same columns, in the same order, as the ORM reads (one list each; the
+# names come from the models, the values are filled in as said above).
 _SLUG = re.compile(TENANT_SLUG_PATTERN)
-_READ_BY_SLUG = ("SELECT id, slug, name, status, status_reason, state_version FROM tenants "
+_TOGGLE_COLUMNS = (TenantModule.module_key, TenantModule.enabled, TenantModule.features)
+_READ_BY_SLUG = (f"SELECT {', '.join(c.key for c in _TENANT_COLUMNS)} FROM tenants "  # noqa: S608
                  "WHERE slug = '{slug}'")
-_READ_TOGGLES = ("SELECT module_key, enabled, features FROM tenant_modules "
-                 "WHERE tenant_id = '{tenant_id}'")
+_READ_TOGGLES = (f"SELECT {', '.join(c.key for c in _TOGGLE_COLUMNS)} "  # noqa: S608
+                 "FROM tenant_modules WHERE tenant_id = '{tenant_id}'")
 
 
 _CHANGED = "tenancy_changed_in_request"
@@ -176,8 +179,7 @@ class Tenancy:
 
         def load() -> dict[str, ModuleState]:
             return _module_states(db.session.execute(
-                select(TenantModule.module_key, TenantModule.enabled, TenantModule.features)
-                .where(TenantModule.tenant_id == tenant_id)))
+                select(*_TOGGLE_COLUMNS).where(TenantModule.tenant_id == tenant_id)))
 
         current = g.get("tenant") if has_request_context() else None
         if current is None or current.id != tenant_id:

@@ -239,6 +239,10 @@ def _lock_costs(tenant_id: uuid.UUID, product_ids: Iterable[uuid.UUID],
         row.StockCost for row in rows if row.created]
 
 
+_REMOVE_COSTS = text("DELETE FROM stock_costs WHERE tenant_id = :tenant_id "
+                     "AND product_id = ANY(CAST(:ids AS uuid[]))")
+
+
 def _remove_created(tenant_id: uuid.UUID, created: list[StockCost]) -> None:
     """Undo ``_lock_costs``' inserts for a posting that is refused: what a savepoint's
     rollback would do, on the refusal path only (see ``post_moves``)."""
@@ -248,10 +252,6 @@ def _remove_created(tenant_id: uuid.UUID, created: list[StockCost]) -> None:
                                        "ids": [cost.product_id for cost in created]})
     for cost in created:
         db.session.expunge(cost)
-
-
-_REMOVE_COSTS = text("DELETE FROM stock_costs WHERE tenant_id = :tenant_id "
-                     "AND product_id = ANY(CAST(:ids AS uuid[]))")
 
 
 # One upsert for every (product, location) of a posting, the changes as arrays: fixed text,
